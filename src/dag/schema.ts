@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { retryOverrideSchema } from '../retry.js';
+
+/**
+ * When a task with dependencies runs:
+ * - `all_success` (default): every dependency succeeded; otherwise it is skipped.
+ * - `all_done`: every dependency ended, whatever its status (reports, cleanup).
+ * - `one_failed`: at least one dependency failed or was skipped (error handlers).
+ * - `one_success`: at least one dependency succeeded.
+ */
+export const triggerSchema = z.enum(['all_success', 'all_done', 'one_failed', 'one_success']);
+export type Trigger = z.infer<typeof triggerSchema>;
+
+/** Per-task resource limits. The limits issue fills these in; none is accepted until it is enforced. */
+export const limitsSchema = z.strictObject({});
+export type Limits = z.infer<typeof limitsSchema>;
+
+const taskFields = {
+  /** Name of a registered agent. */
+  agent: z.string().min(1),
+  /** The task's input text. */
+  prompt: z.string().default(''),
+  /** Ids of tasks that must end first (`dependsOn` is accepted too). */
+  depends_on: z.array(z.string()).optional(),
+  dependsOn: z.array(z.string()).optional(),
+  /** Overlaid on the run's context for this task only. */
+  context: z.record(z.string(), z.unknown()).optional(),
+  /** Retry override for this task: a count, or a partial retry policy. */
+  retries: retryOverrideSchema.optional(),
+  /** Wall-time limit of one attempt, counted from its start, in ms. */
+  timeoutMs: z.int().positive().optional(),
+  trigger: triggerSchema.default('all_success'),
+  /** Estimated duration, in any unit consistent within the DAG; guides critical-path order. */
+  cost: z.number().min(0).finite().optional(),
+  /** Added to the task's critical-path rank: higher runs sooner among ready tasks. */
+  priority: z.number().finite().default(0),
+  limits: limitsSchema.optional(),
+};
+
+/** One task as written in a DAG. Unknown fields are rejected. */
+export const taskSchema = z
+  .strictObject(taskFields)
+  .superRefine((task, ctx) => {
+    if (task.depends_on !== undefined && task.dependsOn !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dependsOn'],
+        message: 'give either `depends_on` or `dependsOn`, not both',
+      });
+    }
+  })
+  .transform(({ depends_on, dependsOn, ...rest }) => ({
+    ...rest,
+    // Duplicates would count one dependency twice when tracking readiness.
+    dependsOn: [...new Set(depends_on ?? dependsOn ?? [])],
+  }));
+
+/** A DAG: task id to task, the reference executor's format. */
+export const dagSchema = z.record(z.string().min(1), taskSchema);
+
+/** A DAG as you write it. */
+export type DagInput = z.input<typeof dagSchema>;
+/** A task as you write it. */
+export type TaskInput = z.input<typeof taskSchema>;
+/** A task after validation: defaults applied, dependencies under `dependsOn`. */
+export type TaskSpec = z.output<typeof taskSchema>;

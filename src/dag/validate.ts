@@ -1,0 +1,128 @@
+import type { z } from 'zod';
+import { type DagIssue, DagValidationError } from '../errors.js';
+import { buildGraph, type Graph } from './graph.js';
+import { type DagInput, dagSchema, type TaskSpec } from './schema.js';
+import { closest } from './suggest.js';
+
+/** Renders a zod path the way users write it: `tasks.draft.depends_on[0]`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = 'tasks';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `.${String(key)}`;
+  return out;
+}
+
+function schemaIssues(error: z.ZodError): DagIssue[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key));
+    const taskId = typeof path[0] === 'string' ? path[0] : undefined;
+    let message = issue.message.replace(/^Invalid input: /, '');
+    if (issue.code === 'unrecognized_keys') {
+      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
+    }
+    return {
+      code: 'ERR_DAG_INVALID',
+      message: `${formatPath(path)}: ${message}`,
+      taskIds: taskId === undefined ? [] : [taskId],
+      path: ['tasks', ...path],
+    };
+  });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Checks a DAG completely before anything runs and returns it in index form.
+ * Throws a `DagValidationError` listing every problem: schema errors
+ * (`ERR_DAG_INVALID`), dependencies on missing tasks
+ * (`ERR_DAG_UNKNOWN_DEPENDENCY`, with a suggestion when a task id is close),
+ * agents not in `agents` (`ERR_UNKNOWN_AGENT`), and a cycle (`ERR_DAG_CYCLE`).
+ *
+ * @example
+ * ```ts
+ * import { validateDag } from 'agentpool';
+ * try {
+ *   validateDag({ a: { agent: 'x', depends_on: ['b'] }, b: { agent: 'x', depends_on: ['a'] } });
+ * } catch (error) {
+ *   error.code; // 'ERR_DAG_CYCLE'
+ *   error.issues[0].taskIds; // ['a', 'b', 'a']
+ * }
+ * ```
+ */
+export function compileDag(input: unknown, agents?: ReadonlySet<string>): Graph {
+  if (!isPlainObject(input)) {
+    throw new DagValidationError([
+      {
+        code: 'ERR_DAG_INVALID',
+        message: `tasks: expected an object mapping task id to task, got ${Array.isArray(input) ? 'an array' : input === null ? 'null' : typeof input}`,
+        taskIds: [],
+        path: ['tasks'],
+      },
+    ]);
+  }
+  const parsed = dagSchema.safeParse(input);
+  if (!parsed.success)
+    throw new DagValidationError(schemaIssues(parsed.error) as [DagIssue, ...DagIssue[]]);
+
+  const entries = Object.entries(parsed.data) as [string, TaskSpec][];
+  const issues: DagIssue[] = [];
+  const known = new Set(entries.map(([id]) => id));
+  for (const [id, task] of entries) {
+    task.dependsOn.forEach((dep, position) => {
+      if (known.has(dep)) return;
+      const hint = closest(dep, known);
+      issues.push({
+        code: 'ERR_DAG_UNKNOWN_DEPENDENCY',
+        message: `${id} depends on ${JSON.stringify(dep)}, which is not a task${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
+        taskIds: [id],
+        path: ['tasks', id, 'depends_on', position],
+      });
+    });
+    if (agents && !agents.has(task.agent)) {
+      const hint = closest(task.agent, agents);
+      const registered =
+        agents.size === 0 ? 'no agents are registered' : `registered: ${[...agents].join(', ')}`;
+      issues.push({
+        code: 'ERR_UNKNOWN_AGENT',
+        message: `${id} uses agent ${JSON.stringify(task.agent)}, which is not registered (${hint ? `did you mean ${JSON.stringify(hint)}? ` : ''}${registered})`,
+        taskIds: [id],
+        path: ['tasks', id, 'agent'],
+      });
+    }
+  }
+
+  const built = buildGraph(entries);
+  if (built.cycle) {
+    const path = built.cycle;
+    issues.push({
+      code: 'ERR_DAG_CYCLE',
+      message:
+        path.length === 2
+          ? `${path[0]} depends on itself`
+          : `cycle: ${path.join(' -> ')} (each task depends on the one before it)`,
+      taskIds: path,
+      path: ['tasks', path[0] as string, 'depends_on'],
+    });
+  }
+  if (issues.length > 0) {
+    // Order by severity of misunderstanding: a cycle is the structural error users most need to see first.
+    const rank = {
+      ERR_DAG_CYCLE: 0,
+      ERR_DAG_UNKNOWN_DEPENDENCY: 1,
+      ERR_UNKNOWN_AGENT: 2,
+      ERR_DAG_INVALID: 3,
+    };
+    issues.sort((a, b) => rank[a.code] - rank[b.code]);
+    throw new DagValidationError(issues as [DagIssue, ...DagIssue[]]);
+  }
+  return built.graph as Graph;
+}
+
+/**
+ * Validates a DAG without running it; throws `DagValidationError` (see
+ * `compileDag`). Pass the agent names to also check that every agent exists.
+ */
+export function validateDag(dag: DagInput, agents?: Iterable<string>): void {
+  compileDag(dag, agents ? new Set(agents) : undefined);
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/**
+ * Every error agentpool produces carries one of these stable codes. Match on
+ * `error.code`, never on the message: messages may be reworded, codes never.
+ */
+export const ERROR_CODES = [
+  // Bad input, raised before any task starts.
+  'ERR_DAG_INVALID',
+  'ERR_DAG_CYCLE',
+  'ERR_DAG_UNKNOWN_DEPENDENCY',
+  'ERR_UNKNOWN_AGENT',
+  'ERR_INVALID_OPTIONS',
+  'ERR_RUNTIME_CLOSED',
+  // Task outcomes, found in `TaskResult.error.code`.
+  'ERR_TASK_FAILED',
+  'ERR_TASK_TIMEOUT',
+  'ERR_UPSTREAM_FAILED',
+  'ERR_TRIGGER_NOT_MET',
+  'ERR_CANCELLED',
+  'ERR_AGENT_LOAD',
+  'ERR_OUTPUT_NOT_CLONEABLE',
+  'ERR_WORKER_CRASHED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Base class of every error agentpool throws. */
+export class AgentpoolError extends Error {
+  override name = 'AgentpoolError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** One problem found while validating a DAG; a DAG may have several. */
+export interface DagIssue {
+  code: Extract<
+    ErrorCode,
+    'ERR_DAG_INVALID' | 'ERR_DAG_CYCLE' | 'ERR_DAG_UNKNOWN_DEPENDENCY' | 'ERR_UNKNOWN_AGENT'
+  >;
+  message: string;
+  /** The task ids the problem is about (the cycle's path, in order, for a cycle). */
+  taskIds: string[];
+  /** Where in the input the problem is, e.g. `['tasks', 'draft', 'depends_on', 0]`. */
+  path: (string | number)[];
+}
+
+/**
+ * Thrown by `execute`, `stream`, `fanOut` and `validateDag` when a DAG is
+ * rejected. `code` is the first issue's code; `issues` lists every problem.
+ */
+export class DagValidationError extends AgentpoolError {
+  override name = 'DagValidationError';
+  readonly issues: DagIssue[];
+  /** Every task id named by any issue, deduplicated. */
+  readonly taskIds: string[];
+
+  constructor(issues: [DagIssue, ...DagIssue[]]) {
+    const lines = issues.map((issue) => `  ${issue.code}: ${issue.message}`);
+    const head = issues.length === 1 ? 'Invalid DAG:' : `Invalid DAG (${issues.length} problems):`;
+    super(issues[0].code, `${head}\n${lines.join('\n')}`);
+    this.issues = issues;
+    this.taskIds = [...new Set(issues.flatMap((issue) => issue.taskIds))];
+  }
+}
+
+/** Thrown by `createRuntime` and the run methods for bad options. */
+export class OptionsError extends AgentpoolError {
+  override name = 'OptionsError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_INVALID_OPTIONS', message, options);
+  }
+}
+
+/**
+ * A task's error as plain data, so results serialize to JSON and cross
+ * threads. `code` is agentpool's code, or the agent's own string `code` when
+ * the error it threw had one.
+ */
+export const taskErrorSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  /** Ids of the upstream tasks that caused a skip. */
+  upstream: z.array(z.string()).optional(),
+});
+export type TaskError = z.infer<typeof taskErrorSchema>;
+
+/** Builds a `TaskError` for an outcome agentpool itself decided. */
+export function taskError(
+  code: ErrorCode,
+  message: string,
+  extra?: { upstream?: string[]; name?: string },
+): TaskError {
+  return {
+    code,
+    name: extra?.name ?? 'AgentpoolError',
+    message,
+    ...(extra?.upstream && { upstream: extra.upstream }),
+  };
+}
+
+/** Turns anything thrown into a `TaskError`, keeping the thrower's own code. */
+export function toTaskError(
+  thrown: unknown,
+  fallbackCode: ErrorCode = 'ERR_TASK_FAILED',
+): TaskError {
+  if (thrown instanceof Error) {
+    const own = (thrown as { code?: unknown }).code;
+    return {
+      code: typeof own === 'string' && own.length > 0 ? own : fallbackCode,
+      name: thrown.name,
+      message: thrown.message,
+      ...(thrown.stack !== undefined && { stack: thrown.stack }),
+    };
+  }
+  return {
+    code: fallbackCode,
+    name: 'NonError',
+    message: `Agent threw a non-Error value: ${describe(thrown)}`,
+  };
+}
+
+/** A short, safe rendering of any value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (value === null || typeof value !== 'object') return String(value);
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

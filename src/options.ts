@@ -1,0 +1,138 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { describe, OptionsError } from './errors.js';
+import { retryOverrideSchema, retryPolicySchema } from './retry.js';
+
+const moduleSchema = z.union([z.instanceof(URL), z.string().min(1)], {
+  error: 'expected a module path, file URL string or URL',
+});
+
+/**
+ * An agent: where its module is, plus optional settings for all its tasks.
+ * A bare path or URL is shorthand for `{ module }`.
+ */
+export const agentSpecSchema = z.union([
+  moduleSchema,
+  z.strictObject({
+    /** Path (relative to the working directory), file URL string, or URL of the agent module. */
+    module: moduleSchema,
+    /** Most tasks of this agent running at once (for agents behind a rate-limited service). Default: no cap beyond `threads`. */
+    concurrency: z.int().positive().optional(),
+    /** Retry override for this agent's tasks. */
+    retries: retryOverrideSchema.optional(),
+    /** Time limit of each of this agent's attempts, in ms. */
+    timeoutMs: z.int().positive().optional(),
+  }),
+]);
+export type AgentSpec = z.input<typeof agentSpecSchema>;
+
+/** `createRuntime` options; every field has a default. */
+export const runtimeOptionsSchema = z.strictObject({
+  /**
+   * Worker threads: a number, or 'auto' for `os.availableParallelism()`.
+   * 0 runs every task inline on the main thread, one at a time (debugging, tests).
+   * @default 'auto'
+   */
+  threads: z.union([z.int().min(0), z.literal('auto')]).default('auto'),
+  /** Agents by name. @default {} */
+  agents: z.record(z.string().min(1), agentSpecSchema).default({}),
+  /** Retry policy for every task, unless an agent or task overrides it. @default { max: 1, backoffMs: 500, factor: 2, maxBackoffMs: 30000, jitter: true } */
+  retries: retryOverrideSchema.optional(),
+  /** Time limit of one attempt, counted from its start, in ms. @default 300000 */
+  timeoutMs: z.int().positive().default(300_000),
+  /**
+   * How long an attempt past its timeout may take to stop after its
+   * `ctx.signal` aborts before its thread is terminated, in ms. @default 250
+   */
+  timeoutGraceMs: z.int().min(0).default(250),
+  /** Cancel every queued task at the first failure. @default false */
+  failFast: z.boolean().default(false),
+  /** How a free thread is chosen for a task (piscina's loadBalancer). @default 'least-busy' */
+  balance: z.enum(['least-busy', 'round-robin']).default('least-busy'),
+  /**
+   * Attempts handed to the pool per thread. 1 keeps the planner's priority
+   * order exact; more hides dispatch latency for very short tasks. @default 1
+   */
+  inFlightPerThread: z.int().min(1).default(1),
+  /** Idle threads above `threads` are not kept; kept threads exit after this long idle, in ms. @default 30000 */
+  idleTimeoutMs: z.int().min(0).default(30_000),
+});
+export type RuntimeOptions = z.input<typeof runtimeOptionsSchema>;
+export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'threads' | 'retries'> & {
+  threads: number;
+  retries: z.output<typeof retryPolicySchema>;
+};
+
+/** Options of one `execute` / `stream` call. */
+export const executeOptionsSchema = z.strictObject({
+  /** Global context every task sees (under its own `context`). @default {} */
+  context: z.record(z.string(), z.unknown()).default({}),
+  /** Aborting cancels the run: queued tasks end `cancelled`, running ones are stopped. */
+  signal: z.instanceof(AbortSignal).optional(),
+  /** Overrides the runtime's `failFast` for this run. */
+  failFast: z.boolean().optional(),
+  /** Id reported in results and events. @default a random id */
+  runId: z.string().min(1).optional(),
+});
+export type ExecuteOptions = z.input<typeof executeOptionsSchema>;
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** Renders what a zod issue expected as the tail of "Expected `field` …". */
+function expectation(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_small':
+    case 'too_big': {
+      const op =
+        issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      return `to be ${issue.origin === 'number' ? 'a number' : issue.origin} ${op} ${String(bound)}`;
+    }
+    case 'invalid_type':
+      return `to be ${issue.expected === 'int' ? 'an integer' : issue.expected}`;
+    case 'invalid_value':
+      return `to be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `to be valid (${issue.message})`;
+  }
+}
+
+/** Parses options with a schema, or throws `OptionsError` naming each bad field and the value received. */
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: string,
+): z.output<S> {
+  const parsed = schema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const field = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return `${where}${field ? `.${field}` : ''}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
+    }
+    const got = describe(valueAt(input, issue.path));
+    return `Expected \`${field || where}\` ${expectation(issue)}, got \`${got}\``;
+  });
+  throw new OptionsError(`Invalid ${where}:\n  ${lines.join('\n  ')}`, { cause: parsed.error });
+}
+
+/** Validates `createRuntime` options and resolves `threads` and `retries`. */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  const options = parseOptions(runtimeOptionsSchema, input, 'runtime options');
+  const threads = options.threads === 'auto' ? availableParallelism() : options.threads;
+  const base = retryPolicySchema.parse({});
+  const retries =
+    options.retries === undefined
+      ? base
+      : retryPolicySchema.parse(
+          typeof options.retries === 'number' ? { max: options.retries } : options.retries,
+        );
+  return { ...options, threads, retries };
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { taskErrorSchema } from './errors.js';
+
+/** The four ways a task can end. Every task ends in exactly one. */
+export const taskStatusSchema = z.enum(['done', 'failed', 'skipped', 'cancelled']);
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+
+const resultBase = {
+  id: z.string(),
+  agent: z.string(),
+  /** Attempts made: 0 for a task that never started. */
+  attempts: z.int().min(0),
+  /** When the task became ready to run (epoch ms); null if it never did. */
+  queuedAt: z.number().nullable(),
+  /** When its last attempt started on a thread (epoch ms); null if it never started. */
+  startedAt: z.number().nullable(),
+  /** When it reached its final status (epoch ms). */
+  finishedAt: z.number(),
+  /** Run time of the last attempt in ms (0 if it never started). */
+  durationMs: z.number().min(0),
+  /** `threadId` of the worker thread of the last attempt (0 = main thread, inline mode); null if it never started. */
+  threadId: z.int().nullable(),
+};
+
+/**
+ * How one task ended, discriminated on `status`: `done` carries `output`,
+ * every other status carries `error` with a stable `code`.
+ */
+export const taskResultSchema = z.discriminatedUnion('status', [
+  z.object({
+    ...resultBase,
+    status: z.literal('done'),
+    output: z.unknown(),
+    error: z.undefined().optional(),
+  }),
+  z.object({
+    ...resultBase,
+    status: z.literal('failed'),
+    output: z.undefined().optional(),
+    error: taskErrorSchema,
+  }),
+  z.object({
+    ...resultBase,
+    status: z.literal('skipped'),
+    output: z.undefined().optional(),
+    error: taskErrorSchema,
+  }),
+  z.object({
+    ...resultBase,
+    status: z.literal('cancelled'),
+    output: z.undefined().optional(),
+    error: taskErrorSchema,
+  }),
+]);
+export type TaskResult = z.infer<typeof taskResultSchema>;
+
+/** Why a run stopped before every task could run; null when it ran to the end. */
+export const stopReasonSchema = z.enum(['signal', 'fail-fast']).nullable();
+export type StopReason = z.infer<typeof stopReasonSchema>;
+
+/** The outcome of one `execute`: counts by status and every task's result by id. */
+export const runResultSchema = z.object({
+  runId: z.string(),
+  total: z.int().min(0),
+  done: z.int().min(0),
+  failed: z.int().min(0),
+  skipped: z.int().min(0),
+  /** Number of tasks that ended `cancelled`. */
+  cancelled: z.int().min(0),
+  /** Why the run was cut short (`signal`: aborted by its AbortSignal; `fail-fast`: a task failed under `failFast`), or null. */
+  stoppedBy: stopReasonSchema,
+  startedAt: z.number(),
+  durationMs: z.number().min(0),
+  /** done / total (1 for an empty DAG). */
+  successRate: z.number().min(0).max(1),
+  /** Results by task id, in the DAG's order. */
+  tasks: z.record(z.string(), taskResultSchema),
+});
+export type RunResult = z.infer<typeof runResultSchema>;

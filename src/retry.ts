@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** How a failed attempt is retried. Every field has a default. */
+export const retryPolicySchema = z.strictObject({
+  /** Retries after the first attempt (so `max: 1` means up to 2 attempts). */
+  max: z.int().min(0).default(1),
+  /** Delay before the first retry, in ms. */
+  backoffMs: z.number().min(0).default(500),
+  /** Each further retry waits `factor` times longer than the one before. */
+  factor: z.number().min(1).default(2),
+  /** No single wait is longer than this, in ms. */
+  maxBackoffMs: z.number().min(0).default(30_000),
+  /** Randomise each wait between half and all of its nominal length, so retries of many tasks do not stampede. */
+  jitter: z.boolean().default(true),
+});
+export type RetryPolicy = z.output<typeof retryPolicySchema>;
+
+/**
+ * What a task, an agent or the runtime may say about retries: a number is
+ * shorthand for `{ max: n }`; unset fields fall back to the next level
+ * (runtime < agent < task).
+ */
+export const retryOverrideSchema = z.union([
+  z.int().min(0),
+  z.strictObject({
+    max: z.int().min(0).optional(),
+    backoffMs: z.number().min(0).optional(),
+    factor: z.number().min(1).optional(),
+    maxBackoffMs: z.number().min(0).optional(),
+    jitter: z.boolean().optional(),
+  }),
+]);
+export type RetryOverride = z.input<typeof retryOverrideSchema>;
+
+/** Applies overrides, lowest precedence first, onto a full policy. */
+export function mergeRetry(
+  base: RetryPolicy,
+  ...overrides: (RetryOverride | undefined)[]
+): RetryPolicy {
+  let policy = base;
+  for (const override of overrides) {
+    if (override === undefined) continue;
+    const partial = typeof override === 'number' ? { max: override } : override;
+    policy = {
+      ...policy,
+      ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
+    };
+  }
+  return policy;
+}
+
+/** Milliseconds to wait before attempt `attempt + 1`, where `attempt` (1-based) just failed. */
+export function backoffDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const nominal = Math.min(policy.maxBackoffMs, policy.backoffMs * policy.factor ** (attempt - 1));
+  return policy.jitter ? nominal / 2 + random() * (nominal / 2) : nominal;
+}

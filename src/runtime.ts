@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { resolveAgents } from './agents.js';
+import type { DagInput } from './dag/schema.js';
+import { compileDag } from './dag/validate.js';
+import { AgentpoolError, OptionsError } from './errors.js';
+import { Listeners, type TaskEvent, type TaskListener } from './events.js';
+import {
+  type ExecuteOptions,
+  executeOptionsSchema,
+  parseOptions,
+  type ResolvedOptions,
+  type RuntimeOptions,
+  resolveOptions,
+} from './options.js';
+import { estimateCosts, upwardRanks } from './planner/rank.js';
+import { Run, type RunAgent } from './planner/run.js';
+import type { Executor } from './pool/executor.js';
+import { InlinePool } from './pool/inline-pool.js';
+import { ThreadPool } from './pool/thread-pool.js';
+import type { RunResult, TaskResult } from './results.js';
+import { type RuntimeStats, StatsRecorder } from './stats.js';
+
+/** Options of `fanOut`: those of `execute`, plus retry and timeout for every task. */
+export type FanOutOptions = ExecuteOptions &
+  Pick<DagInput[string], 'retries' | 'timeoutMs' | 'context'>;
+
+/**
+ * Runs DAGs of agent tasks on a pool of worker threads. Create one with
+ * `createRuntime`, reuse it for many runs, and `close()` it when done.
+ */
+export class Runtime {
+  readonly #options: ResolvedOptions;
+  readonly #agents: Map<string, RunAgent>;
+  readonly #agentNames: Set<string>;
+  readonly #listeners = new Listeners();
+  readonly #stats = new StatsRecorder();
+  readonly #active = new Set<Run>();
+  #executor: Executor | undefined;
+  #closed = false;
+
+  /** @internal Use `createRuntime`. */
+  constructor(options: RuntimeOptions = {}) {
+    this.#options = resolveOptions(options);
+    this.#agents = resolveAgents(this.#options.agents);
+    this.#agentNames = new Set(this.#agents.keys());
+  }
+
+  /** Worker threads in the pool (0 in inline mode). */
+  get threads(): number {
+    return this.#options.threads;
+  }
+
+  /**
+   * Runs a DAG and resolves with every task's result once all have ended.
+   * Rejects only for bad input (a `DagValidationError` or `OptionsError`,
+   * before any task starts); task failures are in the result.
+   *
+   * @example
+   * ```ts
+   * const run = await runtime.execute(
+   *   {
+   *     research: { agent: 'researcher', prompt: 'Research topic X' },
+   *     draft: { agent: 'writer', prompt: 'Draft it', depends_on: ['research'] },
+   *   },
+   *   { context: { topic: 'worker threads' } },
+   * );
+   * run.tasks.draft.status; // 'done' | 'failed' | 'skipped' | 'cancelled'
+   * ```
+   */
+  async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
+    const run = this.#start(dag, options);
+    return run.done;
+  }
+
+  /**
+   * Runs a DAG and yields each task's result the moment it ends, in
+   * completion order. Leaving the loop early cancels the rest of the run.
+   *
+   * @example
+   * ```ts
+   * for await (const result of runtime.stream(dag)) {
+   *   console.log(result.id, result.status);
+   * }
+   * ```
+   */
+  async *stream(
+    dag: DagInput,
+    options?: ExecuteOptions,
+  ): AsyncGenerator<TaskResult, void, undefined> {
+    const stop = new AbortController();
+    const signal = options?.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const results: TaskResult[] = [];
+    let wake: (() => void) | undefined;
+    const run = this.#start(dag, { ...options, signal }, (result) => {
+      results.push(result);
+      wake?.();
+    });
+    let finished = false;
+    void run.done.then(() => {
+      finished = true;
+      wake?.();
+    });
+    try {
+      for (let next = 0; ; ) {
+        while (next < results.length) yield results[next++] as TaskResult;
+        if (finished) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    } finally {
+      if (!finished) {
+        stop.abort(new AgentpoolError('ERR_CANCELLED', 'stream consumer stopped reading'));
+        await run.done;
+      }
+    }
+  }
+
+  /**
+   * Runs one agent on many prompts in parallel, without a DAG. Results come
+   * back in the order of `prompts`; task ids are `task_0`, `task_1`, …
+   *
+   * @example
+   * ```ts
+   * const results = await runtime.fanOut('researcher', ['a', 'b', 'c']);
+   * results.map((r) => r.status); // ['done', 'done', 'done']
+   * ```
+   */
+  async fanOut(
+    agent: string,
+    prompts: readonly string[],
+    options: FanOutOptions = {},
+  ): Promise<TaskResult[]> {
+    if (!Array.isArray(prompts))
+      throw new OptionsError(
+        `Expected \`prompts\` to be an array of strings, got \`${typeof prompts}\``,
+      );
+    const { retries, timeoutMs, ...executeOptions } = options;
+    const dag: DagInput = {};
+    prompts.forEach((prompt, i) => {
+      dag[`task_${i}`] = {
+        agent,
+        prompt,
+        ...(retries !== undefined && { retries }),
+        ...(timeoutMs !== undefined && { timeoutMs }),
+      };
+    });
+    const run = await this.execute(dag, executeOptions);
+    return prompts.map((_, i) => run.tasks[`task_${i}`] as TaskResult);
+  }
+
+  /**
+   * Subscribes to task events of every run (see `TaskEvent`). A listener
+   * that throws or rejects never breaks a run. Returns an unsubscribe function.
+   *
+   * @example
+   * ```ts
+   * const off = runtime.on('task', (event) => {
+   *   if (event.type === 'failed') console.error(event.id, event.result.error.code);
+   * });
+   * ```
+   */
+  on(type: 'task', listener: TaskListener): () => void {
+    if (type !== 'task')
+      throw new OptionsError(`Expected event type to be "task", got \`${String(type)}\``);
+    if (typeof listener !== 'function')
+      throw new OptionsError(`Expected \`listener\` to be a function, got \`${typeof listener}\``);
+    return this.#listeners.add(listener);
+  }
+
+  /** Removes a listener added with `on`. */
+  off(_type: 'task', listener: TaskListener): void {
+    this.#listeners.delete(listener);
+  }
+
+  /** Threads, per-agent counts and timing, queue wait and run time percentiles. */
+  stats(): RuntimeStats {
+    return {
+      threads: this.#options.threads,
+      activeRuns: this.#active.size,
+      utilization: this.#executor?.utilization() ?? null,
+      ...this.#stats.snapshot(),
+      listenerErrors: this.#listeners.errors,
+    };
+  }
+
+  /**
+   * Stops accepting runs, lets runs in progress finish (or cancels them with
+   * `{ cancel: true }`), then terminates the threads.
+   */
+  async close(options: { cancel?: boolean } = {}): Promise<void> {
+    this.#closed = true;
+    if (options.cancel) for (const run of this.#active) run.cancel();
+    await Promise.all([...this.#active].map((run) => run.done));
+    await this.#executor?.close();
+    this.#executor = undefined;
+  }
+
+  #pool(): Executor {
+    if (this.#executor === undefined) {
+      const { threads, balance, idleTimeoutMs } = this.#options;
+      this.#executor =
+        threads === 0 ? new InlinePool() : new ThreadPool({ threads, balance, idleTimeoutMs });
+    }
+    return this.#executor;
+  }
+
+  #start(
+    dag: DagInput,
+    input: ExecuteOptions | undefined,
+    onResult?: (result: TaskResult) => void,
+  ): Run {
+    if (this.#closed)
+      throw new AgentpoolError('ERR_RUNTIME_CLOSED', 'this runtime is closed; create a new one');
+    const options = parseOptions(executeOptionsSchema, input, 'execute options');
+    const graph = compileDag(dag, this.#agentNames);
+    const rank = upwardRanks(
+      graph,
+      estimateCosts(graph, (agent) => this.#stats.meanMs(agent)),
+    );
+    const executor = this.#pool();
+    const emit = (event: TaskEvent) => {
+      this.#listeners.emit(event);
+      if (onResult && 'result' in event) onResult(event.result);
+    };
+    const run = new Run({
+      runId: options.runId ?? randomUUID(),
+      graph,
+      rank,
+      agents: this.#agents,
+      context: options.context,
+      failFast: options.failFast ?? this.#options.failFast,
+      retry: this.#options.retries,
+      timeoutMs: this.#options.timeoutMs,
+      timeoutGraceMs: this.#options.timeoutGraceMs,
+      capacity: executor.threads * this.#options.inFlightPerThread,
+      executor,
+      signal: options.signal,
+      emit,
+      recordAttempt: (agent, durationMs, waitMs, ok) =>
+        this.#stats.attempt(agent, durationMs, waitMs, ok),
+    });
+    this.#active.add(run);
+    void run.done.then(() => this.#active.delete(run));
+    run.start();
+    return run;
+  }
+}
+
+/**
+ * Creates a runtime: a pool of worker threads and the agents they run.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from 'agentpool';
+ * const runtime = createRuntime({
+ *   threads: 4,
+ *   agents: { researcher: new URL('./agents/researcher.js', import.meta.url) },
+ * });
+ * const run = await runtime.execute({ research: { agent: 'researcher', prompt: 'Topic X' } });
+ * await runtime.close();
+ * ```
+ */
+export function createRuntime(options?: RuntimeOptions): Runtime {
+  return new Runtime(options);
+}

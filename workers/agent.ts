@@ -1,0 +1,74 @@
+import type { TaskStatus } from '../src/results.js';
+
+/** What an agent's handler receives besides its prompt. */
+export interface AgentContext {
+  /** Id of the task being run. */
+  readonly taskId: string;
+  /** Name the agent is registered under. */
+  readonly agent: string;
+  /** Id of the run this task belongs to. */
+  readonly runId: string;
+  /** 1-based attempt number: 2 and up are retries. */
+  readonly attempt: number;
+  /** The run's context overlaid with the task's own `context`. */
+  readonly context: Readonly<Record<string, unknown>>;
+  /** Outputs of the task's direct dependencies that succeeded, by task id. */
+  readonly deps: Readonly<Record<string, unknown>>;
+  /** Final status of each direct dependency (useful with `trigger: all_done | one_failed`). */
+  readonly depStatus: Readonly<Record<string, TaskStatus>>;
+  /**
+   * Aborted when the attempt passes its timeout. Stop promptly when it fires:
+   * an attempt still running `timeoutGraceMs` later has its thread terminated.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** An agent's work: sync or async, returning a structured-clonable value. */
+export type AgentHandler<Output = unknown> = (
+  prompt: string,
+  ctx: AgentContext,
+) => Output | Promise<Output>;
+
+const AGENT = Symbol.for('agentpool.agent');
+
+/** An agent module's default export, made by `defineAgent`. */
+export interface AgentDefinition<Output = unknown> {
+  readonly [AGENT]: true;
+  readonly handler: AgentHandler<Output>;
+}
+
+/**
+ * Makes an agent. An agent module's default export is one of these; the
+ * worker loads each module once per thread and calls `handler` per task.
+ *
+ * @example
+ * ```ts
+ * // agents/summarizer.js
+ * import { defineAgent } from 'agentpool/agent';
+ * export default defineAgent(async (prompt, ctx) => {
+ *   const research = ctx.deps.research; // output of the `research` task
+ *   return { summary: `${prompt}: ${String(research).slice(0, 100)}` };
+ * });
+ * ```
+ */
+export function defineAgent<Output>(handler: AgentHandler<Output>): AgentDefinition<Output> {
+  if (typeof handler !== 'function') {
+    throw new TypeError(
+      `defineAgent expects a handler function, got ${handler === null ? 'null' : typeof handler}`,
+    );
+  }
+  return Object.freeze({ [AGENT]: true as const, handler });
+}
+
+/** The handler of a module's default export: a `defineAgent` result or a plain function. */
+export function handlerOf(exported: unknown): AgentHandler | undefined {
+  if (typeof exported === 'function') return exported as AgentHandler;
+  if (
+    typeof exported === 'object' &&
+    exported !== null &&
+    (exported as Record<symbol, unknown>)[AGENT] === true
+  ) {
+    return (exported as AgentDefinition).handler;
+  }
+  return undefined;
+}

@@ -1,0 +1,15 @@
+// Piscina worker entry: one task message in, one reply out. Built as its own
+// file (dist/workers/worker.js) and located by the pool with import.meta.url.
+import { Piscina } from 'piscina';
+import type { TaskMessage } from '../src/protocol.js';
+import { runTask } from './run-task.js';
+
+export default async function run(message: TaskMessage): Promise<unknown> {
+  const reply = await runTask(message);
+  if (!('encoded' in reply)) return reply;
+  // Hand the serialized output's memory to the main thread instead of copying it.
+  return {
+    [Piscina.transferableSymbol]: reply.encoded.buffer,
+    [Piscina.valueSymbol]: reply,
+  };
+}
