@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { type DagIssue, DagValidationError } from '../errors.js';
 import { buildGraph, type Graph } from './graph.js';
-import { type DagInput, dagSchema, type TaskSpec } from './schema.js';
+import { type DagInput, type TaskSpec, taskSchema } from './schema.js';
 import { closest } from './suggest.js';
 
 /** Renders a zod path the way users write it: `tasks.draft.depends_on[0]`. */
@@ -11,10 +11,9 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function schemaIssues(error: z.ZodError): DagIssue[] {
+function schemaIssues(id: string, error: z.ZodError): DagIssue[] {
   return error.issues.map((issue) => {
-    const path = issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key));
-    const taskId = typeof path[0] === 'string' ? path[0] : undefined;
+    const path = [id, ...issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key))];
     let message = issue.message.replace(/^Invalid input: /, '');
     if (issue.code === 'unrecognized_keys') {
       message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
@@ -22,10 +21,56 @@ function schemaIssues(error: z.ZodError): DagIssue[] {
     return {
       code: 'ERR_DAG_INVALID',
       message: `${formatPath(path)}: ${message}`,
-      taskIds: taskId === undefined ? [] : [taskId],
+      taskIds: [id],
       path: ['tasks', ...path],
     };
   });
+}
+
+/**
+ * Parses each task on its own (a zod record over 100,000 tasks is several
+ * times slower) and normalises its dependencies.
+ */
+function parseTasks(input: Record<string, unknown>): [string, TaskSpec][] {
+  const entries: [string, TaskSpec][] = [];
+  const issues: DagIssue[] = [];
+  // Object.keys, not entries: five times faster on a 100,000-key object.
+  for (const id of Object.keys(input)) {
+    const raw = input[id];
+    if (id === '') {
+      issues.push({
+        code: 'ERR_DAG_INVALID',
+        message: 'tasks: a task id must not be empty',
+        taskIds: [id],
+        path: ['tasks', id],
+      });
+      continue;
+    }
+    const parsed = taskSchema.safeParse(raw);
+    if (!parsed.success) {
+      issues.push(...schemaIssues(id, parsed.error));
+      continue;
+    }
+    const task = parsed.data;
+    const { depends_on, dependsOn } = task;
+    if (depends_on !== undefined && dependsOn !== undefined) {
+      issues.push({
+        code: 'ERR_DAG_INVALID',
+        message: `${formatPath([id])}: give either \`depends_on\` or \`dependsOn\`, not both`,
+        taskIds: [id],
+        path: ['tasks', id, 'dependsOn'],
+      });
+      continue;
+    }
+    // Duplicates would count one dependency twice when tracking readiness.
+    const deps = depends_on ?? dependsOn ?? [];
+    // zod returned a fresh object, so it is ours to reshape (a rest-spread copy is slow here).
+    task.dependsOn = deps.length > 1 ? [...new Set(deps)] : deps;
+    task.depends_on = undefined;
+    entries.push([id, task as TaskSpec]);
+  }
+  if (issues.length > 0) throw new DagValidationError(issues as [DagIssue, ...DagIssue[]]);
+  return entries;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -61,11 +106,7 @@ export function compileDag(input: unknown, agents?: ReadonlySet<string>): Graph 
       },
     ]);
   }
-  const parsed = dagSchema.safeParse(input);
-  if (!parsed.success)
-    throw new DagValidationError(schemaIssues(parsed.error) as [DagIssue, ...DagIssue[]]);
-
-  const entries = Object.entries(parsed.data) as [string, TaskSpec][];
+  const entries = parseTasks(input);
   const issues: DagIssue[] = [];
   const known = new Set(entries.map(([id]) => id));
   for (const [id, task] of entries) {

@@ -1,0 +1,194 @@
+import { createRuntime, type Runtime, runResultSchema } from 'agentpool';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectStatus, fixture, maxOverlap, startOrder } from './helpers.js';
+
+describe('running a DAG on worker threads', () => {
+  let runtime: Runtime;
+  beforeAll(() => {
+    runtime = createRuntime({
+      threads: 2,
+      retries: { max: 1, backoffMs: 10 },
+      agents: {
+        researcher: fixture('echo'),
+        writer: fixture('echo'),
+        reviewer: fixture('echo'),
+        translator: fixture('echo'),
+        sleep: fixture('sleep'),
+        fail: fixture('fail'),
+      },
+    });
+  });
+  afterAll(() => runtime.close());
+
+  it('runs the four-task example, passing context and dependency outputs', async () => {
+    const run = await runtime.execute(
+      {
+        research: { agent: 'researcher', prompt: 'Research topic X', context: { depth: 2 } },
+        draft: { agent: 'writer', prompt: 'Draft it', depends_on: ['research'] },
+        review: { agent: 'reviewer', prompt: 'Review the draft', depends_on: ['draft'] },
+        translate: { agent: 'translator', prompt: 'Translate', depends_on: ['draft'] },
+      },
+      { context: { topic: 'worker threads', depth: 1 } },
+    );
+    expect(runResultSchema.parse(JSON.parse(JSON.stringify(run)))).toBeTruthy();
+    expect(run).toMatchObject({ total: 4, done: 4, failed: 0, skipped: 0, cancelled: 0, successRate: 1 });
+    const research = expectStatus(run.tasks.research, 'done');
+    expect(research.output).toMatchObject({
+      prompt: 'Research topic X',
+      context: { topic: 'worker threads', depth: 2 },
+      deps: {},
+    });
+    const review = expectStatus(run.tasks.review, 'done');
+    expect(review.output).toMatchObject({
+      prompt: 'Review the draft',
+      context: { topic: 'worker threads', depth: 1 },
+      deps: { draft: { prompt: 'Draft it' } },
+      depStatus: { draft: 'done' },
+    });
+    for (const id of ['review', 'translate']) {
+      expect(run.tasks[id]?.startedAt).toBeGreaterThanOrEqual(run.tasks.draft?.finishedAt as number);
+    }
+    expect(review.attempts).toBe(1);
+    expect(review.threadId).toBeGreaterThan(0);
+  });
+
+  it('runs an empty DAG as a run of zero tasks', async () => {
+    const run = await runtime.execute({});
+    expect(run).toMatchObject({ total: 0, done: 0, successRate: 1, stoppedBy: null, tasks: {} });
+  });
+
+  it("skips a failed task's dependents and nothing else", async () => {
+    const run = await runtime.execute({
+      bad: { agent: 'fail', retries: 0 },
+      child: { agent: 'sleep', prompt: '1', depends_on: ['bad'] },
+      grandchild: { agent: 'sleep', prompt: '1', depends_on: ['child'] },
+      sibling: { agent: 'sleep', prompt: '30' },
+      mixed: { agent: 'sleep', prompt: '1', depends_on: ['sibling', 'bad'] },
+      independent: { agent: 'sleep', prompt: '1', depends_on: ['sibling'] },
+    });
+    const bad = expectStatus(run.tasks.bad, 'failed');
+    expect(bad.error).toMatchObject({ code: 'E_BOOM', name: 'Error', message: 'boom: ' });
+    expect(bad.error.stack).toContain('fail.js');
+    for (const id of ['child', 'grandchild', 'mixed']) {
+      const skipped = expectStatus(run.tasks[id], 'skipped');
+      expect(skipped.error.code).toBe('ERR_UPSTREAM_FAILED');
+      // The root cause is named, even two levels down.
+      expect(skipped.error.upstream).toEqual(['bad']);
+      expect(skipped.attempts).toBe(0);
+    }
+    expect(run.tasks.grandchild?.error?.message).toContain('"bad"');
+    expectStatus(run.tasks.sibling, 'done');
+    expectStatus(run.tasks.independent, 'done');
+    expect(run).toMatchObject({ done: 2, failed: 1, skipped: 3, cancelled: 0 });
+  });
+
+  it('dispatches a task the moment its dependency succeeds, not after its level', async () => {
+    // Level view: {slow, quick} then {after}. A barrier would hold `after` until `slow` ends.
+    const run = await runtime.execute({
+      slow: { agent: 'sleep', prompt: '400' },
+      quick: { agent: 'sleep', prompt: '10' },
+      after: { agent: 'sleep', prompt: '10', depends_on: ['quick'] },
+    });
+    expect(run.done).toBe(3);
+    const after = run.tasks.after?.startedAt as number;
+    expect(after).toBeLessThan(run.tasks.slow?.finishedAt as number);
+    expect(after).toBeGreaterThanOrEqual(run.tasks.quick?.finishedAt as number);
+  });
+
+  it('never runs more tasks at once than threads', async () => {
+    const dag = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`t${i}`, { agent: 'sleep', prompt: '40' }]),
+    );
+    const run = await runtime.execute(dag);
+    expect(run.done).toBe(10);
+    expect(maxOverlap(Object.values(run.tasks))).toBe(2);
+  });
+
+  it('prefers a thread that already loaded the agent', async () => {
+    const local = createRuntime({ threads: 2, agents: { probe: fixture('thread-id') } });
+    try {
+      const results = await local.fanOut('probe', Array.from({ length: 12 }, String));
+      for (const result of results) expect(expectStatus(result, 'done').output).toMatchObject({ loads: 1 });
+    } finally {
+      await local.close();
+    }
+  });
+});
+
+describe('critical-path order', () => {
+  // One thread makes the order of starts exactly the planner's order.
+  let runtime: Runtime;
+  beforeAll(() => {
+    runtime = createRuntime({
+      threads: 1,
+      agents: { sleep: fixture('sleep'), other: { module: fixture('sleep') } },
+    });
+  });
+  afterAll(() => runtime.close());
+
+  it('starts the task heading the longest chain first', async () => {
+    const run = await runtime.execute({
+      leaf: { agent: 'sleep', prompt: '1' },
+      head: { agent: 'sleep', prompt: '1' },
+      mid: { agent: 'sleep', prompt: '1', depends_on: ['head'] },
+      end: { agent: 'sleep', prompt: '1', depends_on: ['mid'] },
+    });
+    // Ranks: head 3, mid 2, leaf 1, end 1; equal ranks go in DAG order.
+    expect(startOrder(run)).toEqual(['head', 'mid', 'leaf', 'end']);
+  });
+
+  it('uses cost hints as the estimate', async () => {
+    const run = await runtime.execute({
+      cheap: { agent: 'sleep', prompt: '1', cost: 1 },
+      dear: { agent: 'sleep', prompt: '1', cost: 50 },
+      afterCheap: { agent: 'sleep', prompt: '1', cost: 1, depends_on: ['cheap'] },
+    });
+    expect(startOrder(run)[0]).toBe('dear');
+  });
+
+  it('adds priority to the rank', async () => {
+    const run = await runtime.execute({
+      a: { agent: 'sleep', prompt: '1' },
+      b: { agent: 'sleep', prompt: '1' },
+      c: { agent: 'sleep', prompt: '1', priority: 5 },
+    });
+    expect(startOrder(run)).toEqual(['c', 'a', 'b']);
+  });
+
+  it("learns an agent's duration from earlier runs", async () => {
+    // Teach the runtime that `sleep` is slow and `other` is fast...
+    await runtime.execute({ s: { agent: 'sleep', prompt: '60' }, o: { agent: 'other', prompt: '1' } });
+    // ...so among equal-hop tasks, the slow agent's goes first.
+    const run = await runtime.execute({
+      fast: { agent: 'other', prompt: '1' },
+      slow: { agent: 'sleep', prompt: '1' },
+    });
+    expect(startOrder(run)).toEqual(['slow', 'fast']);
+  });
+});
+
+describe('per-agent concurrency', () => {
+  it('caps an agent and backfills the free thread with other agents', async () => {
+    const runtime = createRuntime({
+      threads: 2,
+      agents: { limited: { module: fixture('sleep'), concurrency: 1 }, free: fixture('sleep') },
+    });
+    try {
+      const run = await runtime.execute({
+        // The limited tasks rank highest, yet only one may run at a time.
+        l1: { agent: 'limited', prompt: '60', cost: 100 },
+        l2: { agent: 'limited', prompt: '60', cost: 100 },
+        l3: { agent: 'limited', prompt: '60', cost: 100 },
+        f1: { agent: 'free', prompt: '20', cost: 1 },
+        f2: { agent: 'free', prompt: '20', cost: 1 },
+      });
+      expect(run.done).toBe(5);
+      const limited = ['l1', 'l2', 'l3'].map((id) => run.tasks[id]).filter((r) => r !== undefined);
+      expect(maxOverlap(limited)).toBe(1);
+      // Backfill: the free agent's tasks ran while the limited ones queued.
+      expect(run.tasks.f2?.finishedAt).toBeLessThan(run.tasks.l3?.startedAt as number);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
