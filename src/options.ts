@@ -85,6 +85,13 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+const TYPE_NAMES: Partial<Record<string, string>> = {
+  int: 'an integer',
+  record: 'an object',
+  object: 'an object',
+  array: 'an array',
+};
+
 /** Renders what a zod issue expected as the tail of "Expected `field` …". */
 function expectation(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
@@ -96,7 +103,7 @@ function expectation(issue: z.core.$ZodIssue): string {
       return `to be ${issue.origin === 'number' ? 'a number' : issue.origin} ${op} ${String(bound)}`;
     }
     case 'invalid_type':
-      return `to be ${issue.expected === 'int' ? 'an integer' : issue.expected}`;
+      return `to be ${TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`}`;
     case 'invalid_value':
       return `to be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     default:

@@ -31,7 +31,14 @@ describe('running a DAG on worker threads', () => {
       { context: { topic: 'worker threads', depth: 1 } },
     );
     expect(runResultSchema.parse(JSON.parse(JSON.stringify(run)))).toBeTruthy();
-    expect(run).toMatchObject({ total: 4, done: 4, failed: 0, skipped: 0, cancelled: 0, successRate: 1 });
+    expect(run).toMatchObject({
+      total: 4,
+      done: 4,
+      failed: 0,
+      skipped: 0,
+      cancelled: 0,
+      successRate: 1,
+    });
     const research = expectStatus(run.tasks.research, 'done');
     expect(research.output).toMatchObject({
       prompt: 'Research topic X',
@@ -46,7 +53,9 @@ describe('running a DAG on worker threads', () => {
       depStatus: { draft: 'done' },
     });
     for (const id of ['review', 'translate']) {
-      expect(run.tasks[id]?.startedAt).toBeGreaterThanOrEqual(run.tasks.draft?.finishedAt as number);
+      expect(run.tasks[id]?.startedAt).toBeGreaterThanOrEqual(
+        run.tasks.draft?.finishedAt as number,
+      );
     }
     expect(review.attempts).toBe(1);
     expect(review.threadId).toBeGreaterThan(0);
@@ -108,7 +117,8 @@ describe('running a DAG on worker threads', () => {
     const local = createRuntime({ threads: 2, agents: { probe: fixture('thread-id') } });
     try {
       const results = await local.fanOut('probe', Array.from({ length: 12 }, String));
-      for (const result of results) expect(expectStatus(result, 'done').output).toMatchObject({ loads: 1 });
+      for (const result of results)
+        expect(expectStatus(result, 'done').output).toMatchObject({ loads: 1 });
     } finally {
       await local.close();
     }
@@ -157,7 +167,10 @@ describe('critical-path order', () => {
 
   it("learns an agent's duration from earlier runs", async () => {
     // Teach the runtime that `sleep` is slow and `other` is fast...
-    await runtime.execute({ s: { agent: 'sleep', prompt: '60' }, o: { agent: 'other', prompt: '1' } });
+    await runtime.execute({
+      s: { agent: 'sleep', prompt: '60' },
+      o: { agent: 'other', prompt: '1' },
+    });
     // ...so among equal-hop tasks, the slow agent's goes first.
     const run = await runtime.execute({
       fast: { agent: 'other', prompt: '1' },

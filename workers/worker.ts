@@ -8,6 +8,9 @@ export default async function run(message: TaskMessage): Promise<unknown> {
   const reply = await runTask(message);
   if (!('encoded' in reply)) return reply;
   // Hand the serialized output's memory to the main thread instead of copying it.
-  const movable = { [Piscina.transferableSymbol]: reply.encoded.buffer, [Piscina.valueSymbol]: reply };
+  const movable = {
+    [Piscina.transferableSymbol]: reply.encoded.buffer,
+    [Piscina.valueSymbol]: reply,
+  };
   return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]);
 }

@@ -1,0 +1,249 @@
+import {
+  AgentpoolError,
+  createRuntime,
+  DagValidationError,
+  OptionsError,
+  type Runtime,
+  type TaskEvent,
+  type TaskResult,
+} from 'agentpool';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectStatus, fixture } from './helpers.js';
+
+const agents = {
+  sleep: fixture('sleep'),
+  spin: fixture('spin'),
+  upper: fixture('plain-function'),
+  echo: fixture('echo'),
+};
+
+describe('library API', () => {
+  let runtime: Runtime;
+  beforeAll(() => {
+    runtime = createRuntime({ threads: 2, agents });
+  });
+  afterAll(() => runtime.close());
+
+  it('fans one agent out over many prompts, results in prompt order', async () => {
+    const prompts = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const results = await runtime.fanOut('upper', prompts);
+    expect(results.map((r) => expectStatus(r, 'done').output)).toEqual(
+      prompts.map((p) => p.toUpperCase()),
+    );
+    expect(results.map((r) => r.id)).toEqual(prompts.map((_, i) => `task_${i}`));
+  });
+
+  it('rejects a fan-out to an unknown agent before running anything', async () => {
+    await expect(runtime.fanOut('nope', ['a'])).rejects.toMatchObject({
+      code: 'ERR_UNKNOWN_AGENT',
+    });
+  });
+
+  it('streams each result as it ends: the first arrives before a slow sibling finishes', async () => {
+    const seen: { result: TaskResult; at: number }[] = [];
+    for await (const result of runtime.stream({
+      slow: { agent: 'sleep', prompt: '500' },
+      fast: { agent: 'sleep', prompt: '10' },
+      afterFast: { agent: 'sleep', prompt: '10', depends_on: ['fast'] },
+    })) {
+      seen.push({ result, at: Date.now() });
+    }
+    expect(seen.map((s) => s.result.id)).toEqual(['fast', 'afterFast', 'slow']);
+    const slowEnd = seen[2]?.result.finishedAt as number;
+    expect(seen[0]?.at).toBeLessThan(slowEnd);
+  });
+
+  it('cancels the rest of a stream when the consumer stops reading', async () => {
+    const events: TaskEvent[] = [];
+    const off = runtime.on('task', (event) => {
+      if (event.runId === 'abandoned') events.push(event);
+    });
+    for await (const result of runtime.stream(
+      {
+        fast: { agent: 'sleep', prompt: '1' },
+        stuck: { agent: 'spin', retries: 0 },
+        later: { agent: 'sleep', prompt: '1', depends_on: ['stuck'] },
+      },
+      { runId: 'abandoned' },
+    )) {
+      expect(result.id).toBe('fast');
+      break;
+    }
+    off();
+    const ends = events.filter((e) => 'result' in e).map((e) => [e.id, e.type]);
+    expect(ends).toEqual([
+      ['fast', 'done'],
+      ['stuck', 'cancelled'],
+      ['later', 'cancelled'],
+    ]);
+  });
+
+  it('cancels mid-run on abort, keeping finished outputs', async () => {
+    const controller = new AbortController();
+    const off = runtime.on('task', (event) => {
+      if (event.type === 'done' && event.id === 'first')
+        controller.abort(new Error('user pressed stop'));
+    });
+    const run = await runtime.execute(
+      {
+        first: { agent: 'sleep', prompt: '20' },
+        stuck: { agent: 'spin', retries: 0 },
+        second: { agent: 'sleep', prompt: '20', depends_on: ['first'] },
+      },
+      { signal: controller.signal },
+    );
+    off();
+    expect(run.stoppedBy).toBe('signal');
+    expect(expectStatus(run.tasks.first, 'done').output).toEqual({ id: 'first', slept: 20 });
+    for (const id of ['stuck', 'second']) {
+      const task = expectStatus(run.tasks[id], 'cancelled');
+      expect(task.error.code).toBe('ERR_CANCELLED');
+      expect(task.error.message).toContain('user pressed stop');
+    }
+    expect(run.tasks.stuck?.startedAt).not.toBeNull();
+    expect(run).toMatchObject({ done: 1, cancelled: 2 });
+    // The aborted thread was replaced.
+    expect((await runtime.execute({ a: { agent: 'sleep', prompt: '1' } })).done).toBe(1);
+  });
+
+  it('resolves with every task cancelled when the signal is already aborted', async () => {
+    const run = await runtime.execute({ a: { agent: 'sleep' } }, { signal: AbortSignal.abort() });
+    expect(run).toMatchObject({ cancelled: 1, stoppedBy: 'signal' });
+    expect(run.tasks.a?.attempts).toBe(0);
+  });
+
+  it('emits queued, started and a final event per task, in that order', async () => {
+    const events: TaskEvent[] = [];
+    const off = runtime.on('task', (event) => {
+      if (event.runId === 'events') events.push(event);
+    });
+    await runtime.execute(
+      { a: { agent: 'echo' }, b: { agent: 'echo', depends_on: ['a'] } },
+      { runId: 'events' },
+    );
+    off();
+    expect(events.map((e) => `${e.id}:${e.type}`)).toEqual([
+      'a:queued',
+      'a:started',
+      'a:done',
+      'b:queued',
+      'b:started',
+      'b:done',
+    ]);
+    const done = events.at(-1);
+    expect(done?.type === 'done' && done.result.id).toBe('b');
+  });
+
+  it('keeps running when listeners throw or reject', async () => {
+    const before = runtime.stats().listenerErrors;
+    const offThrow = runtime.on('task', () => {
+      throw new Error('listener bug');
+    });
+    const offReject = runtime.on('task', async () => {
+      throw new Error('async listener bug');
+    });
+    const run = await runtime.execute({
+      a: { agent: 'echo' },
+      b: { agent: 'echo', depends_on: ['a'] },
+    });
+    offThrow();
+    offReject();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(run.done).toBe(2);
+    expect(runtime.stats().listenerErrors - before).toBe(12);
+  });
+
+  it('rejects a bad DAG before any task starts', async () => {
+    const events: TaskEvent[] = [];
+    const off = runtime.on('task', (event) => {
+      events.push(event);
+    });
+    await expect(
+      runtime.execute({ a: { agent: 'echo' }, b: { agent: 'ghost', depends_on: ['a'] } }),
+    ).rejects.toBeInstanceOf(DagValidationError);
+    await expect(
+      runtime.execute({ a: { agent: 'echo', depends_on: ['a'] } }),
+    ).rejects.toMatchObject({
+      code: 'ERR_DAG_CYCLE',
+    });
+    off();
+    expect(events).toEqual([]);
+  });
+
+  it('reports statistics', async () => {
+    await runtime.execute({ a: { agent: 'sleep', prompt: '5' } });
+    const stats = runtime.stats();
+    expect(stats.threads).toBe(2);
+    expect(stats.activeRuns).toBe(0);
+    expect(stats.agents.sleep?.succeeded).toBeGreaterThan(0);
+    expect(stats.runMs.count).toBeGreaterThan(0);
+    expect(stats.runMs.p99).toBeGreaterThanOrEqual(stats.runMs.p50);
+    expect(stats.utilization).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('runtime options', () => {
+  it('names the field and the value it got', () => {
+    expect(() => createRuntime({ threads: -1 })).toThrow(OptionsError);
+    expect(() => createRuntime({ threads: -1 })).toThrow(
+      'Expected `threads` to be a number >= 0, got `-1`',
+    );
+    expect(() => createRuntime({ timeoutMs: 0 })).toThrow(
+      'Expected `timeoutMs` to be a number > 0, got `0`',
+    );
+    expect(() => createRuntime({ balance: 'random' as 'least-busy' })).toThrow(
+      'Expected `balance` to be one of "least-busy", "round-robin", got `"random"`',
+    );
+    expect(() => createRuntime({ agents: { a: 42 as unknown as string } })).toThrow('`agents.a`');
+    expect(() => createRuntime({ thread: 2 } as object)).toThrow('unknown option `thread`');
+    try {
+      createRuntime({ threads: 1.5 });
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTIONS', name: 'OptionsError' });
+    }
+  });
+
+  it('rejects bad execute options', async () => {
+    const runtime = createRuntime({ threads: 0, agents });
+    await expect(
+      runtime.execute({}, { context: 'x' as unknown as Record<string, unknown> }),
+    ).rejects.toThrow('Expected `context` to be an object, got `"x"`');
+    await runtime.close();
+  });
+
+  it('runs inline on the main thread with threads: 0', async () => {
+    const runtime = createRuntime({ threads: 0, agents });
+    const run = await runtime.execute({
+      a: { agent: 'echo', prompt: 'x' },
+      b: { agent: 'upper', prompt: 'y', depends_on: ['a'] },
+    });
+    expect(expectStatus(run.tasks.b, 'done').output).toBe('Y');
+    expect(run.tasks.a?.threadId).toBe(0);
+    expect(runtime.stats().utilization).toBeNull();
+    await runtime.close();
+  });
+
+  it('balances round-robin when asked', async () => {
+    const runtime = createRuntime({ threads: 2, balance: 'round-robin', agents });
+    const results = await runtime.fanOut('sleep', ['20', '20', '20', '20']);
+    expect(new Set(results.map((r) => r.threadId)).size).toBe(2);
+    await runtime.close();
+  });
+
+  it('refuses runs after close, and lets a running run finish first', async () => {
+    const runtime = createRuntime({ threads: 1, agents });
+    const pending = runtime.execute({ a: { agent: 'sleep', prompt: '50' } });
+    await runtime.close();
+    expect((await pending).done).toBe(1);
+    await expect(runtime.execute({})).rejects.toBeInstanceOf(AgentpoolError);
+    await expect(runtime.execute({})).rejects.toMatchObject({ code: 'ERR_RUNTIME_CLOSED' });
+  });
+
+  it('cancels running runs on close({ cancel: true })', async () => {
+    const runtime = createRuntime({ threads: 1, agents });
+    const pending = runtime.execute({ stuck: { agent: 'spin' } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await runtime.close({ cancel: true });
+    expect((await pending).tasks.stuck?.status).toBe('cancelled');
+  });
+});

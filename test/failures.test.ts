@@ -1,0 +1,214 @@
+import { createRuntime, type Runtime, type TaskEvent } from 'agentpool';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectStatus, fixture } from './helpers.js';
+
+describe('failures stay with their task', () => {
+  let runtime: Runtime;
+  const events: TaskEvent[] = [];
+  beforeAll(() => {
+    runtime = createRuntime({
+      threads: 2,
+      retries: { max: 1, backoffMs: 20, jitter: false },
+      timeoutGraceMs: 100,
+      agents: {
+        sleep: fixture('sleep'),
+        flaky: fixture('flaky'),
+        fail: fixture('fail'),
+        spin: fixture('spin'),
+        patient: fixture('wait-signal'),
+        exit: fixture('exit'),
+        uncloneable: fixture('uncloneable'),
+        noDefault: fixture('no-default'),
+        missing: fixture('does-not-exist'),
+      },
+    });
+    runtime.on('task', (event) => {
+      events.push(event);
+    });
+  });
+  afterAll(() => runtime.close());
+
+  it('retries with exponential backoff and records the attempts', async () => {
+    const run = await runtime.execute(
+      { flaky: { agent: 'flaky', retries: { max: 3, backoffMs: 40, factor: 2, jitter: false } } },
+      { context: { succeedOn: 3 }, runId: 'retry-run' },
+    );
+    const flaky = expectStatus(run.tasks.flaky, 'done');
+    expect(flaky.attempts).toBe(3);
+    expect(flaky.output).toEqual({ attempt: 3 });
+    const mine = events.filter((e) => e.runId === 'retry-run');
+    expect(mine.map((e) => e.type)).toEqual([
+      'queued',
+      'started',
+      'retry',
+      'started',
+      'retry',
+      'started',
+      'done',
+    ]);
+    const retries = mine.filter((e) => e.type === 'retry');
+    expect(retries.map((e) => e.delayMs)).toEqual([40, 80]);
+    expect(retries[0]?.error.message).toContain('attempt 1 fails');
+    // Each retry started no sooner than its backoff allowed.
+    const starts = mine.filter((e) => e.type === 'started').map((e) => e.at);
+    expect((starts[1] as number) - (retries[0]?.at as number)).toBeGreaterThanOrEqual(39);
+    expect((starts[2] as number) - (retries[1]?.at as number)).toBeGreaterThanOrEqual(79);
+  });
+
+  it('fails a task once its retries run out', async () => {
+    const run = await runtime.execute({ bad: { agent: 'fail', retries: 2 } });
+    const bad = expectStatus(run.tasks.bad, 'failed');
+    expect(bad.attempts).toBe(3);
+    expect(bad.error.code).toBe('E_BOOM');
+  });
+
+  it('kills a task stuck in a synchronous loop at its timeout while others finish', async () => {
+    const run = await runtime.execute({
+      stuck: { agent: 'spin', timeoutMs: 200, retries: 0 },
+      a: { agent: 'sleep', prompt: '50' },
+      b: { agent: 'sleep', prompt: '50', depends_on: ['a'] },
+      c: { agent: 'sleep', prompt: '50', depends_on: ['b'] },
+      afterStuck: { agent: 'sleep', prompt: '1', depends_on: ['stuck'] },
+    });
+    const stuck = expectStatus(run.tasks.stuck, 'failed');
+    expect(stuck.error.code).toBe('ERR_TASK_TIMEOUT');
+    expect(stuck.error.message).toContain('timed out after 200 ms');
+    expect(stuck.error.message).toContain('thread was terminated');
+    expect(run.tasks.afterStuck?.error?.code).toBe('ERR_UPSTREAM_FAILED');
+    expect(run.done).toBe(3);
+    // The killed thread was replaced: both threads serve the next run.
+    const next = await runtime.execute({
+      x: { agent: 'sleep', prompt: '30' },
+      y: { agent: 'sleep', prompt: '30' },
+    });
+    expect(next.done).toBe(2);
+  });
+
+  it('aborts ctx.signal at the timeout so a cooperative agent stops without losing its thread', async () => {
+    const run = await runtime.execute({
+      wait: { agent: 'patient', prompt: '10000', timeoutMs: 100, retries: 0 },
+    });
+    const wait = expectStatus(run.tasks.wait, 'failed');
+    expect(wait.error.code).toBe('ERR_TASK_TIMEOUT');
+    expect(wait.error.message).toBe('task "wait" timed out after 100 ms');
+    expect(wait.threadId).toBeGreaterThan(0);
+  });
+
+  it('retries a timed-out attempt after a backoff', async () => {
+    const run = await runtime.execute(
+      { wait: { agent: 'patient', prompt: '10000', timeoutMs: 50, retries: 1 } },
+      { runId: 'timeout-retry' },
+    );
+    expect(run.tasks.wait?.attempts).toBe(2);
+    const retry = events.find((e) => e.runId === 'timeout-retry' && e.type === 'retry');
+    expect(retry).toMatchObject({ delayMs: 20, error: { code: 'ERR_TASK_TIMEOUT' } });
+  });
+
+  it('reports a thread that exits mid-task as a crash, and retries it', async () => {
+    const run = await runtime.execute({
+      exit: { agent: 'exit' },
+      ok: { agent: 'sleep', prompt: '20' },
+    });
+    const exit = expectStatus(run.tasks.exit, 'failed');
+    expect(exit.error.code).toBe('ERR_WORKER_CRASHED');
+    expect(exit.error.message).toContain('exited with code: 3');
+    expect(exit.attempts).toBe(2);
+    expectStatus(run.tasks.ok, 'done');
+  });
+
+  it('fails an uncloneable output without retrying it, and without losing the thread', async () => {
+    const run = await runtime.execute({ u: { agent: 'uncloneable' } });
+    const u = expectStatus(run.tasks.u, 'failed');
+    expect(u.error.code).toBe('ERR_OUTPUT_NOT_CLONEABLE');
+    expect(u.error.message).toContain('could not be cloned');
+    expect(u.attempts).toBe(1);
+  });
+
+  it('fails the tasks of an agent whose module cannot load, and runs the rest', async () => {
+    const run = await runtime.execute({
+      a: { agent: 'missing' },
+      b: { agent: 'noDefault' },
+      c: { agent: 'sleep', prompt: '1' },
+    });
+    const a = expectStatus(run.tasks.a, 'failed');
+    expect(a.error.code).toBe('ERR_AGENT_LOAD');
+    expect(a.error.message).toContain('does-not-exist.js');
+    expect(a.attempts).toBe(1);
+    const b = expectStatus(run.tasks.b, 'failed');
+    expect(b.error.code).toBe('ERR_AGENT_LOAD');
+    expect(b.error.message).toContain('default export');
+    expectStatus(run.tasks.c, 'done');
+  });
+
+  it('cancels everything queued at the first failure with failFast', async () => {
+    const run = await runtime.execute(
+      {
+        bad: { agent: 'fail', retries: 0 },
+        running: { agent: 'sleep', prompt: '100' },
+        queued1: { agent: 'sleep', prompt: '1', depends_on: ['running'] },
+        queued2: { agent: 'sleep', prompt: '1', depends_on: ['running'] },
+      },
+      { failFast: true },
+    );
+    expect(run.stoppedBy).toBe('fail-fast');
+    expectStatus(run.tasks.bad, 'failed');
+    // A task already running finishes; what was still queued is cancelled.
+    expectStatus(run.tasks.running, 'done');
+    for (const id of ['queued1', 'queued2']) {
+      const task = expectStatus(run.tasks[id], 'cancelled');
+      expect(task.error).toMatchObject({ code: 'ERR_CANCELLED' });
+      expect(task.error.message).toContain('"bad" failed and failFast is set');
+    }
+    expect(run).toMatchObject({ done: 1, failed: 1, cancelled: 2 });
+  });
+});
+
+describe('trigger rules', () => {
+  let runtime: Runtime;
+  beforeAll(() => {
+    runtime = createRuntime({
+      threads: 2,
+      retries: 0,
+      agents: { echo: fixture('echo'), fail: fixture('fail') },
+    });
+  });
+  afterAll(() => runtime.close());
+
+  it('runs all_done and one_failed tasks after a failure, with the statuses', async () => {
+    const run = await runtime.execute({
+      ok: { agent: 'echo', prompt: 'fine' },
+      bad: { agent: 'fail' },
+      report: { agent: 'echo', depends_on: ['ok', 'bad'], trigger: 'all_done' },
+      onError: { agent: 'echo', depends_on: ['ok', 'bad'], trigger: 'one_failed' },
+      anyOk: { agent: 'echo', depends_on: ['ok', 'bad'], trigger: 'one_success' },
+      normal: { agent: 'echo', depends_on: ['ok', 'bad'] },
+    });
+    const report = expectStatus(run.tasks.report, 'done');
+    expect(report.output).toMatchObject({
+      deps: { ok: { prompt: 'fine' } },
+      depStatus: { ok: 'done', bad: 'failed' },
+    });
+    expect((report.output as { deps: object }).deps).not.toHaveProperty('bad');
+    expectStatus(run.tasks.onError, 'done');
+    expectStatus(run.tasks.anyOk, 'done');
+    expect(expectStatus(run.tasks.normal, 'skipped').error.code).toBe('ERR_UPSTREAM_FAILED');
+  });
+
+  it('skips one_failed when nothing failed, and one_success when nothing succeeded', async () => {
+    const run = await runtime.execute({
+      ok: { agent: 'echo' },
+      bad: { agent: 'fail' },
+      handler: { agent: 'echo', depends_on: ['ok'], trigger: 'one_failed' },
+      hope: { agent: 'echo', depends_on: ['bad'], trigger: 'one_success' },
+      afterHandler: { agent: 'echo', depends_on: ['handler'] },
+    });
+    const handler = expectStatus(run.tasks.handler, 'skipped');
+    expect(handler.error.code).toBe('ERR_TRIGGER_NOT_MET');
+    expect(handler.error.message).toContain('no dependency failed');
+    expect(expectStatus(run.tasks.hope, 'skipped').error).toMatchObject({
+      code: 'ERR_UPSTREAM_FAILED',
+      upstream: ['bad'],
+    });
+    expect(expectStatus(run.tasks.afterHandler, 'skipped').error.code).toBe('ERR_UPSTREAM_FAILED');
+  });
+});
