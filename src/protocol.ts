@@ -22,6 +22,8 @@ export interface TaskMessage {
   attempt: number;
   /** The attempt's time limit; the worker aborts `ctx.signal` when it passes. */
   timeoutMs: number;
+  /** Where the worker records its start on the pool's `StartBoard` (-1: not tracked). */
+  startSlot: number;
 }
 
 interface ReplyBase {

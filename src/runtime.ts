@@ -199,9 +199,16 @@ export class Runtime {
 
   #pool(): Executor {
     if (this.#executor === undefined) {
-      const { threads, balance, idleTimeoutMs } = this.#options;
+      const { threads, balance, idleTimeoutMs, inFlightPerThread } = this.#options;
       this.#executor =
-        threads === 0 ? new InlinePool() : new ThreadPool({ threads, balance, idleTimeoutMs });
+        threads === 0
+          ? new InlinePool()
+          : new ThreadPool({
+              threads,
+              balance,
+              idleTimeoutMs,
+              inFlight: threads * inFlightPerThread,
+            });
     }
     return this.#executor;
   }

@@ -212,3 +212,37 @@ describe('trigger rules', () => {
     expect(expectStatus(run.tasks.afterHandler, 'skipped').error.code).toBe('ERR_UPSTREAM_FAILED');
   });
 });
+
+describe('timeouts count from the start, not the queue', () => {
+  it('does not time out an attempt that waited in the pool queue', async () => {
+    // One thread, three attempts handed to the pool at once: the last waits ~500 ms in piscina's queue.
+    const runtime = createRuntime({
+      threads: 1,
+      inFlightPerThread: 3,
+      timeoutGraceMs: 50,
+      retries: 0,
+      agents: { sleep: fixture('sleep'), spin: fixture('spin') },
+    });
+    try {
+      const run = await runtime.execute({
+        a: { agent: 'sleep', prompt: '250', timeoutMs: 300 },
+        b: { agent: 'sleep', prompt: '250', timeoutMs: 300 },
+        c: { agent: 'sleep', prompt: '250', timeoutMs: 300 },
+      });
+      expect(run.done).toBe(3);
+      expect(run.tasks.c?.startedAt).toBeGreaterThan((run.tasks.a?.finishedAt as number) - 1);
+      // ...while a stuck attempt behind a queue is still stopped once it runs.
+      const stuck = await runtime.execute({
+        first: { agent: 'sleep', prompt: '200' },
+        stuck: { agent: 'spin', timeoutMs: 100 },
+      });
+      expect(stuck.tasks.stuck?.error?.code).toBe('ERR_TASK_TIMEOUT');
+      expect(stuck.tasks.first?.status).toBe('done');
+      expect(stuck.tasks.stuck?.startedAt).toBeGreaterThanOrEqual(
+        (stuck.tasks.first?.finishedAt as number) - 1,
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+});

@@ -52,6 +52,7 @@ const MAX_UPSTREAM_IDS = 20;
 interface LiveAttempt {
   attempt: number;
   controller: AbortController;
+  message: TaskMessage;
   timer: NodeJS.Timeout;
   dispatchedAt: number;
 }
@@ -226,16 +227,17 @@ export class Run {
     this.#running.set(task.agent, (this.#running.get(task.agent) ?? 0) + 1);
     const timeoutMs = task.timeoutMs ?? agent.timeoutMs ?? this.#s.timeoutMs;
     const controller = new AbortController();
+    const message = this.#message(i, attempt, timeoutMs);
     // The worker aborts ctx.signal at timeoutMs; this is the backstop for a
     // thread that does not answer, which piscina then terminates.
     const timer = setTimeout(
-      () => this.#timedOut(i, timeoutMs),
+      () => this.#checkTimeout(i, attempt),
       timeoutMs + this.#s.timeoutGraceMs,
     );
     const dispatchedAt = now();
-    this.#live.set(i, { attempt, controller, timer, dispatchedAt });
+    this.#live.set(i, { attempt, controller, message, timer, dispatchedAt });
     this.#emit('started', i, { attempt });
-    this.#s.executor.run(this.#message(i, attempt, timeoutMs), controller.signal).then(
+    this.#s.executor.run(message, controller.signal).then(
       (reply) => this.#settle(i, attempt, reply),
       // Only an abort rejects, and whoever aborted has already ended the attempt.
       () => {},
@@ -265,6 +267,7 @@ export class Run {
       depStatus,
       attempt,
       timeoutMs,
+      startSlot: -1,
     };
   }
 
@@ -302,17 +305,27 @@ export class Run {
     this.#afterChange();
   }
 
-  #timedOut(i: number, timeoutMs: number): void {
-    const live = this.#release(i);
-    if (live === undefined) return;
+  /**
+   * The backstop fired: count from when the attempt really started (it may
+   * have waited in the pool's queue) and terminate it only if it has
+   * overrun its timeout by the grace period.
+   */
+  #checkTimeout(i: number, attempt: number): void {
+    const live = this.#live.get(i);
+    if (live === undefined || live.attempt !== attempt) return;
+    const { timeoutMs } = live.message;
+    const grace = this.#s.timeoutGraceMs;
+    const startedAt = this.#s.executor.startedAt(live.message);
+    const wait = (startedAt ?? now()) + timeoutMs + grace - now();
+    if (wait > 1) {
+      live.timer = setTimeout(() => this.#checkTimeout(i, attempt), wait);
+      return;
+    }
+    this.#release(i);
     live.controller.abort();
-    const message = `task "${this.#graph.ids[i]}" timed out after ${timeoutMs} ms and did not stop within ${this.#s.timeoutGraceMs} ms; its thread was terminated`;
-    const error = taskError('ERR_TASK_TIMEOUT', message);
-    this.#attemptFailed(i, error, {
-      startedAt: live.dispatchedAt,
-      finishedAt: now(),
-      threadId: null,
-    });
+    const message = `task "${this.#graph.ids[i]}" timed out after ${timeoutMs} ms and did not stop within ${grace} ms; its thread was terminated`;
+    const ending = { startedAt: startedAt || live.dispatchedAt, finishedAt: now(), threadId: null };
+    this.#attemptFailed(i, taskError('ERR_TASK_TIMEOUT', message), ending);
     this.#afterChange();
   }
 

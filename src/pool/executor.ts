@@ -10,6 +10,11 @@ export interface Executor {
    * (the caller decides what that abort meant).
    */
   run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply>;
+  /**
+   * When the attempt carrying `message` started on a thread, or undefined
+   * while it still waits for one.
+   */
+  startedAt(message: TaskMessage): number | undefined;
   /** Fraction of the pool's capacity spent running tasks since it started, or null inline. */
   utilization(): number | null;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import { runTask } from '../../workers/run-task.js';
+import { now } from '../clock.js';
 import type { TaskMessage, TaskReply } from '../protocol.js';
 import { decodeReply } from './decode.js';
 import type { Executor } from './executor.js';
@@ -13,11 +14,18 @@ import type { Executor } from './executor.js';
 export class InlinePool implements Executor {
   readonly threads = 1;
 
+  readonly #started = new WeakMap<TaskMessage, number>();
+
   async run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
+    this.#started.set(message, now());
     const abandoned = new Promise<never>((_, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     return decodeReply(await Promise.race([runTask(structuredClone(message), signal), abandoned]));
+  }
+
+  startedAt(message: TaskMessage): number | undefined {
+    return this.#started.get(message);
   }
 
   utilization(): null {

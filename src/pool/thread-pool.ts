@@ -4,6 +4,7 @@ import { toTaskError } from '../errors.js';
 import type { TaskMessage, TaskReply, WireReply } from '../protocol.js';
 import { decodeReply } from './decode.js';
 import type { Executor } from './executor.js';
+import { StartBoard } from './start-board.js';
 
 const WORKER_URL = new URL('../../workers/worker.js', import.meta.url);
 const queueOptions = Piscina.queueOptionsSymbol;
@@ -30,12 +31,20 @@ export class ThreadPool implements Executor {
   readonly #pool: Piscina<TaskMessage, WireReply>;
   // Which threads have loaded which agent's module, learnt from their replies.
   readonly #loaded = new Map<string, Set<number>>();
+  readonly #starts: StartBoard;
   #next = 0;
 
-  constructor(options: { threads: number; balance: Balance; idleTimeoutMs: number }) {
+  constructor(options: {
+    threads: number;
+    balance: Balance;
+    idleTimeoutMs: number;
+    inFlight: number;
+  }) {
     this.threads = options.threads;
+    this.#starts = new StartBoard(options.inFlight);
     this.#pool = new Piscina({
       filename: WORKER_URL.href,
+      workerData: { starts: this.#starts.buffer },
       minThreads: options.threads,
       maxThreads: options.threads,
       idleTimeout: options.idleTimeoutMs,
@@ -65,6 +74,7 @@ export class ThreadPool implements Executor {
   }
 
   async run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
+    message.startSlot = this.#starts.acquire();
     const task = Object.assign(message, { [queueOptions]: { agent: message.agent } });
     try {
       const reply = decodeReply(await this.#pool.run(task, { signal }));
@@ -75,7 +85,16 @@ export class ThreadPool implements Executor {
     } catch (error) {
       if (signal.aborted) throw error;
       return this.#crashReply(error);
+    } finally {
+      this.#starts.release(message.startSlot);
     }
+  }
+
+  startedAt(message: TaskMessage): number | undefined {
+    // Untracked (never expected: there is a slot per attempt in flight): 0
+    // makes the caller fall back to counting from dispatch.
+    if (message.startSlot < 0) return 0;
+    return this.#starts.startedAt(message.startSlot);
   }
 
   // The thread died under the task: it exited, or an error escaped the agent
