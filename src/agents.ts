@@ -22,6 +22,7 @@ export function resolveAgents(specs: Record<string, AgentSpec>): Map<string, Run
       concurrency: full.concurrency ?? Number.POSITIVE_INFINITY,
       retries: full.retries,
       timeoutMs: full.timeoutMs,
+      limits: full.limits,
     });
   }
   return agents;

@@ -21,6 +21,12 @@ export const ERROR_CODES = [
   'ERR_AGENT_LOAD',
   'ERR_OUTPUT_NOT_CLONEABLE',
   'ERR_WORKER_CRASHED',
+  // Limit breaches: not retried by default.
+  'ERR_MEMORY_LIMIT',
+  'ERR_TOKEN_BUDGET',
+  'ERR_RUN_TOKEN_BUDGET',
+  'ERR_OUTPUT_TOO_LARGE',
+  'ERR_CPU_LIMIT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -90,6 +96,19 @@ export const taskErrorSchema = z.object({
   upstream: z.array(z.string()).optional(),
 });
 export type TaskError = z.infer<typeof taskErrorSchema>;
+
+/** Formats a count for limit messages: 1204 -> "1,204". */
+export function formatCount(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** The message of a CPU limit breach, the same whether the worker or the main thread caught it. */
+export function cpuLimitError(taskId: string, usedMs: number, limitMs: number): AgentpoolError {
+  return new AgentpoolError(
+    'ERR_CPU_LIMIT',
+    `task "${taskId}" was active on its thread for ${formatCount(usedMs)} ms, over its ${formatCount(limitMs)} ms CPU limit`,
+  );
+}
 
 /** Builds a `TaskError` for an outcome agentpool itself decided. */
 export function taskError(

@@ -22,27 +22,54 @@ export type TaskEvent =
   | (EventBase & { type: 'retry'; attempt: number; delayMs: number; error: TaskError })
   | (EventBase & { type: TaskResult['status']; result: TaskResult });
 
-export type TaskListener = (event: TaskEvent) => unknown;
+/** A running task's `ctx.progress(fraction, message)`. */
+export interface ProgressEvent extends EventBase {
+  type: 'progress';
+  attempt: number;
+  fraction: number;
+  message: string | undefined;
+}
+
+/** A running task's `ctx.emit(chunk)`: partial output, in order, before its result. */
+export interface ChunkEvent extends EventBase {
+  type: 'chunk';
+  attempt: number;
+  chunk: unknown;
+}
+
+/** Events by the name `runtime.on` takes. */
+export interface EventMap {
+  task: TaskEvent;
+  progress: ProgressEvent;
+  chunk: ChunkEvent;
+}
+export type EventName = keyof EventMap;
+export type Listener<E extends EventName = EventName> = (event: EventMap[E]) => unknown;
+export type TaskListener = Listener<'task'>;
 
 /**
  * Listeners that cannot break a run: a listener that throws, or returns a
  * rejected promise, is counted in `errors` and otherwise ignored.
  */
 export class Listeners {
-  readonly #listeners = new Set<TaskListener>();
+  readonly #listeners: { [E in EventName]: Set<Listener<E>> } = {
+    task: new Set(),
+    progress: new Set(),
+    chunk: new Set(),
+  };
   errors = 0;
 
-  add(listener: TaskListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  add<E extends EventName>(name: E, listener: Listener<E>): () => void {
+    this.#listeners[name].add(listener);
+    return () => this.delete(name, listener);
   }
 
-  delete(listener: TaskListener): void {
-    this.#listeners.delete(listener);
+  delete<E extends EventName>(name: E, listener: Listener<E>): void {
+    this.#listeners[name].delete(listener);
   }
 
-  emit(event: TaskEvent): void {
-    for (const listener of this.#listeners) {
+  emit<E extends EventName>(name: E, event: EventMap[E]): void {
+    for (const listener of this.#listeners[name]) {
       try {
         const returned = listener(event);
         if (returned instanceof Promise) returned.catch(() => this.errors++);

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { limitsSchema } from './dag/schema.js';
 import { describe, OptionsError } from './errors.js';
+import { ENCODINGS } from './protocol.js';
 import { retryOverrideSchema, retryPolicySchema } from './retry.js';
 
 const moduleSchema = z.union([z.instanceof(URL), z.string().min(1)], {
@@ -22,6 +24,8 @@ export const agentSpecSchema = z.union([
     retries: retryOverrideSchema.optional(),
     /** Time limit of each of this agent's attempts, in ms. */
     timeoutMs: z.int().positive().optional(),
+    /** Limits for this agent's tasks (over the runtime's, under each task's). */
+    limits: limitsSchema.optional(),
   }),
 ]);
 export type AgentSpec = z.input<typeof agentSpecSchema>;
@@ -54,6 +58,24 @@ export const runtimeOptionsSchema = z.strictObject({
    * order exact; more hides dispatch latency for very short tasks. @default 1
    */
   inFlightPerThread: z.int().min(1).default(1),
+  /** Default limits of every task (see the DAG's `limits`). @default {} */
+  limits: limitsSchema.default({}),
+  /** Token budget shared by a whole run across all threads; `execute(dag, { runTokens })` overrides it. @default none */
+  runTokens: z.int().min(0).optional(),
+  /** Tokenizer encoding for token budgets. @default 'o200k_base' */
+  encoding: z.enum(ENCODINGS).default('o200k_base'),
+  /** Count prompt and output tokens of every task, even without a budget (loads the tokenizer in every thread). @default false */
+  countTokens: z.boolean().default(false),
+  /** Functions agents call on the main thread as `await ctx.host.name(...args)`. @default {} */
+  host: z
+    .record(
+      z.string().min(1),
+      z.custom<(...args: never[]) => unknown>(
+        (v) => typeof v === 'function',
+        'expected a function',
+      ),
+    )
+    .default({}),
   /** Idle threads above `threads` are not kept; kept threads exit after this long idle, in ms. @default 30000 */
   idleTimeoutMs: z.int().min(0).default(30_000),
 });
@@ -73,6 +95,8 @@ export const executeOptionsSchema = z.strictObject({
   failFast: z.boolean().optional(),
   /** Id reported in results and events. @default a random id */
   runId: z.string().min(1).optional(),
+  /** Token budget of this run, overriding the runtime's `runTokens`. */
+  runTokens: z.int().min(0).optional(),
 });
 export type ExecuteOptions = z.input<typeof executeOptionsSchema>;
 

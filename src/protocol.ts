@@ -5,6 +5,55 @@
 import type { TaskError } from './errors.js';
 import type { TaskStatus } from './results.js';
 
+/** Tokenizer encodings (gpt-tokenizer's). */
+export const ENCODINGS = [
+  'o200k_base',
+  'cl100k_base',
+  'p50k_base',
+  'p50k_edit',
+  'r50k_base',
+  'o200k_harmony',
+] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+
+/** A run's shared token budget: cell 0 is tokens spent, cell 1 is set once a charge was refused. */
+export interface RunTokens {
+  buffer: SharedArrayBuffer;
+  budget: number;
+}
+
+/** Limits the worker enforces itself (memory is the thread's, set by the pool). */
+export interface WorkerLimits {
+  tokens?: number | undefined;
+  outputBytes?: number | undefined;
+  cpuMs?: number | undefined;
+}
+
+/** A progress report or an output chunk from a running task, sent on the thread's event port. */
+export interface ChannelEvent {
+  runId: string;
+  taskId: string;
+  attempt: number;
+  kind: 'progress' | 'chunk';
+  /** `{ fraction, message }` for progress; the chunk itself for a chunk. */
+  payload: unknown;
+}
+
+/** The worker's first message on `parentPort` when a thread first uses the channel. */
+export const CHANNEL_MARK = 'agentpool:channel';
+export interface ChannelHello {
+  type: typeof CHANNEL_MARK;
+  /** Progress and chunks, as plain ordered messages. */
+  events: import('node:worker_threads').MessagePort;
+  /** Host service calls, over comlink. */
+  rpc: import('node:worker_threads').MessagePort;
+}
+
+/** What the main thread exposes to agents over comlink. */
+export interface HostApi {
+  call(name: string, args: unknown[]): Promise<unknown>;
+}
+
 /** One attempt of one task, sent to a worker. */
 export interface TaskMessage {
   runId: string;
@@ -24,6 +73,13 @@ export interface TaskMessage {
   timeoutMs: number;
   /** Where the worker records its start on the pool's `StartBoard` (-1: not tracked). */
   startSlot: number;
+  limits: WorkerLimits;
+  /** Heap cap of the thread to run on (picks the pool); undefined for the default pool. */
+  memoryMb?: number | undefined;
+  encoding: Encoding;
+  /** Count prompt and output tokens even without a budget. */
+  countTokens: boolean;
+  runTokens?: RunTokens | undefined;
 }
 
 interface ReplyBase {
@@ -31,6 +87,12 @@ interface ReplyBase {
   startedAt: number;
   finishedAt: number;
   threadId: number;
+  /** Tokens the attempt used. */
+  tokens: number;
+  /** The thread's active time during the attempt, in ms (event-loop utilisation). */
+  cpuMs: number;
+  /** Progress and chunk events the attempt sent; the planner waits for all of them before the result. */
+  events: number;
 }
 
 /** A task's outcome as the planner sees it. Agent errors come back as data, never as a rejection. */

@@ -20,6 +20,10 @@ const resultBase = {
   durationMs: z.number().min(0),
   /** `threadId` of the worker thread of the last attempt (0 = main thread, inline mode); null if it never started. */
   threadId: z.int().nullable(),
+  /** Tokens used, over all attempts (counted when a token budget applies or `countTokens` is set). */
+  tokens: z.number().min(0),
+  /** Active time of the last attempt's thread during it, in ms (see `limits.cpuMs`). */
+  cpuMs: z.number().min(0),
 };
 
 /**
@@ -55,7 +59,7 @@ export const taskResultSchema = z.discriminatedUnion('status', [
 export type TaskResult = z.infer<typeof taskResultSchema>;
 
 /** Why a run stopped before every task could run; null when it ran to the end. */
-export const stopReasonSchema = z.enum(['signal', 'fail-fast']).nullable();
+export const stopReasonSchema = z.enum(['signal', 'fail-fast', 'token-budget']).nullable();
 export type StopReason = z.infer<typeof stopReasonSchema>;
 
 /** The outcome of one `execute`: counts by status and every task's result by id. */
@@ -67,10 +71,18 @@ export const runResultSchema = z.object({
   skipped: z.int().min(0),
   /** Number of tasks that ended `cancelled`. */
   cancelled: z.int().min(0),
-  /** Why the run was cut short (`signal`: aborted by its AbortSignal; `fail-fast`: a task failed under `failFast`), or null. */
+  /**
+   * Why the run was cut short, or null: `signal` (aborted by its AbortSignal),
+   * `fail-fast` (a task failed under `failFast`), `token-budget` (the run's
+   * token budget was spent; what had not started was skipped).
+   */
   stoppedBy: stopReasonSchema,
   startedAt: z.number(),
   durationMs: z.number().min(0),
+  /** Tokens used by the whole run. */
+  tokens: z.number().min(0),
+  /** The run's token budget (`runTokens`), or null. */
+  tokenBudget: z.number().nullable(),
   /** done / total (1 for an empty DAG). */
   successRate: z.number().min(0).max(1),
   /** Results by task id, in the DAG's order. */

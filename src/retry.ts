@@ -12,6 +12,11 @@ export const retryPolicySchema = z.strictObject({
   maxBackoffMs: z.number().min(0).default(30_000),
   /** Randomise each wait between half and all of its nominal length, so retries of many tasks do not stampede. */
   jitter: z.boolean().default(true),
+  /**
+   * Error codes that are retried. Default: any error except limit breaches
+   * and errors that would repeat (`NOT_RETRIED_BY_DEFAULT`).
+   */
+  on: z.array(z.string().min(1)).optional(),
 });
 export type RetryPolicy = z.output<typeof retryPolicySchema>;
 
@@ -28,6 +33,7 @@ export const retryOverrideSchema = z.union([
     factor: z.number().min(1).optional(),
     maxBackoffMs: z.number().min(0).optional(),
     jitter: z.boolean().optional(),
+    on: z.array(z.string().min(1)).optional(),
   }),
 ]);
 export type RetryOverride = z.input<typeof retryOverrideSchema>;
@@ -47,6 +53,22 @@ export function mergeRetry(
     };
   }
   return policy;
+}
+
+/** Codes a retry would only repeat: limit breaches and deterministic failures. */
+export const NOT_RETRIED_BY_DEFAULT: ReadonlySet<string> = new Set([
+  'ERR_AGENT_LOAD',
+  'ERR_OUTPUT_NOT_CLONEABLE',
+  'ERR_OUTPUT_TOO_LARGE',
+  'ERR_MEMORY_LIMIT',
+  'ERR_TOKEN_BUDGET',
+  'ERR_RUN_TOKEN_BUDGET',
+  'ERR_CPU_LIMIT',
+]);
+
+/** Whether an attempt that failed with `code` is retried under `policy` (attempts permitting). */
+export function retries(policy: RetryPolicy, code: string): boolean {
+  return policy.on ? policy.on.includes(code) : !NOT_RETRIED_BY_DEFAULT.has(code);
 }
 
 /** Milliseconds to wait before attempt `attempt + 1`, where `attempt` (1-based) just failed. */

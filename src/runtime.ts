@@ -3,7 +3,14 @@ import { resolveAgents } from './agents.js';
 import type { DagInput } from './dag/schema.js';
 import { compileDag } from './dag/validate.js';
 import { AgentpoolError, OptionsError } from './errors.js';
-import { Listeners, type TaskEvent, type TaskListener } from './events.js';
+import {
+  type ChunkEvent,
+  type EventMap,
+  type EventName,
+  type Listener,
+  Listeners,
+  type ProgressEvent,
+} from './events.js';
 import {
   type ExecuteOptions,
   executeOptionsSchema,
@@ -15,10 +22,15 @@ import {
 import { estimateCosts, upwardRanks } from './planner/rank.js';
 import { Run, type RunAgent } from './planner/run.js';
 import type { Executor } from './pool/executor.js';
+import { HostBridge } from './pool/host-bridge.js';
 import { InlinePool } from './pool/inline-pool.js';
-import { ThreadPool } from './pool/thread-pool.js';
+import { Pools } from './pool/pools.js';
+import type { ChannelEvent } from './protocol.js';
 import type { RunResult, TaskResult } from './results.js';
 import { type RuntimeStats, StatsRecorder } from './stats.js';
+
+/** What `stream(dag, { events: true })` yields: results, with progress and chunks interleaved. */
+export type StreamItem = { type: 'result'; result: TaskResult } | ProgressEvent | ChunkEvent;
 
 /** Options of `fanOut`: those of `execute`, plus retry and timeout for every task. */
 export type FanOutOptions = ExecuteOptions &
@@ -34,7 +46,8 @@ export class Runtime {
   readonly #agentNames: Set<string>;
   readonly #listeners = new Listeners();
   readonly #stats = new StatsRecorder();
-  readonly #active = new Set<Run>();
+  readonly #active = new Map<string, Run>();
+  readonly #bridge: HostBridge;
   #executor: Executor | undefined;
   #closed = false;
 
@@ -43,6 +56,11 @@ export class Runtime {
     this.#options = resolveOptions(options);
     this.#agents = resolveAgents(this.#options.agents);
     this.#agentNames = new Set(this.#agents.keys());
+    this.#bridge = new HostBridge(this.#options.host, (event) => this.#channelEvent(event));
+  }
+
+  #channelEvent(event: ChannelEvent): void {
+    this.#active.get(event.runId)?.channelEvent(event);
   }
 
   /** Worker threads in the pool (0 in inline mode). */
@@ -74,26 +92,48 @@ export class Runtime {
 
   /**
    * Runs a DAG and yields each task's result the moment it ends, in
-   * completion order. Leaving the loop early cancels the rest of the run.
+   * completion order. With `{ events: true }` it yields `StreamItem`s
+   * instead: each result as `{ type: 'result', result }`, with the tasks'
+   * progress and chunk events interleaved (a task's always before its
+   * result). Leaving the loop early cancels the rest of the run.
    *
    * @example
    * ```ts
    * for await (const result of runtime.stream(dag)) {
    *   console.log(result.id, result.status);
    * }
+   * for await (const item of runtime.stream(dag, { events: true })) {
+   *   if (item.type === 'chunk') process.stdout.write(String(item.chunk));
+   * }
    * ```
    */
+  stream(
+    dag: DagInput,
+    options: ExecuteOptions & { events: true },
+  ): AsyncGenerator<StreamItem, void, undefined>;
+  stream(
+    dag: DagInput,
+    options?: ExecuteOptions & { events?: false },
+  ): AsyncGenerator<TaskResult, void, undefined>;
   async *stream(
     dag: DagInput,
-    options?: ExecuteOptions,
-  ): AsyncGenerator<TaskResult, void, undefined> {
+    options: ExecuteOptions & { events?: boolean } = {},
+  ): AsyncGenerator<TaskResult | StreamItem, void, undefined> {
+    const { events = false, ...executeOptions } = options;
     const stop = new AbortController();
-    const signal = options?.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-    const results: TaskResult[] = [];
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const items: (TaskResult | StreamItem)[] = [];
     let wake: (() => void) | undefined;
-    const run = this.#start(dag, { ...options, signal }, (result) => {
-      results.push(result);
+    const push = (item: TaskResult | StreamItem) => {
+      items.push(item);
       wake?.();
+    };
+    const run = this.#start(dag, { ...executeOptions, signal }, (name, event) => {
+      if (name !== 'task') {
+        if (events) push(event as StreamItem);
+      } else if ('result' in event) {
+        push(events ? { type: 'result', result: event.result } : event.result);
+      }
     });
     let finished = false;
     void run.done.then(() => {
@@ -102,7 +142,7 @@ export class Runtime {
     });
     try {
       for (let next = 0; ; ) {
-        while (next < results.length) yield results[next++] as TaskResult;
+        while (next < items.length) yield items[next++] as TaskResult | StreamItem;
         if (finished) return;
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -151,27 +191,34 @@ export class Runtime {
   }
 
   /**
-   * Subscribes to task events of every run (see `TaskEvent`). A listener
-   * that throws or rejects never breaks a run. Returns an unsubscribe function.
+   * Subscribes to events of every run: `'task'` (a task's lifecycle, see
+   * `TaskEvent`), `'progress'` (`ctx.progress`) or `'chunk'` (`ctx.emit`).
+   * A listener that throws or rejects never breaks a run. Returns an
+   * unsubscribe function.
    *
    * @example
    * ```ts
    * const off = runtime.on('task', (event) => {
    *   if (event.type === 'failed') console.error(event.id, event.result.error.code);
    * });
+   * runtime.on('chunk', (event) => process.stdout.write(String(event.chunk)));
    * ```
    */
-  on(type: 'task', listener: TaskListener): () => void {
-    if (type !== 'task')
-      throw new OptionsError(`Expected event type to be "task", got \`${String(type)}\``);
-    if (typeof listener !== 'function')
+  on<E extends EventName>(name: E, listener: Listener<E>): () => void {
+    if (name !== 'task' && name !== 'progress' && name !== 'chunk') {
+      throw new OptionsError(
+        `Expected event name to be one of "task", "progress", "chunk", got \`${String(name)}\``,
+      );
+    }
+    if (typeof listener !== 'function') {
       throw new OptionsError(`Expected \`listener\` to be a function, got \`${typeof listener}\``);
-    return this.#listeners.add(listener);
+    }
+    return this.#listeners.add(name, listener);
   }
 
   /** Removes a listener added with `on`. */
-  off(_type: 'task', listener: TaskListener): void {
-    this.#listeners.delete(listener);
+  off<E extends EventName>(name: E, listener: Listener<E>): void {
+    this.#listeners.delete(name, listener);
   }
 
   /** Threads, per-agent counts and timing, queue wait and run time percentiles. */
@@ -191,8 +238,8 @@ export class Runtime {
    */
   async close(options: { cancel?: boolean } = {}): Promise<void> {
     this.#closed = true;
-    if (options.cancel) for (const run of this.#active) run.cancel();
-    await Promise.all([...this.#active].map((run) => run.done));
+    if (options.cancel) for (const run of this.#active.values()) run.cancel();
+    await Promise.all([...this.#active.values()].map((run) => run.done));
     await this.#executor?.close();
     this.#executor = undefined;
   }
@@ -202,13 +249,8 @@ export class Runtime {
       const { threads, balance, idleTimeoutMs, inFlightPerThread } = this.#options;
       this.#executor =
         threads === 0
-          ? new InlinePool()
-          : new ThreadPool({
-              threads,
-              balance,
-              idleTimeoutMs,
-              inFlight: threads * inFlightPerThread,
-            });
+          ? new InlinePool(this.#bridge)
+          : new Pools({ threads, balance, idleTimeoutMs, inFlightPerThread, bridge: this.#bridge });
     }
     return this.#executor;
   }
@@ -216,40 +258,51 @@ export class Runtime {
   #start(
     dag: DagInput,
     input: ExecuteOptions | undefined,
-    onResult?: (result: TaskResult) => void,
+    tap?: <E extends EventName>(name: E, event: EventMap[E]) => void,
   ): Run {
     if (this.#closed)
       throw new AgentpoolError('ERR_RUNTIME_CLOSED', 'this runtime is closed; create a new one');
     const options = parseOptions(executeOptionsSchema, input, 'execute options');
+    const runId = options.runId ?? randomUUID();
+    if (this.#active.has(runId)) {
+      throw new OptionsError(
+        `Expected \`runId\` to be unique among running runs, got \`${JSON.stringify(runId)}\``,
+      );
+    }
     const graph = compileDag(dag, this.#agentNames);
     const rank = upwardRanks(
       graph,
       estimateCosts(graph, (agent) => this.#stats.meanMs(agent)),
     );
     const executor = this.#pool();
-    const emit = (event: TaskEvent) => {
-      this.#listeners.emit(event);
-      if (onResult && 'result' in event) onResult(event.result);
-    };
+    const { timeoutMs, timeoutGraceMs, limits, encoding, countTokens, retries, inFlightPerThread } =
+      this.#options;
     const run = new Run({
-      runId: options.runId ?? randomUUID(),
+      runId,
       graph,
       rank,
       agents: this.#agents,
       context: options.context,
       failFast: options.failFast ?? this.#options.failFast,
-      retry: this.#options.retries,
-      timeoutMs: this.#options.timeoutMs,
-      timeoutGraceMs: this.#options.timeoutGraceMs,
-      capacity: executor.threads * this.#options.inFlightPerThread,
+      retry: retries,
+      timeoutMs,
+      timeoutGraceMs,
+      limits,
+      encoding,
+      countTokens,
+      runTokens: options.runTokens ?? this.#options.runTokens,
+      capacity: executor.threads * inFlightPerThread,
       executor,
       signal: options.signal,
-      emit,
+      emit: (name, event) => {
+        this.#listeners.emit(name, event);
+        tap?.(name, event);
+      },
       recordAttempt: (agent, durationMs, waitMs, ok) =>
         this.#stats.attempt(agent, durationMs, waitMs, ok),
     });
-    this.#active.add(run);
-    void run.done.then(() => this.#active.delete(run));
+    this.#active.set(runId, run);
+    void run.done.then(() => this.#active.delete(runId));
     run.start();
     return run;
   }

@@ -1,4 +1,15 @@
 import type { TaskStatus } from '../src/results.js';
+import type { Tokens } from './tokens.js';
+
+export type { Tokens };
+
+/** Functions registered with `createRuntime({ host })`, called from a worker; every call is async. */
+export type HostServices = Record<string, (...args: never[]) => unknown>;
+type Remote<S> = {
+  [K in keyof S]: S[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
 
 /** What an agent's handler receives besides its prompt. */
 export interface AgentContext {
@@ -21,6 +32,21 @@ export interface AgentContext {
    * an attempt still running `timeoutGraceMs` later has its thread terminated.
    */
   readonly signal: AbortSignal;
+  /**
+   * This attempt's token account: `used`, `limit`, `remaining`, `count(text)`,
+   * `consume(n)` and `charge(text)`. Over budget, `consume` throws
+   * `ERR_TOKEN_BUDGET` (or `ERR_RUN_TOKEN_BUDGET`) right there.
+   */
+  readonly tokens: Tokens;
+  /** Reports progress (0 to 1) to `runtime.on('progress')` and `stream(…, { events: true })`. */
+  progress(fraction: number, message?: string): void;
+  /** Sends a piece of partial output; chunks reach listeners in order, before the task's result. */
+  emit(chunk: unknown): void;
+  /**
+   * The runtime's host services (`createRuntime({ host })`), called from
+   * this thread on the main thread: `await ctx.host.search(query)`.
+   */
+  readonly host: Remote<HostServices>;
 }
 
 /** An agent's work: sync or async, returning a structured-clonable value. */

@@ -1,9 +1,19 @@
+import { performance } from 'node:perf_hooks';
 import { serialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { now } from '../src/clock.js';
-import { AgentpoolError, describe, toTaskError } from '../src/errors.js';
+import {
+  AgentpoolError,
+  cpuLimitError,
+  describe,
+  formatCount,
+  type TaskError,
+  toTaskError,
+} from '../src/errors.js';
 import type { TaskMessage, WireReply } from '../src/protocol.js';
-import { type AgentHandler, handlerOf } from './agent.js';
+import { type AgentContext, type AgentHandler, handlerOf } from './agent.js';
+import type { Link } from './channel.js';
+import { TokenMeter } from './tokens.js';
 
 // One load per module per thread; later tasks of the agent reuse it.
 const handlers = new Map<string, Promise<AgentHandler>>();
@@ -17,7 +27,9 @@ async function loadHandler(moduleUrl: string, agent: string): Promise<AgentHandl
     throw new AgentpoolError(
       'ERR_AGENT_LOAD',
       `agent "${agent}": cannot load module ${moduleUrl}: ${reason}`,
-      { cause },
+      {
+        cause,
+      },
     );
   }
   const handler = handlerOf(mod.default);
@@ -48,30 +60,76 @@ function isPrimitive(
   return value === null || (type !== 'object' && type !== 'function' && type !== 'symbol');
 }
 
-function encode(output: unknown, startedAt: number): WireReply {
-  if (isPrimitive(output)) return { ok: true, output, startedAt, finishedAt: now(), threadId };
-  let encoded: Uint8Array;
+/** Text whose tokens an output costs: a string as it is, anything else as JSON. */
+function outputText(output: unknown): string | undefined {
+  if (typeof output === 'string') return output;
   try {
-    encoded = serialize(output);
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : describe(cause);
-    const error = new AgentpoolError(
-      'ERR_OUTPUT_NOT_CLONEABLE',
-      `output is not structured-clonable: ${reason}`,
-      { cause },
-    );
-    return { ok: false, error: toTaskError(error), startedAt, finishedAt: now(), threadId };
+    return JSON.stringify(output);
+  } catch {
+    return undefined; // BigInt or a cycle: serializable, just not as JSON; not charged.
   }
-  return { ok: true, encoded, startedAt, finishedAt: now(), threadId };
+}
+
+/**
+ * Object outputs cross threads pre-serialized (see `WireReply`): the size
+ * limit is checked on the very bytes that will travel, and an uncloneable
+ * output fails here, in its own task.
+ */
+function encode(
+  message: TaskMessage,
+  output: unknown,
+): { output: unknown } | { encoded: Uint8Array } {
+  const limit = message.limits.outputBytes;
+  let bytes: number;
+  let result: { output: unknown } | { encoded: Uint8Array };
+  if (isPrimitive(output)) {
+    bytes = typeof output === 'string' ? Buffer.byteLength(output) : 8;
+    result = { output };
+  } else {
+    let encoded: Uint8Array;
+    try {
+      encoded = serialize(output);
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : describe(cause);
+      throw new AgentpoolError(
+        'ERR_OUTPUT_NOT_CLONEABLE',
+        `output is not structured-clonable: ${reason}`,
+        { cause },
+      );
+    }
+    bytes = encoded.byteLength;
+    result = { encoded };
+  }
+  if (limit !== undefined && bytes > limit) {
+    throw new AgentpoolError(
+      'ERR_OUTPUT_TOO_LARGE',
+      `task "${message.taskId}" output is ${formatCount(bytes)} bytes, over its ${formatCount(limit)}-byte limit`,
+    );
+  }
+  return result;
+}
+
+export interface RunTaskOptions {
+  /** Inline mode only: cancels the attempt (in a worker, the thread is terminated instead). */
+  signal?: AbortSignal | undefined;
+  /** The link to the main thread, made on first use. */
+  link: () => Link;
 }
 
 /**
  * Runs one attempt of one task on the current thread. Never rejects: the
- * agent's errors are returned as data. `signal` lets an inline (main-thread)
- * caller cancel; in a worker, cancellation terminates the thread instead.
+ * agent's errors, and every limit it breaks, are returned as data.
  */
-export async function runTask(message: TaskMessage, signal?: AbortSignal): Promise<WireReply> {
+export async function runTask(message: TaskMessage, options: RunTaskOptions): Promise<WireReply> {
   let startedAt = now();
+  const elu = performance.eventLoopUtilization();
+  const tokens = new TokenMeter(
+    message.taskId,
+    message.encoding,
+    message.limits.tokens,
+    message.runTokens,
+  );
+  let events = 0;
   const timeout = new AbortController();
   const timer = setTimeout(() => {
     timeout.abort(
@@ -81,11 +139,42 @@ export async function runTask(message: TaskMessage, signal?: AbortSignal): Promi
       ),
     );
   }, message.timeoutMs);
-  const taskSignal = signal ? AbortSignal.any([timeout.signal, signal]) : timeout.signal;
+  const signal = options.signal
+    ? AbortSignal.any([timeout.signal, options.signal])
+    : timeout.signal;
+  const finish = (): {
+    startedAt: number;
+    finishedAt: number;
+    threadId: number;
+    tokens: number;
+    cpuMs: number;
+    events: number;
+  } => ({
+    startedAt,
+    finishedAt: now(),
+    threadId,
+    tokens: tokens.used,
+    cpuMs: performance.eventLoopUtilization(elu).active,
+    events,
+  });
+  const send = (kind: 'progress' | 'chunk', payload: unknown) => {
+    options
+      .link()
+      .send({
+        runId: message.runId,
+        taskId: message.taskId,
+        attempt: message.attempt,
+        kind,
+        payload,
+      });
+    events++;
+  };
   try {
     const handler = await handlerFor(message.module, message.agent);
     startedAt = now();
-    const output = await handler(message.prompt, {
+    const metered = tokens.metered || message.countTokens;
+    if (metered) tokens.charge(message.prompt);
+    const ctx: AgentContext = {
       taskId: message.taskId,
       agent: message.agent,
       runId: message.runId,
@@ -93,15 +182,47 @@ export async function runTask(message: TaskMessage, signal?: AbortSignal): Promi
       context: message.context,
       deps: message.deps,
       depStatus: message.depStatus,
-      signal: taskSignal,
-    });
+      signal,
+      tokens,
+      progress(fraction, text) {
+        if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
+          throw new TypeError(
+            `ctx.progress expects a fraction between 0 and 1, got ${describe(fraction)}`,
+          );
+        }
+        send('progress', { fraction, message: text });
+      },
+      emit(chunk) {
+        send('chunk', chunk);
+      },
+      host: hostProxy(options.link),
+    };
+    const output = await handler(message.prompt, ctx);
     if (timeout.signal.aborted) throw timeout.signal.reason;
-    return encode(output, startedAt);
+    if (metered) {
+      const text = outputText(output);
+      if (text !== undefined) tokens.charge(text);
+    }
+    const cpuLimit = message.limits.cpuMs;
+    const used = finish();
+    if (cpuLimit !== undefined && used.cpuMs > cpuLimit)
+      throw cpuLimitError(message.taskId, used.cpuMs, cpuLimit);
+    return { ok: true, ...encode(message, output), ...used } as WireReply;
   } catch (thrown) {
     // Whatever the agent threw after its deadline, the attempt's outcome is the timeout.
-    const error = timeout.signal.aborted ? timeout.signal.reason : thrown;
-    return { ok: false, error: toTaskError(error), startedAt, finishedAt: now(), threadId };
+    const error: TaskError = toTaskError(timeout.signal.aborted ? timeout.signal.reason : thrown);
+    return { ok: false, error, ...finish() };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `ctx.host.name(...args)` calls the host service `name` on the main thread. */
+function hostProxy(link: () => Link): AgentContext['host'] {
+  return new Proxy({} as AgentContext['host'], {
+    get: (_, name) => {
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      return (...args: unknown[]) => link().call(name, args);
+    },
+  });
 }

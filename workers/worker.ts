@@ -1,14 +1,15 @@
 // Piscina worker entry: one task message in, one reply out. Built as its own
 // file (dist/workers/worker.js) and located by the pool with import.meta.url.
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { markStarted } from '../src/pool/start-board.js';
 import type { TaskMessage } from '../src/protocol.js';
+import { threadLink } from './channel.js';
 import { runTask } from './run-task.js';
 
 export default async function run(message: TaskMessage): Promise<unknown> {
-  markStarted((workerData as { starts: SharedArrayBuffer }).starts, message.startSlot);
-  const reply = await runTask(message);
+  markStarted((workerData as { starts: SharedArrayBuffer }).starts, message.startSlot, threadId);
+  const reply = await runTask(message, { link: threadLink });
   if (!('encoded' in reply)) return reply;
   // Hand the serialized output's memory to the main thread instead of copying it.
   const movable = {

@@ -11,8 +11,21 @@ import { retryOverrideSchema } from '../retry.js';
 export const triggerSchema = z.enum(['all_success', 'all_done', 'one_failed', 'one_success']);
 export type Trigger = z.infer<typeof triggerSchema>;
 
-/** Per-task resource limits. The limits issue fills these in; none is accepted until it is enforced. */
-export const limitsSchema = z.strictObject({});
+/**
+ * Resource limits of a task, enforced in the worker that runs it. Set at
+ * the runtime, agent or task level; each field falls back to the next
+ * level (runtime < agent < task).
+ */
+export const limitsSchema = z.strictObject({
+  /** Heap cap (V8 old generation) of the thread running the task, in MB. Tasks with different caps run on different threads. */
+  memoryMb: z.int().min(8).optional(),
+  /** Token budget of one attempt: prompt, what the agent consumes, and the output, counted with a BPE tokenizer. */
+  tokens: z.int().min(0).optional(),
+  /** Cap on the serialized size of the output, in bytes. */
+  outputBytes: z.int().positive().optional(),
+  /** Cap on the thread's active (not waiting) time during one attempt, in ms. */
+  cpuMs: z.number().positive().optional(),
+});
 export type Limits = z.infer<typeof limitsSchema>;
 
 const taskFields = {

@@ -1,14 +1,22 @@
 import { now } from '../clock.js';
 import type { Graph } from '../dag/graph.js';
-import type { TaskSpec } from '../dag/schema.js';
-import { type TaskError, taskError } from '../errors.js';
-import type { TaskEvent } from '../events.js';
-import type { Executor } from '../pool/executor.js';
-import type { TaskMessage, TaskReply } from '../protocol.js';
+import type { Limits, TaskSpec } from '../dag/schema.js';
+import { cpuLimitError, formatCount, type TaskError, taskError, toTaskError } from '../errors.js';
+import type { EventMap } from '../events.js';
+import { mergeLimits } from '../limits.js';
+import type { AttemptProbe, Executor } from '../pool/executor.js';
+import type { ChannelEvent, Encoding, TaskMessage, TaskReply } from '../protocol.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
-import { backoffDelay, mergeRetry, type RetryOverride, type RetryPolicy } from '../retry.js';
+import {
+  backoffDelay,
+  mergeRetry,
+  type RetryOverride,
+  type RetryPolicy,
+  retries,
+} from '../retry.js';
 import { RankHeap } from './heap.js';
 import { evaluateTrigger } from './trigger.js';
+import { Watchdog } from './watchdog.js';
 
 /** What the run needs to know about an agent. */
 export interface RunAgent {
@@ -16,6 +24,7 @@ export interface RunAgent {
   concurrency: number;
   retries?: RetryOverride | undefined;
   timeoutMs?: number | undefined;
+  limits?: Limits | undefined;
 }
 
 export interface RunSettings {
@@ -28,33 +37,42 @@ export interface RunSettings {
   retry: RetryPolicy;
   timeoutMs: number;
   timeoutGraceMs: number;
+  limits: Limits;
+  encoding: Encoding;
+  countTokens: boolean;
+  /** The run's shared token budget, or undefined for none. */
+  runTokens: number | undefined;
   /** Most attempts handed to the executor at once. */
   capacity: number;
   executor: Executor;
   signal?: AbortSignal | undefined;
   random?: () => number;
-  emit(event: TaskEvent): void;
+  emit<E extends keyof EventMap>(name: E, event: EventMap[E]): void;
   /** Called once per attempt that ran to a reply, for the runtime's statistics. */
   recordAttempt(agent: string, durationMs: number, waitMs: number, ok: boolean): void;
 }
 
-// Task states. READY covers both the ready heap and an agent's parked heap.
+// Task states. READY covers both the ready heap and the parked heaps.
 const WAITING = 0;
 const READY = 1;
 const RUNNING = 2;
 const BACKOFF = 3;
 const ENDED = 4;
 
-// Deterministic failures: another attempt would fail the same way.
-const NOT_RETRIED = new Set(['ERR_AGENT_LOAD', 'ERR_OUTPUT_NOT_CLONEABLE']);
 const MAX_UPSTREAM_IDS = 20;
+// How long a reply may wait for progress/chunk events its worker says it sent.
+const EVENT_DRAIN_MS = 2_000;
 
 interface LiveAttempt {
   attempt: number;
   controller: AbortController;
   message: TaskMessage;
-  timer: NodeJS.Timeout;
+  watchdog: Watchdog;
   dispatchedAt: number;
+  /** Channel events received so far. */
+  events: number;
+  /** A reply that arrived before all of its events. */
+  pending?: { reply: TaskReply; timer: NodeJS.Timeout };
 }
 
 interface Ending {
@@ -63,13 +81,16 @@ interface Ending {
   startedAt: number | null;
   finishedAt: number;
   threadId: number | null;
+  cpuMs?: number;
 }
 
 /**
  * One execution of a DAG: an event-driven ready queue. A task enters the
  * ready heap the moment its last dependency ends, and the heap hands out the
  * highest critical-path rank first; at most `capacity` attempts are with the
- * executor at a time, the rest wait here, so the order holds.
+ * executor at a time, the rest wait here, so the order holds. A task that
+ * cannot run yet (its agent at its concurrency cap, its memory profile out
+ * of room) is parked aside so lower-ranked tasks can backfill.
  */
 export class Run {
   readonly #s: RunSettings;
@@ -77,6 +98,7 @@ export class Run {
   readonly #state: Uint8Array;
   readonly #pendingDeps: Int32Array;
   readonly #attempts: Int32Array;
+  readonly #tokens: Float64Array;
   readonly #queuedAt: Float64Array;
   readonly #results: (TaskResult | undefined)[];
   readonly #outputs: unknown[];
@@ -88,6 +110,7 @@ export class Run {
   readonly #backoff = new Map<number, NodeJS.Timeout>();
   readonly #ended: number[] = [];
   readonly #startedAt = now();
+  readonly #runTokens: { buffer: SharedArrayBuffer; cells: BigInt64Array } | undefined;
   #inFlight = 0;
   #endedCount = 0;
   #stoppedBy: StopReason = null;
@@ -105,14 +128,20 @@ export class Run {
     this.#graph = graph;
     this.#state = new Uint8Array(n);
     this.#pendingDeps = new Int32Array(n);
-    for (let i = 0; i < n; i++)
+    for (let i = 0; i < n; i++) {
       this.#pendingDeps[i] = (graph.depStart[i + 1] as number) - (graph.depStart[i] as number);
+    }
     this.#attempts = new Int32Array(n);
+    this.#tokens = new Float64Array(n);
     this.#queuedAt = new Float64Array(n).fill(Number.NaN);
     this.#results = new Array(n);
     this.#outputs = new Array(n);
     this.#upstream = new Array(n);
     this.#heap = new RankHeap(settings.rank);
+    if (settings.runTokens !== undefined) {
+      const buffer = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
+      this.#runTokens = { buffer, cells: new BigInt64Array(buffer) };
+    }
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -127,8 +156,7 @@ export class Run {
       signal?.addEventListener('abort', this.#onAbort, { once: true });
       for (let i = 0; i < this.#graph.ids.length; i++)
         if (this.#pendingDeps[i] === 0) this.#decide(i);
-      this.#propagate();
-      this.#pump();
+      this.#afterChange();
     }
     this.#checkComplete();
   }
@@ -136,6 +164,29 @@ export class Run {
   /** Cancels the run as its signal would: queued tasks and running attempts end `cancelled`. */
   cancel(): void {
     this.#stop('signal');
+  }
+
+  /** A progress report or chunk from a running attempt. Stale ones (an attempt already ended) are dropped. */
+  channelEvent(event: ChannelEvent): void {
+    const i = this.#graph.indexOf.get(event.taskId);
+    const live = i === undefined ? undefined : this.#live.get(i);
+    if (i === undefined || live === undefined || live.attempt !== event.attempt) return;
+    live.events++;
+    const base = {
+      runId: this.#s.runId,
+      id: event.taskId,
+      agent: this.#task(i).agent,
+      attempt: event.attempt,
+      at: now(),
+    };
+    if (event.kind === 'chunk') {
+      this.#s.emit('chunk', { ...base, type: 'chunk', chunk: event.payload });
+    } else {
+      const { fraction, message } = event.payload as { fraction: number; message?: string };
+      this.#s.emit('progress', { ...base, type: 'progress', fraction, message });
+    }
+    if (live.pending && live.events >= live.pending.reply.events)
+      this.#complete(i, live, live.pending.reply);
   }
 
   #task(i: number): TaskSpec {
@@ -155,7 +206,10 @@ export class Run {
     }
     const verdict = evaluateTrigger(this.#task(i).trigger, statuses);
     if (verdict.run) {
-      this.#ready(i);
+      this.#state[i] = READY;
+      this.#queuedAt[i] = now();
+      this.#emit('queued', i, {});
+      this.#heap.push(i);
     } else if (verdict.code === 'ERR_UPSTREAM_FAILED') {
       this.#skipUpstream(i);
     } else {
@@ -164,13 +218,6 @@ export class Run {
         ...this.#never(),
       });
     }
-  }
-
-  #ready(i: number): void {
-    this.#state[i] = READY;
-    if (Number.isNaN(this.#queuedAt[i])) this.#queuedAt[i] = now();
-    this.#emit('queued', i);
-    this.#heap.push(i);
   }
 
   /** Skips a task because dependencies failed, naming the tasks whose failure caused it. */
@@ -199,21 +246,32 @@ export class Run {
     return { startedAt: null, finishedAt: now(), threadId: null };
   }
 
+  #limits(i: number): Limits {
+    return mergeLimits(this.#s.limits, this.#agent(i).limits, this.#task(i).limits);
+  }
+
+  /** Why task `i` cannot start now, as the key of the heap it waits in; undefined if it can. */
+  #blocker(i: number): string | undefined {
+    const name = this.#task(i).agent;
+    if ((this.#running.get(name) ?? 0) >= this.#agent(i).concurrency) return `agent:${name}`;
+    const memoryMb = this.#limits(i).memoryMb;
+    if (!this.#s.executor.hasRoom(memoryMb)) return `memory:${memoryMb}`;
+    return undefined;
+  }
+
   /** Hands ready tasks to the executor, highest rank first, while it has room. */
   #pump(): void {
     while (this.#stoppedBy === null && this.#inFlight < this.#s.capacity) {
       const i = this.#heap.pop();
       if (i === undefined) return;
-      const name = this.#task(i).agent;
-      // Backfill: a task whose agent is at its cap waits aside, and the next
-      // ranked task of another agent takes the slot.
-      if ((this.#running.get(name) ?? 0) >= this.#agent(i).concurrency) {
-        const parked = this.#parked.get(name) ?? new RankHeap(this.#s.rank);
-        this.#parked.set(name, parked);
-        parked.push(i);
+      const blocker = this.#blocker(i);
+      if (blocker === undefined) {
+        this.#launch(i);
         continue;
       }
-      this.#launch(i);
+      const parked = this.#parked.get(blocker) ?? new RankHeap(this.#s.rank);
+      this.#parked.set(blocker, parked);
+      parked.push(i);
     }
   }
 
@@ -225,17 +283,22 @@ export class Run {
     this.#state[i] = RUNNING;
     this.#inFlight++;
     this.#running.set(task.agent, (this.#running.get(task.agent) ?? 0) + 1);
-    const timeoutMs = task.timeoutMs ?? agent.timeoutMs ?? this.#s.timeoutMs;
-    const controller = new AbortController();
-    const message = this.#message(i, attempt, timeoutMs);
-    // The worker aborts ctx.signal at timeoutMs; this is the backstop for a
-    // thread that does not answer, which piscina then terminates.
-    const timer = setTimeout(
-      () => this.#checkTimeout(i, attempt),
-      timeoutMs + this.#s.timeoutGraceMs,
+    const limits = this.#limits(i);
+    const message = this.#message(
+      i,
+      attempt,
+      task.timeoutMs ?? agent.timeoutMs ?? this.#s.timeoutMs,
+      limits,
     );
-    const dispatchedAt = now();
-    this.#live.set(i, { attempt, controller, message, timer, dispatchedAt });
+    const controller = new AbortController();
+    const watchdog = new Watchdog({
+      timeoutMs: message.timeoutMs,
+      graceMs: this.#s.timeoutGraceMs,
+      cpuMs: limits.cpuMs,
+      probe: () => this.#s.executor.probe(message),
+      onBreach: (code, probe) => this.#breach(i, attempt, code, probe),
+    });
+    this.#live.set(i, { attempt, controller, message, watchdog, dispatchedAt: now(), events: 0 });
     this.#emit('started', i, { attempt });
     this.#s.executor.run(message, controller.signal).then(
       (reply) => this.#settle(i, attempt, reply),
@@ -244,7 +307,7 @@ export class Run {
     );
   }
 
-  #message(i: number, attempt: number, timeoutMs: number): TaskMessage {
+  #message(i: number, attempt: number, timeoutMs: number, limits: Limits): TaskMessage {
     const { depStart, depIdx, ids } = this.#graph;
     const task = this.#task(i);
     const deps: Record<string, unknown> = {};
@@ -256,6 +319,7 @@ export class Run {
       depStatus[id] = result.status;
       if (result.status === 'done') deps[id] = this.#outputs[dep];
     }
+    const { tokens, outputBytes, cpuMs, memoryMb } = limits;
     return {
       runId: this.#s.runId,
       taskId: ids[i] as string,
@@ -268,6 +332,14 @@ export class Run {
       attempt,
       timeoutMs,
       startSlot: -1,
+      limits: { tokens, outputBytes, cpuMs },
+      memoryMb,
+      encoding: this.#s.encoding,
+      countTokens: this.#s.countTokens,
+      runTokens: this.#runTokens && {
+        buffer: this.#runTokens.buffer,
+        budget: this.#s.runTokens as number,
+      },
     };
   }
 
@@ -276,24 +348,41 @@ export class Run {
     const live = this.#live.get(i);
     if (live === undefined || (attempt !== undefined && live.attempt !== attempt)) return undefined;
     this.#live.delete(i);
-    clearTimeout(live.timer);
+    live.watchdog.stop();
+    if (live.pending) clearTimeout(live.pending.timer);
     this.#inFlight--;
     const name = this.#task(i).agent;
     this.#running.set(name, (this.#running.get(name) as number) - 1);
-    const parked = this.#parked.get(name)?.pop();
-    if (parked !== undefined) this.#heap.push(parked);
+    // A slot freed: each parked task heading its heap gets another look.
+    for (const parked of this.#parked.values()) {
+      const next = parked.pop();
+      if (next !== undefined) this.#heap.push(next);
+    }
     return live;
   }
 
   #settle(i: number, attempt: number, reply: TaskReply): void {
-    const live = this.#release(i, attempt);
-    if (live === undefined) return;
+    const live = this.#live.get(i);
+    if (live === undefined || live.attempt !== attempt) return;
+    if (live.events >= reply.events) {
+      this.#complete(i, live, reply);
+      return;
+    }
+    // Events travel on another port than the reply and may still be on their way.
+    const timer = setTimeout(() => this.#complete(i, live, reply), EVENT_DRAIN_MS);
+    live.pending = { reply, timer };
+  }
+
+  #complete(i: number, live: LiveAttempt, reply: TaskReply): void {
+    if (this.#release(i, live.attempt) === undefined) return;
+    this.#tokens[i] = (this.#tokens[i] as number) + reply.tokens;
     const ending = {
       startedAt: reply.startedAt,
       finishedAt: reply.finishedAt,
       threadId: reply.threadId,
+      cpuMs: reply.cpuMs,
     };
-    const waitMs = Math.max(0, reply.startedAt - (this.#queuedAt[i] as number));
+    const waitMs = reply.startedAt - (this.#queuedAt[i] as number);
     this.#s.recordAttempt(
       this.#task(i).agent,
       reply.finishedAt - reply.startedAt,
@@ -305,27 +394,32 @@ export class Run {
     this.#afterChange();
   }
 
-  /**
-   * The backstop fired: count from when the attempt really started (it may
-   * have waited in the pool's queue) and terminate it only if it has
-   * overrun its timeout by the grace period.
-   */
-  #checkTimeout(i: number, attempt: number): void {
-    const live = this.#live.get(i);
-    if (live === undefined || live.attempt !== attempt) return;
-    const { timeoutMs } = live.message;
-    const grace = this.#s.timeoutGraceMs;
-    const startedAt = this.#s.executor.startedAt(live.message);
-    const wait = (startedAt ?? now()) + timeoutMs + grace - now();
-    if (wait > 1) {
-      live.timer = setTimeout(() => this.#checkTimeout(i, attempt), wait);
-      return;
-    }
-    this.#release(i);
+  /** The watchdog caught an overrun the worker could not stop: terminate the thread. */
+  #breach(
+    i: number,
+    attempt: number,
+    code: 'ERR_TASK_TIMEOUT' | 'ERR_CPU_LIMIT',
+    probe: AttemptProbe | undefined,
+  ): void {
+    const live = this.#release(i, attempt);
+    if (live === undefined) return;
     live.controller.abort();
-    const message = `task "${this.#graph.ids[i]}" timed out after ${timeoutMs} ms and did not stop within ${grace} ms; its thread was terminated`;
-    const ending = { startedAt: startedAt || live.dispatchedAt, finishedAt: now(), threadId: null };
-    this.#attemptFailed(i, taskError('ERR_TASK_TIMEOUT', message), ending);
+    const id = this.#graph.ids[i] as string;
+    const { timeoutMs, limits } = live.message;
+    const error =
+      code === 'ERR_CPU_LIMIT'
+        ? toTaskError(cpuLimitError(id, probe?.activeMs ?? 0, limits.cpuMs ?? 0))
+        : taskError(
+            code,
+            `task "${id}" timed out after ${formatCount(timeoutMs)} ms and did not stop within ${this.#s.timeoutGraceMs} ms; its thread was terminated`,
+          );
+    const ending = {
+      startedAt: probe?.startedAt ?? live.dispatchedAt,
+      finishedAt: now(),
+      threadId: null,
+      cpuMs: probe?.activeMs,
+    };
+    this.#attemptFailed(i, error, ending);
     this.#afterChange();
   }
 
@@ -336,7 +430,7 @@ export class Run {
   #attemptFailed(i: number, error: TaskError, ending: Ending): void {
     const policy = this.#retryPolicy(i);
     const attempt = this.#attempts[i] as number;
-    if (this.#stoppedBy !== null || NOT_RETRIED.has(error.code) || attempt > policy.max) {
+    if (this.#stoppedBy !== null || !retries(policy, error.code) || attempt > policy.max) {
       this.#end(i, 'failed', { ...ending, error });
       if (this.#s.failFast) this.#stop('fail-fast', i);
       return;
@@ -367,6 +461,8 @@ export class Run {
       finishedAt: ending.finishedAt,
       durationMs: ending.startedAt === null ? 0 : Math.max(0, ending.finishedAt - ending.startedAt),
       threadId: ending.threadId,
+      tokens: this.#tokens[i] as number,
+      cpuMs: ending.cpuMs ?? 0,
       ...(status === 'done' ? { output: ending.output } : { error: ending.error }),
     } as TaskResult;
     this.#state[i] = ENDED;
@@ -374,7 +470,7 @@ export class Run {
     if (status === 'done') this.#outputs[i] = ending.output;
     this.#endedCount++;
     this.#ended.push(i);
-    this.#s.emit({
+    this.#s.emit('task', {
       type: status,
       runId: this.#s.runId,
       id,
@@ -405,35 +501,67 @@ export class Run {
 
   #afterChange(): void {
     this.#propagate();
+    if (this.#runTokens && this.#budgetSpent()) this.#stop('token-budget');
     this.#pump();
     this.#checkComplete();
   }
 
-  /** Cancels every task not yet running; on a signal, running attempts too. */
+  #budgetSpent(): boolean {
+    const cells = (this.#runTokens as { cells: BigInt64Array }).cells;
+    return (
+      Atomics.load(cells, 1) !== 0n ||
+      Number(Atomics.load(cells, 0)) >= (this.#s.runTokens as number)
+    );
+  }
+
+  /**
+   * Ends every task that has not started: `cancelled`, or `skipped` when the
+   * token budget ran out. Running attempts are stopped too on a signal, and
+   * left to finish otherwise.
+   */
   #stop(reason: Exclude<StopReason, null>, culprit?: number): void {
     if (this.#stoppedBy !== null) return;
     this.#stoppedBy = reason;
-    const why =
-      reason === 'signal'
-        ? `run cancelled${this.#s.signal?.reason instanceof Error ? `: ${this.#s.signal.reason.message}` : ''}`
-        : `cancelled: task "${this.#graph.ids[culprit as number]}" failed and failFast is set`;
+    const status = reason === 'token-budget' ? 'skipped' : 'cancelled';
+    const error = this.#stopError(reason, culprit);
     for (const timer of this.#backoff.values()) clearTimeout(timer);
     this.#backoff.clear();
     for (let i = 0; i < this.#state.length; i++) {
       const state = this.#state[i];
-      if (state === ENDED || (state === RUNNING && reason === 'fail-fast')) continue;
+      if (state === ENDED || (state === RUNNING && reason !== 'signal')) continue;
       let ending = this.#never();
       if (state === RUNNING) {
         const live = this.#release(i) as LiveAttempt;
         live.controller.abort();
-        ending = { ...ending, startedAt: live.dispatchedAt };
+        ending = {
+          ...ending,
+          startedAt: this.#s.executor.probe(live.message)?.startedAt ?? live.dispatchedAt,
+        };
       }
-      this.#end(i, 'cancelled', { ...ending, error: taskError('ERR_CANCELLED', why) });
+      this.#end(i, status, { ...ending, error });
     }
     this.#heap.drain();
     this.#parked.clear();
     this.#ended.length = 0;
     this.#checkComplete();
+  }
+
+  #stopError(reason: Exclude<StopReason, null>, culprit: number | undefined): TaskError {
+    if (reason === 'token-budget') {
+      const budget = formatCount(this.#s.runTokens as number);
+      return taskError(
+        'ERR_RUN_TOKEN_BUDGET',
+        `skipped: the run's ${budget}-token budget is spent`,
+      );
+    }
+    if (reason === 'fail-fast') {
+      return taskError(
+        'ERR_CANCELLED',
+        `cancelled: task "${this.#graph.ids[culprit as number]}" failed and failFast is set`,
+      );
+    }
+    const why = this.#s.signal?.reason instanceof Error ? `: ${this.#s.signal.reason.message}` : '';
+    return taskError('ERR_CANCELLED', `run cancelled${why}`);
   }
 
   #checkComplete(): void {
@@ -444,13 +572,14 @@ export class Run {
   }
 
   #result(): RunResult {
+    const results = this.#results as TaskResult[];
     const counts = { done: 0, failed: 0, skipped: 0, cancelled: 0 };
-    for (const result of this.#results as TaskResult[]) counts[result.status]++;
-    // fromEntries, not assignment: a task may be called "__proto__".
-    const tasks = Object.fromEntries(
-      (this.#results as TaskResult[]).map((result) => [result.id, result]),
-    );
-    const total = this.#results.length;
+    let tokens = 0;
+    for (const result of results) {
+      counts[result.status]++;
+      tokens += result.tokens;
+    }
+    const total = results.length;
     return {
       runId: this.#s.runId,
       total,
@@ -458,27 +587,28 @@ export class Run {
       stoppedBy: this.#stoppedBy,
       startedAt: this.#startedAt,
       durationMs: now() - this.#startedAt,
+      tokens: this.#runTokens ? Number(Atomics.load(this.#runTokens.cells, 0)) : tokens,
+      tokenBudget: this.#s.runTokens ?? null,
       successRate: total === 0 ? 1 : counts.done / total,
-      tasks,
+      // fromEntries, not assignment: a task may be called "__proto__".
+      tasks: Object.fromEntries(results.map((result) => [result.id, result])),
     };
   }
 
-  #emit(type: 'queued', i: number): void;
+  #emit(type: 'queued', i: number, extra: object): void;
   #emit(type: 'started', i: number, extra: { attempt: number }): void;
   #emit(
     type: 'retry',
     i: number,
     extra: { attempt: number; delayMs: number; error: TaskError },
   ): void;
-  #emit(type: 'queued' | 'started' | 'retry', i: number, extra?: object): void {
-    const event = {
-      type,
+  #emit(type: 'queued' | 'started' | 'retry', i: number, extra: object): void {
+    const base = {
       runId: this.#s.runId,
       id: this.#graph.ids[i] as string,
       agent: this.#task(i).agent,
       at: now(),
-      ...extra,
     };
-    this.#s.emit(event as TaskEvent);
+    this.#s.emit('task', { ...base, type, ...extra } as EventMap['task']);
   }
 }

@@ -1,21 +1,28 @@
 import type { TaskMessage, TaskReply } from '../protocol.js';
 
+/** What is known of a running attempt from outside its thread. */
+export interface AttemptProbe {
+  /** Epoch ms when it started on its thread. */
+  startedAt: number;
+  /** Its thread's active (not idle) time since then, in ms; undefined where it cannot be read. */
+  activeMs: number | undefined;
+}
+
 /** Where attempts run: worker threads, or the main thread in inline mode. */
 export interface Executor {
   /** How many attempts may run at once. */
   readonly threads: number;
+  /** Whether an attempt for a thread with this heap cap may be handed over now without exceeding `threads` running. */
+  hasRoom(memoryMb: number | undefined): boolean;
   /**
    * Runs one attempt. Resolves with the worker's reply, or with a failure
    * reply when the thread crashed; rejects only when `signal` aborted it
    * (the caller decides what that abort meant).
    */
   run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply>;
-  /**
-   * When the attempt carrying `message` started on a thread, or undefined
-   * while it still waits for one.
-   */
-  startedAt(message: TaskMessage): number | undefined;
-  /** Fraction of the pool's capacity spent running tasks since it started, or null inline. */
+  /** The attempt carrying `message`, once it has started on a thread; undefined while it waits. */
+  probe(message: TaskMessage): AttemptProbe | undefined;
+  /** Fraction of capacity spent running tasks since the pool started, or null inline. */
   utilization(): number | null;
   close(): Promise<void>;
 }

@@ -1,31 +1,59 @@
+import { performance } from 'node:perf_hooks';
 import { runTask } from '../../workers/run-task.js';
 import { now } from '../clock.js';
 import type { TaskMessage, TaskReply } from '../protocol.js';
 import { decodeReply } from './decode.js';
-import type { Executor } from './executor.js';
+import type { AttemptProbe, Executor } from './executor.js';
+import type { HostBridge } from './host-bridge.js';
 
 /**
  * `threads: 0`: attempts run one at a time on the main thread, for debugging
  * and tests. Messages and outputs are copied as they would be between
  * threads, so an agent behaves (and an uncloneable output fails) the same
- * way. A timeout cannot stop a synchronous loop here; the attempt is
- * abandoned instead.
+ * way. A timeout cannot stop a synchronous loop here, memory caps do not
+ * apply, and CPU time is the main thread's; a stuck attempt is abandoned.
  */
 export class InlinePool implements Executor {
   readonly threads = 1;
+  readonly #bridge: HostBridge;
+  readonly #started = new WeakMap<TaskMessage, { startedAt: number; active: number }>();
+  #running = 0;
 
-  readonly #started = new WeakMap<TaskMessage, number>();
+  constructor(bridge: HostBridge) {
+    this.#bridge = bridge;
+  }
+
+  hasRoom(): boolean {
+    return this.#running === 0;
+  }
 
   async run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
-    this.#started.set(message, now());
+    this.#started.set(message, {
+      startedAt: now(),
+      active: performance.eventLoopUtilization().active,
+    });
     const abandoned = new Promise<never>((_, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-    return decodeReply(await Promise.race([runTask(structuredClone(message), signal), abandoned]));
+    this.#running++;
+    try {
+      const attempt = runTask(structuredClone(message), {
+        signal,
+        link: () => this.#bridge.inline,
+      });
+      return decodeReply(await Promise.race([attempt, abandoned]));
+    } finally {
+      this.#running--;
+    }
   }
 
-  startedAt(message: TaskMessage): number | undefined {
-    return this.#started.get(message);
+  probe(message: TaskMessage): AttemptProbe | undefined {
+    const start = this.#started.get(message);
+    if (start === undefined) return undefined;
+    return {
+      startedAt: start.startedAt,
+      activeMs: performance.eventLoopUtilization().active - start.active,
+    };
   }
 
   utilization(): null {

@@ -1,9 +1,17 @@
+import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { now as clock } from '../clock.js';
-import { toTaskError } from '../errors.js';
-import type { TaskMessage, TaskReply, WireReply } from '../protocol.js';
+import { now } from '../clock.js';
+import { formatCount, toTaskError } from '../errors.js';
+import {
+  CHANNEL_MARK,
+  type ChannelHello,
+  type TaskMessage,
+  type TaskReply,
+  type WireReply,
+} from '../protocol.js';
 import { decodeReply } from './decode.js';
-import type { Executor } from './executor.js';
+import type { AttemptProbe } from './executor.js';
+import type { HostBridge } from './host-bridge.js';
 import { StartBoard } from './start-board.js';
 
 const WORKER_URL = new URL('../../workers/worker.js', import.meta.url);
@@ -21,36 +29,50 @@ interface BalancerWorker {
 
 export type Balance = 'least-busy' | 'round-robin';
 
+export interface ThreadPoolOptions {
+  threads: number;
+  /** Threads kept alive while idle (the rest exit after `idleTimeoutMs`). */
+  minThreads: number;
+  balance: Balance;
+  idleTimeoutMs: number;
+  /** Most attempts handed to this pool at once. */
+  inFlight: number;
+  resourceLimits?: ResourceLimits | undefined;
+  bridge: HostBridge;
+}
+
 /**
- * The piscina pool behind a runtime. The planner never queues more attempts
- * than there are threads (times a small window), so this pool's FIFO queue
- * cannot reorder the critical-path order the planner chose.
+ * One piscina pool: threads that share one set of resource limits. The
+ * planner never queues more attempts than it allows in flight, so this
+ * pool's FIFO queue cannot reorder the critical-path order it chose.
  */
-export class ThreadPool implements Executor {
+export class ThreadPool {
   readonly threads: number;
   readonly #pool: Piscina<TaskMessage, WireReply>;
   // Which threads have loaded which agent's module, learnt from their replies.
   readonly #loaded = new Map<string, Set<number>>();
   readonly #starts: StartBoard;
+  readonly #memoryMb: number | undefined;
   #next = 0;
+  inFlight = 0;
 
-  constructor(options: {
-    threads: number;
-    balance: Balance;
-    idleTimeoutMs: number;
-    inFlight: number;
-  }) {
+  constructor(options: ThreadPoolOptions) {
     this.threads = options.threads;
     this.#starts = new StartBoard(options.inFlight);
+    this.#memoryMb = options.resourceLimits?.maxOldGenerationSizeMb;
     this.#pool = new Piscina({
       filename: WORKER_URL.href,
       workerData: { starts: this.#starts.buffer },
-      minThreads: options.threads,
+      minThreads: options.minThreads,
       maxThreads: options.threads,
       idleTimeout: options.idleTimeoutMs,
       concurrentTasksPerWorker: 1,
+      resourceLimits: options.resourceLimits,
       loadBalancer: (task, workers) =>
         this.#pick(task as unknown as BalancerTask, workers, options.balance),
+    });
+    this.#pool.on('message', (message: ChannelHello) => {
+      if (message?.type === CHANNEL_MARK) options.bridge.attach(message);
     });
   }
 
@@ -76,6 +98,7 @@ export class ThreadPool implements Executor {
   async run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
     message.startSlot = this.#starts.acquire();
     const task = Object.assign(message, { [queueOptions]: { agent: message.agent } });
+    this.inFlight++;
     try {
       const reply = decodeReply(await this.#pool.run(task, { signal }));
       const threads = this.#loaded.get(message.agent);
@@ -84,27 +107,47 @@ export class ThreadPool implements Executor {
       return reply;
     } catch (error) {
       if (signal.aborted) throw error;
-      return this.#crashReply(error);
+      return this.#crashReply(message, error);
     } finally {
+      this.inFlight--;
       this.#starts.release(message.startSlot);
     }
   }
 
-  startedAt(message: TaskMessage): number | undefined {
-    // Untracked (never expected: there is a slot per attempt in flight): 0
-    // makes the caller fall back to counting from dispatch.
-    if (message.startSlot < 0) return 0;
-    return this.#starts.startedAt(message.startSlot);
+  // The thread died under the task: it ran out of heap, exited, or an error
+  // escaped the agent (thrown from a timer, say).
+  #crashReply(message: TaskMessage, error: unknown): TaskReply {
+    const at = now();
+    const probe = this.probe(message);
+    const data = toTaskError(error, 'ERR_WORKER_CRASHED');
+    if ((error as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      data.code = 'ERR_MEMORY_LIMIT';
+      data.message = `task "${message.taskId}" ran out of its ${formatCount(this.#memoryMb ?? 0)} MB heap limit; its thread was replaced`;
+    } else {
+      data.code = 'ERR_WORKER_CRASHED';
+      data.message = `worker thread crashed: ${data.message}`;
+    }
+    return {
+      ok: false,
+      error: data,
+      startedAt: probe?.startedAt ?? at,
+      finishedAt: at,
+      threadId: -1,
+      tokens: 0,
+      cpuMs: probe?.activeMs ?? 0,
+      events: 0,
+    };
   }
 
-  // The thread died under the task: it exited, or an error escaped the agent
-  // (an exception thrown from a timer, say).
-  #crashReply(error: unknown): TaskReply {
-    const at = clock();
-    const data = toTaskError(error, 'ERR_WORKER_CRASHED');
-    data.code = 'ERR_WORKER_CRASHED';
-    data.message = `worker thread crashed: ${data.message}`;
-    return { ok: false, error: data, startedAt: at, finishedAt: at, threadId: -1 };
+  probe(message: TaskMessage): AttemptProbe | undefined {
+    const start = this.#starts.read(message.startSlot);
+    if (start === undefined) return undefined;
+    const thread = this.#pool.threads.find((worker) => worker.threadId === start.threadId);
+    const active = thread?.performance.eventLoopUtilization().active;
+    return {
+      startedAt: start.startedAt,
+      activeMs: active === undefined ? undefined : active - start.activeMs,
+    };
   }
 
   utilization(): number {

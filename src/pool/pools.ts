@@ -1,0 +1,79 @@
+import type { TaskMessage, TaskReply } from '../protocol.js';
+import type { AttemptProbe, Executor } from './executor.js';
+import type { HostBridge } from './host-bridge.js';
+import { type Balance, ThreadPool } from './thread-pool.js';
+
+export interface PoolsOptions {
+  threads: number;
+  balance: Balance;
+  idleTimeoutMs: number;
+  inFlightPerThread: number;
+  bridge: HostBridge;
+}
+
+/**
+ * The runtime's threads. `resourceLimits` are fixed per thread, so each
+ * distinct `memoryMb` gets its own piscina pool, made on first use, whose
+ * threads exit when idle; tasks without one share the default pool. All
+ * pools together never run more than `threads` attempts.
+ */
+export class Pools implements Executor {
+  readonly threads: number;
+  readonly #options: PoolsOptions;
+  readonly #pools = new Map<number | undefined, ThreadPool>();
+
+  constructor(options: PoolsOptions) {
+    this.threads = options.threads;
+    this.#options = options;
+  }
+
+  #pool(memoryMb: number | undefined): ThreadPool {
+    let pool = this.#pools.get(memoryMb);
+    if (pool === undefined) {
+      const { threads, balance, idleTimeoutMs, inFlightPerThread, bridge } = this.#options;
+      pool = new ThreadPool({
+        threads,
+        // The default pool stays warm; a memory profile's threads exist only while it has work.
+        minThreads: memoryMb === undefined ? threads : 0,
+        balance,
+        idleTimeoutMs: memoryMb === undefined ? idleTimeoutMs : Math.min(idleTimeoutMs, 1_000),
+        inFlight: threads * inFlightPerThread,
+        resourceLimits: memoryMb === undefined ? undefined : { maxOldGenerationSizeMb: memoryMb },
+        bridge,
+      });
+      this.#pools.set(memoryMb, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * A pool runs at most min(its attempts in flight, threads) at once, so
+   * keeping the sum of those at or under `threads` bounds what runs across
+   * all pools, while one pool alone may still queue a window ahead.
+   */
+  hasRoom(memoryMb: number | undefined): boolean {
+    const target = this.#pools.get(memoryMb);
+    let running = Math.min((target?.inFlight ?? 0) + 1, this.threads);
+    for (const pool of this.#pools.values()) {
+      if (pool !== target) running += Math.min(pool.inFlight, this.threads);
+    }
+    return running <= this.threads;
+  }
+
+  run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
+    return this.#pool(message.memoryMb).run(message, signal);
+  }
+
+  probe(message: TaskMessage): AttemptProbe | undefined {
+    return this.#pools.get(message.memoryMb)?.probe(message);
+  }
+
+  utilization(): number | null {
+    return this.#pools.get(undefined)?.utilization() ?? null;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    this.#pools.clear();
+  }
+}

@@ -1,0 +1,123 @@
+import { createRequire } from 'node:module';
+import { AgentpoolError, formatCount } from '../src/errors.js';
+import type { Encoding, RunTokens } from '../src/protocol.js';
+
+const require = createRequire(import.meta.url);
+type Counter = (text: string) => number;
+const counters = new Map<Encoding, Counter>();
+
+/**
+ * The BPE token counter for an encoding. Loaded synchronously (the CommonJS
+ * build) on first use in a thread, so `ctx.tokens.count` needs no await;
+ * it costs a few hundred ms and ~25 MB once per thread, so threads that
+ * never count never load it.
+ */
+function counter(encoding: Encoding): Counter {
+  let count = counters.get(encoding);
+  if (count === undefined) {
+    count = (require(`gpt-tokenizer/cjs/encoding/${encoding}`) as { countTokens: Counter })
+      .countTokens;
+    counters.set(encoding, count);
+  }
+  return count;
+}
+
+/** What an agent sees as `ctx.tokens`. */
+export interface Tokens {
+  /** Tokens this attempt has used so far. */
+  readonly used: number;
+  /** This attempt's budget, or undefined when it has none. */
+  readonly limit: number | undefined;
+  /** Tokens left before this attempt's (or the run's, if tighter) budget is spent; Infinity without one. */
+  readonly remaining: number;
+  /** Counts the tokens of `text` without charging them. */
+  count(text: string): number;
+  /** Charges `n` tokens; throws `ERR_TOKEN_BUDGET` or `ERR_RUN_TOKEN_BUDGET` at the moment of an overrun. */
+  consume(n: number): void;
+  /** Counts and charges the tokens of `text`; returns the count. */
+  charge(text: string): number;
+}
+
+/**
+ * One attempt's token account. The run-wide budget is a counter in shared
+ * memory that every thread charges with compare-and-swap, so two threads can
+ * never jointly overspend it: a charge that does not fit is refused whole.
+ */
+export class TokenMeter implements Tokens {
+  used = 0;
+  readonly #taskId: string;
+  readonly #encoding: Encoding;
+  readonly limit: number | undefined;
+  readonly #run: BigInt64Array | undefined;
+  readonly #runBudget: number;
+
+  constructor(
+    taskId: string,
+    encoding: Encoding,
+    limit: number | undefined,
+    run: RunTokens | undefined,
+  ) {
+    this.#taskId = taskId;
+    this.#encoding = encoding;
+    this.limit = limit;
+    this.#run = run && new BigInt64Array(run.buffer);
+    this.#runBudget = run?.budget ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Whether any budget applies, so prompts and outputs must be counted. */
+  get metered(): boolean {
+    return this.limit !== undefined || this.#run !== undefined;
+  }
+
+  get remaining(): number {
+    const own = this.limit === undefined ? Number.POSITIVE_INFINITY : this.limit - this.used;
+    const run = this.#run
+      ? this.#runBudget - Number(Atomics.load(this.#run, 0))
+      : Number.POSITIVE_INFINITY;
+    return Math.max(0, Math.min(own, run));
+  }
+
+  count(text: string): number {
+    if (typeof text !== 'string')
+      throw new TypeError(`ctx.tokens.count expects a string, got ${typeof text}`);
+    return counter(this.#encoding)(text);
+  }
+
+  consume(n: number): void {
+    if (!Number.isFinite(n) || n < 0)
+      throw new TypeError(`ctx.tokens.consume expects a number >= 0, got ${n}`);
+    const after = this.used + n;
+    if (this.limit !== undefined && after > this.limit) {
+      this.used = after;
+      throw new AgentpoolError(
+        'ERR_TOKEN_BUDGET',
+        `task "${this.#taskId}" used ${formatCount(after)} tokens of its ${formatCount(this.limit)}-token budget`,
+      );
+    }
+    if (this.#run) this.#chargeRun(n);
+    this.used = after;
+  }
+
+  charge(text: string): number {
+    const n = this.count(text);
+    this.consume(n);
+    return n;
+  }
+
+  #chargeRun(n: number): void {
+    const cells = this.#run as BigInt64Array;
+    const amount = BigInt(Math.ceil(n));
+    for (;;) {
+      const spent = Atomics.load(cells, 0);
+      if (Number(spent + amount) > this.#runBudget) {
+        // Mark the budget as spent so the planner starts nothing new.
+        Atomics.store(cells, 1, 1n);
+        throw new AgentpoolError(
+          'ERR_RUN_TOKEN_BUDGET',
+          `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but the run has ${formatCount(this.#runBudget - Number(spent))} of its ${formatCount(this.#runBudget)}-token budget left`,
+        );
+      }
+      if (Atomics.compareExchange(cells, 0, spent, spent + amount) === spent) return;
+    }
+  }
+}
