@@ -1,0 +1,174 @@
+import { createRuntime, type Runtime } from 'agentpool';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectStatus, fixture, maxOverlap } from './helpers.js';
+
+const agents = {
+  tokens: fixture('tokens'),
+  hog: fixture('hog'),
+  burn: fixture('burn'),
+  patient: fixture('wait-signal'),
+  big: fixture('big-output'),
+  sleep: fixture('sleep'),
+  echo: fixture('echo'),
+};
+
+describe('limits', () => {
+  let runtime: Runtime;
+  beforeAll(() => {
+    runtime = createRuntime({ threads: 2, retries: 0, agents });
+  });
+  afterAll(() => runtime.close());
+
+  it('fails a task over its token budget at the moment of the overrun', async () => {
+    const run = await runtime.execute({
+      over: {
+        agent: 'tokens',
+        prompt: 'hello world',
+        limits: { tokens: 1000 },
+        context: { consume: 1500, step: 300 },
+      },
+      under: {
+        agent: 'tokens',
+        prompt: 'hello world',
+        limits: { tokens: 1000 },
+        context: { consume: 300 },
+      },
+    });
+    const over = expectStatus(run.tasks.over, 'failed');
+    expect(over.error.code).toBe('ERR_TOKEN_BUDGET');
+    // 2 prompt tokens + 4 steps of 300 = 1,202: the fourth step overran.
+    expect(over.error.message).toBe('task "over" used 1,202 tokens of its 1,000-token budget');
+    expect(over.tokens).toBe(1202);
+    const under = expectStatus(run.tasks.under, 'done');
+    // The prompt ("hello world" is 2 tokens in o200k_base) is charged before the handler runs.
+    expect(under.output).toEqual({ used: 302, limit: 1000, remaining: 698, counted: 2 });
+    expect(under.tokens).toBeGreaterThan(302); // plus the output's own tokens
+    expect(run.tokens).toBe((over.tokens as number) + under.tokens);
+  });
+
+  it('shares a run-wide budget across threads and skips what cannot start once it is spent', async () => {
+    const dag = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [
+        `t${i}`,
+        { agent: 'tokens', context: { consume: 100, step: 10 } },
+      ]),
+    );
+    const run = await runtime.execute(dag, { runTokens: 450 });
+    // The counter is charged with compare-and-swap: the run never goes over.
+    expect(run.tokens).toBeLessThanOrEqual(450);
+    expect(run.tokenBudget).toBe(450);
+    expect(run.stoppedBy).toBe('token-budget');
+    const statuses = Object.values(run.tasks).map((t) => t.error?.code ?? t.status);
+    expect(statuses.filter((s) => s === 'done').length).toBeGreaterThanOrEqual(2);
+    expect(statuses).toContain('ERR_RUN_TOKEN_BUDGET');
+    for (const task of Object.values(run.tasks)) {
+      if (task.status === 'skipped')
+        expect(task.error.message).toContain("the run's 450-token budget is spent");
+    }
+    expect(run.done + run.failed + run.skipped).toBe(12);
+  });
+
+  it('fails an output over its size limit', async () => {
+    const run = await runtime.execute({
+      text: { agent: 'big', prompt: '5000', limits: { outputBytes: 1000 } },
+      object: {
+        agent: 'big',
+        prompt: '5000',
+        limits: { outputBytes: 1000 },
+        context: { object: true },
+      },
+      fits: { agent: 'big', prompt: '500', limits: { outputBytes: 1000 } },
+    });
+    expect(run.tasks.text?.error).toMatchObject({
+      code: 'ERR_OUTPUT_TOO_LARGE',
+      message: 'task "text" output is 5,000 bytes, over its 1,000-byte limit',
+    });
+    expect(run.tasks.object?.error?.code).toBe('ERR_OUTPUT_TOO_LARGE');
+    expectStatus(run.tasks.fits, 'done');
+  });
+
+  it('stops a thread that exceeds its heap cap, alone', async () => {
+    const run = await runtime.execute({
+      hog: { agent: 'hog', limits: { memoryMb: 32 } },
+      a: { agent: 'sleep', prompt: '30' },
+      b: { agent: 'sleep', prompt: '30', limits: { memoryMb: 64 } },
+    });
+    const hog = expectStatus(run.tasks.hog, 'failed');
+    expect(hog.error.code).toBe('ERR_MEMORY_LIMIT');
+    expect(hog.error.message).toContain('32 MB heap limit');
+    expectStatus(run.tasks.a, 'done');
+    expectStatus(run.tasks.b, 'done');
+    // The memory profiles and the default pool together never ran more than `threads`.
+    expect(maxOverlap(Object.values(run.tasks))).toBeLessThanOrEqual(2);
+  });
+
+  it('stops a task that keeps its thread busy past its CPU limit, but not one waiting on timers', async () => {
+    const run = await runtime.execute({
+      burner: { agent: 'burn', prompt: '2000', limits: { cpuMs: 150 } },
+      waiter: { agent: 'patient', prompt: '400', limits: { cpuMs: 150 } },
+    });
+    const burner = expectStatus(run.tasks.burner, 'failed');
+    expect(burner.error.code).toBe('ERR_CPU_LIMIT');
+    expect(burner.error.message).toMatch(
+      /was active on its thread for [\d,]+ ms, over its 150 ms CPU limit/,
+    );
+    expect(burner.durationMs).toBeLessThan(1500);
+    const waiter = expectStatus(run.tasks.waiter, 'done');
+    expect(waiter.durationMs).toBeGreaterThanOrEqual(390);
+    expect(waiter.cpuMs).toBeLessThan(150);
+  });
+
+  it('reports active time per task', async () => {
+    const run = await runtime.execute({ burn: { agent: 'burn', prompt: '100' } });
+    expect(run.tasks.burn?.cpuMs).toBeGreaterThanOrEqual(90);
+  });
+
+  it('takes limits from the runtime, then the agent, then the task', async () => {
+    const layered = createRuntime({
+      threads: 1,
+      retries: 0,
+      limits: { tokens: 10, outputBytes: 100_000 },
+      agents: {
+        tokens: { module: fixture('tokens'), limits: { tokens: 100 } },
+        plain: fixture('tokens'),
+      },
+    });
+    try {
+      const run = await layered.execute({
+        runtimeLevel: { agent: 'plain', context: { consume: 50 } },
+        agentLevel: { agent: 'tokens', context: { consume: 50 } },
+        taskLevel: { agent: 'tokens', context: { consume: 150 }, limits: { tokens: 1000 } },
+      });
+      expect(run.tasks.runtimeLevel?.error?.message).toContain('of its 10-token budget');
+      expectStatus(run.tasks.agentLevel, 'done');
+      expectStatus(run.tasks.taskLevel, 'done');
+    } finally {
+      await layered.close();
+    }
+  });
+});
+
+describe('bad limits and options', () => {
+  it('names the bad field before anything runs', async () => {
+    expect(() => createRuntime({ limits: { memoryMb: -1 } })).toThrow(
+      'Expected `limits.memoryMb` to be a number >= 8, got `-1`',
+    );
+    expect(() => createRuntime({ runTokens: -5 })).toThrow(
+      'Expected `runTokens` to be a number >= 0, got `-5`',
+    );
+    expect(() => createRuntime({ host: { search: 'nope' as unknown as () => void } })).toThrow(
+      '`host.search`',
+    );
+    expect(() => createRuntime({ encoding: 'utf8' as 'o200k_base' })).toThrow(
+      'Expected `encoding` to be one of',
+    );
+    const runtime = createRuntime({ threads: 0, agents });
+    await expect(runtime.execute({ a: { agent: 'echo', limits: { tokens: -1 } } })).rejects.toThrow(
+      'tasks.a.limits.tokens',
+    );
+    await expect(
+      runtime.execute({ a: { agent: 'echo', limits: { disk: 1 } as object } }),
+    ).rejects.toThrow('unknown field `disk`');
+    await runtime.close();
+  });
+});
