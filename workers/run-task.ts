@@ -158,15 +158,13 @@ export async function runTask(message: TaskMessage, options: RunTaskOptions): Pr
     events,
   });
   const send = (kind: 'progress' | 'chunk', payload: unknown) => {
-    options
-      .link()
-      .send({
-        runId: message.runId,
-        taskId: message.taskId,
-        attempt: message.attempt,
-        kind,
-        payload,
-      });
+    options.link().send({
+      runId: message.runId,
+      taskId: message.taskId,
+      attempt: message.attempt,
+      kind,
+      payload,
+    });
     events++;
   };
   try {
