@@ -55,6 +55,20 @@ describe('failures stay with their task', () => {
     expect((starts[2] as number) - (retries[1]?.at as number)).toBeGreaterThanOrEqual(79);
   });
 
+  it('retries exactly the codes listed in retries.on', async () => {
+    const run = await runtime.execute({
+      notListed: { agent: 'fail', retries: { max: 2, on: ['ERR_TASK_TIMEOUT'] } },
+      listed: { agent: 'fail', retries: { max: 2, backoffMs: 1, on: ['E_BOOM'] } },
+      limitRetried: {
+        agent: 'uncloneable',
+        retries: { max: 1, backoffMs: 1, on: ['ERR_OUTPUT_NOT_CLONEABLE'] },
+      },
+    });
+    expect(run.tasks.notListed?.attempts).toBe(1);
+    expect(run.tasks.listed?.attempts).toBe(3);
+    expect(run.tasks.limitRetried?.attempts).toBe(2);
+  });
+
   it('fails a task once its retries run out', async () => {
     const run = await runtime.execute({ bad: { agent: 'fail', retries: 2 } });
     const bad = expectStatus(run.tasks.bad, 'failed');
