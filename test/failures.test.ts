@@ -19,6 +19,7 @@ describe('failures stay with their task', () => {
         exit: fixture('exit'),
         uncloneable: fixture('uncloneable'),
         noDefault: fixture('no-default'),
+        badHandler: fixture('bad-handler'),
         missing: fixture('does-not-exist'),
       },
     });
@@ -143,7 +144,10 @@ describe('failures stay with their task', () => {
       a: { agent: 'missing' },
       b: { agent: 'noDefault' },
       c: { agent: 'sleep', prompt: '1' },
+      d: { agent: 'badHandler' },
     });
+    expect(run.tasks.d?.error?.code).toBe('ERR_AGENT_LOAD');
+    expect(run.tasks.d?.error?.message).toContain('defineAgent expects a handler function, got number');
     const a = expectStatus(run.tasks.a, 'failed');
     expect(a.error.code).toBe('ERR_AGENT_LOAD');
     expect(a.error.message).toContain('does-not-exist.js');
