@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'ERR_UNKNOWN_AGENT',
   'ERR_INVALID_OPTIONS',
   'ERR_RUNTIME_CLOSED',
+  'ERR_DAG_FILE',
   // Task outcomes, found in `TaskResult.error.code`.
   'ERR_TASK_FAILED',
   'ERR_TASK_TIMEOUT',
@@ -71,6 +72,16 @@ export class DagValidationError extends AgentpoolError {
     super(issues[0].code, `${head}\n${lines.join('\n')}`);
     this.issues = issues;
     this.taskIds = [...new Set(issues.flatMap((issue) => issue.taskIds))];
+  }
+}
+
+/** A DAG file that cannot be read or parsed, or whose document fields are wrong. */
+export class DagFileError extends AgentpoolError {
+  override name = 'DagFileError';
+  readonly file: string;
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_DAG_FILE', `${file}: ${message}`, options);
+    this.file = file;
   }
 }
 

@@ -18,8 +18,23 @@ interface EventBase {
  */
 export type TaskEvent =
   | (EventBase & { type: 'queued' })
-  | (EventBase & { type: 'started'; attempt: number })
-  | (EventBase & { type: 'retry'; attempt: number; delayMs: number; error: TaskError })
+  | (EventBase & {
+      type: 'started';
+      attempt: number;
+      /** The thread the attempt was handed to, when known at dispatch (it may wait in the pool's queue). */
+      threadId: number | null;
+    })
+  | (EventBase & {
+      type: 'retry';
+      /** The attempt that failed, its run time and thread (null where the thread was killed). */
+      attempt: number;
+      startedAt: number | null;
+      finishedAt: number;
+      threadId: number | null;
+      error: TaskError;
+      /** Wait before the next attempt. */
+      delayMs: number;
+    })
   | (EventBase & { type: TaskResult['status']; result: TaskResult });
 
 /** A running task's `ctx.progress(fraction, message)`. */

@@ -71,6 +71,8 @@ export interface TaskMessage {
   attempt: number;
   /** The attempt's time limit; the worker aborts `ctx.signal` when it passes. */
   timeoutMs: number;
+  /** The thread the pool handed the attempt to, once known (set on the main thread only). */
+  threadId?: number | undefined;
   /** Where the worker records its start on the pool's `StartBoard` (-1: not tracked). */
   startSlot: number;
   limits: WorkerLimits;

@@ -2,7 +2,7 @@ import { now } from '../clock.js';
 import type { Graph } from '../dag/graph.js';
 import type { Limits, TaskSpec } from '../dag/schema.js';
 import { cpuLimitError, formatCount, type TaskError, taskError, toTaskError } from '../errors.js';
-import type { EventMap } from '../events.js';
+import type { EventMap, TaskEvent } from '../events.js';
 import { mergeLimits } from '../limits.js';
 import type { AttemptProbe, Executor } from '../pool/executor.js';
 import type { ChannelEvent, Encoding, TaskMessage, TaskReply } from '../protocol.js';
@@ -299,12 +299,12 @@ export class Run {
       onBreach: (code, probe) => this.#breach(i, attempt, code, probe),
     });
     this.#live.set(i, { attempt, controller, message, watchdog, dispatchedAt: now(), events: 0 });
-    this.#emit('started', i, { attempt });
     this.#s.executor.run(message, controller.signal).then(
       (reply) => this.#settle(i, attempt, reply),
       // Only an abort rejects, and whoever aborted has already ended the attempt.
       () => {},
     );
+    this.#emit('started', i, { attempt, threadId: message.threadId ?? null });
   }
 
   #message(i: number, attempt: number, timeoutMs: number, limits: Limits): TaskMessage {
@@ -438,7 +438,8 @@ export class Run {
     // Waiting out the backoff holds a timer, not a thread.
     const delayMs = backoffDelay(policy, attempt, this.#s.random);
     this.#state[i] = BACKOFF;
-    this.#emit('retry', i, { attempt, delayMs, error });
+    const { startedAt, finishedAt, threadId } = ending;
+    this.#emit('retry', i, { attempt, delayMs, error, startedAt, finishedAt, threadId });
     const timer = setTimeout(() => {
       this.#backoff.delete(i);
       this.#state[i] = READY;
@@ -595,14 +596,11 @@ export class Run {
     };
   }
 
-  #emit(type: 'queued', i: number, extra: object): void;
-  #emit(type: 'started', i: number, extra: { attempt: number }): void;
-  #emit(
-    type: 'retry',
+  #emit<T extends 'queued' | 'started' | 'retry'>(
+    type: T,
     i: number,
-    extra: { attempt: number; delayMs: number; error: TaskError },
-  ): void;
-  #emit(type: 'queued' | 'started' | 'retry', i: number, extra: object): void {
+    extra: Omit<Extract<TaskEvent, { type: T }>, 'type' | 'runId' | 'id' | 'agent' | 'at'>,
+  ): void {
     const base = {
       runId: this.#s.runId,
       id: this.#graph.ids[i] as string,

@@ -18,7 +18,7 @@ const WORKER_URL = new URL('../../workers/worker.js', import.meta.url);
 const queueOptions = Piscina.queueOptionsSymbol;
 
 interface BalancerTask {
-  [queueOptions]?: { agent: string } | null;
+  [queueOptions]?: { message: TaskMessage } | null;
 }
 interface BalancerWorker {
   id: number;
@@ -85,19 +85,18 @@ export class ThreadPool {
   #pick<W extends BalancerWorker>(task: BalancerTask, workers: W[], balance: Balance): W | null {
     const free = workers.filter((w) => w.currentUsage === 0 && !w.terminating && !w.destroyed);
     if (free.length === 0) return null;
-    const agent = task[queueOptions]?.agent;
-    const warm = agent === undefined ? undefined : this.#loaded.get(agent);
-    if (warm) {
-      const match = free.find((w) => warm.has(w.id));
-      if (match) return match;
-    }
-    if (balance === 'round-robin') return free[this.#next++ % free.length] ?? null;
-    return free[0] ?? null;
+    const message = task[queueOptions]?.message;
+    const warm = message === undefined ? undefined : this.#loaded.get(message.agent);
+    let chosen = warm && free.find((w) => warm.has(w.id));
+    chosen ??= balance === 'round-robin' ? free[this.#next++ % free.length] : free[0];
+    // Lets the planner say which thread an attempt went to the moment it is handed over.
+    if (message && chosen) message.threadId = chosen.id;
+    return chosen ?? null;
   }
 
   async run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
     message.startSlot = this.#starts.acquire();
-    const task = Object.assign(message, { [queueOptions]: { agent: message.agent } });
+    const task = Object.assign(message, { [queueOptions]: { message } });
     this.inFlight++;
     try {
       const reply = decodeReply(await this.#pool.run(task, { signal }));
