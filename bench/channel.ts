@@ -40,9 +40,14 @@ for (let r = 0; r < rounds; r++) {
 await runtime.close();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
-if (chunks !== tasks * (rounds + 1)) throw new Error(`expected ${tasks * (rounds + 1)} chunks, got ${chunks}`);
-console.log(`\nChannel cost, ${tasks.toLocaleString('en')} tiny tasks on 2 threads, ${rounds} alternating rounds:\n`);
+if (chunks !== tasks * (rounds + 1))
+  throw new Error(`expected ${tasks * (rounds + 1)} chunks, got ${chunks}`);
+console.log(
+  `\nChannel cost, ${tasks.toLocaleString('en')} tiny tasks on 2 threads, ${rounds} alternating rounds:\n`,
+);
 console.log('| agent | µs per task (median) | range | ratio |');
 console.log('| --- | ---: | ---: | ---: |');
 console.log(`| never uses the channel | ${median(quiet).toFixed(1)} | ${spread(quiet)} | 1.00 |`);
-console.log(`| 1 progress + 1 chunk | ${median(loud).toFixed(1)} | ${spread(loud)} | ${(median(loud) / median(quiet)).toFixed(2)} |`);
+console.log(
+  `| 1 progress + 1 chunk | ${median(loud).toFixed(1)} | ${spread(loud)} | ${(median(loud) / median(quiet)).toFixed(2)} |`,
+);

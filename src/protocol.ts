@@ -88,7 +88,8 @@ interface ReplyBase {
   /** Epoch ms when the handler was called (after the module was loaded). */
   startedAt: number;
   finishedAt: number;
-  threadId: number;
+  /** The thread that ran the attempt; null where it is not known (a thread that died). */
+  threadId: number | null;
   /** Tokens the attempt used. */
   tokens: number;
   /** The thread's active time during the attempt, in ms (event-loop utilisation). */

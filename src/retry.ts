@@ -58,6 +58,7 @@ export function mergeRetry(
 /** Codes a retry would only repeat: limit breaches and deterministic failures. */
 export const NOT_RETRIED_BY_DEFAULT: ReadonlySet<string> = new Set([
   'ERR_AGENT_LOAD',
+  'ERR_DAG_INVALID',
   'ERR_OUTPUT_NOT_CLONEABLE',
   'ERR_OUTPUT_TOO_LARGE',
   'ERR_MEMORY_LIMIT',

@@ -21,6 +21,7 @@ import {
 } from './options.js';
 import { estimateCosts, upwardRanks } from './planner/rank.js';
 import { Run, type RunAgent } from './planner/run.js';
+import { Slots } from './planner/slots.js';
 import type { Executor } from './pool/executor.js';
 import { HostBridge } from './pool/host-bridge.js';
 import { InlinePool } from './pool/inline-pool.js';
@@ -49,6 +50,7 @@ export class Runtime {
   readonly #active = new Map<string, Run>();
   readonly #bridge: HostBridge;
   #executor: Executor | undefined;
+  #dispatch: Slots | undefined;
   #closed = false;
 
   /** @internal Use `createRuntime`. */
@@ -120,8 +122,9 @@ export class Runtime {
     options: ExecuteOptions & { events?: boolean } = {},
   ): AsyncGenerator<TaskResult | StreamItem, void, undefined> {
     const { events = false, ...executeOptions } = options;
+    const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
     const stop = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const signal = parsed.signal ? AbortSignal.any([parsed.signal, stop.signal]) : stop.signal;
     const items: (TaskResult | StreamItem)[] = [];
     let wake: (() => void) | undefined;
     const push = (item: TaskResult | StreamItem) => {
@@ -143,6 +146,9 @@ export class Runtime {
     try {
       for (let next = 0; ; ) {
         while (next < items.length) yield items[next++] as TaskResult | StreamItem;
+        // Drained: let go of what was yielded.
+        items.length = 0;
+        next = 0;
         if (finished) return;
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -244,6 +250,11 @@ export class Runtime {
     this.#executor = undefined;
   }
 
+  #slots(executor: Executor): Slots {
+    this.#dispatch ??= new Slots(executor.threads * this.#options.inFlightPerThread);
+    return this.#dispatch;
+  }
+
   #pool(): Executor {
     if (this.#executor === undefined) {
       const { threads, balance, idleTimeoutMs, inFlightPerThread } = this.#options;
@@ -269,14 +280,21 @@ export class Runtime {
         `Expected \`runId\` to be unique among running runs, got \`${JSON.stringify(runId)}\``,
       );
     }
+    try {
+      structuredClone(options.context);
+    } catch (cause) {
+      throw new OptionsError(
+        `Expected \`context\` to be structured-clonable (it is sent to worker threads): ${(cause as Error).message}`,
+        { cause },
+      );
+    }
     const graph = compileDag(dag, this.#agentNames);
     const rank = upwardRanks(
       graph,
       estimateCosts(graph, (agent) => this.#stats.meanMs(agent)),
     );
     const executor = this.#pool();
-    const { timeoutMs, timeoutGraceMs, limits, encoding, countTokens, retries, inFlightPerThread } =
-      this.#options;
+    const { timeoutMs, timeoutGraceMs, limits, encoding, countTokens, retries } = this.#options;
     const run = new Run({
       runId,
       graph,
@@ -291,7 +309,7 @@ export class Runtime {
       encoding,
       countTokens,
       runTokens: options.runTokens ?? this.#options.runTokens,
-      capacity: executor.threads * inFlightPerThread,
+      slots: this.#slots(executor),
       executor,
       signal: options.signal,
       emit: (name, event) => {

@@ -147,7 +147,9 @@ describe('failures stay with their task', () => {
       d: { agent: 'badHandler' },
     });
     expect(run.tasks.d?.error?.code).toBe('ERR_AGENT_LOAD');
-    expect(run.tasks.d?.error?.message).toContain('defineAgent expects a handler function, got number');
+    expect(run.tasks.d?.error?.message).toContain(
+      'defineAgent expects a handler function, got number',
+    );
     const a = expectStatus(run.tasks.a, 'failed');
     expect(a.error.code).toBe('ERR_AGENT_LOAD');
     expect(a.error.message).toContain('does-not-exist.js');

@@ -53,7 +53,10 @@ function parseText(file: string, text: string): unknown {
   if (error) {
     const at = error.linePos?.[0];
     const where = at ? `line ${at.line}, column ${at.col}: ` : '';
-    throw new DagFileError(file, `invalid YAML: ${where}${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
+    throw new DagFileError(
+      file,
+      `invalid YAML: ${where}${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+    );
   }
   return doc.toJS();
 }
@@ -86,17 +89,29 @@ export async function loadDagFile(path: string): Promise<DagFile> {
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new DagFileError(path, `cannot read the file (${(cause as NodeJS.ErrnoException).code ?? cause})`, { cause });
+    throw new DagFileError(
+      path,
+      `cannot read the file (${(cause as NodeJS.ErrnoException).code ?? cause})`,
+      { cause },
+    );
   }
   const raw = parseText(path, text);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new DagFileError(path, `expected a map of tasks or a document with \`tasks\`, got ${describe(raw)}`);
+    throw new DagFileError(
+      path,
+      `expected a map of tasks or a document with \`tasks\`, got ${describe(raw)}`,
+    );
   }
-  const parsed = dagDocumentSchema.safeParse(isDocument(raw as Record<string, unknown>) ? raw : { tasks: raw });
+  const parsed = dagDocumentSchema.safeParse(
+    isDocument(raw as Record<string, unknown>) ? raw : { tasks: raw },
+  );
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const field = issue.path.map(String).join('.');
-      const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown field(s) ${issue.keys.join(', ')}`
+          : issue.message;
       return `${field || '(top level)'}: ${message.replace(/^Invalid input: /, '')}`;
     });
     throw new DagFileError(path, problems.join('; '));
@@ -106,7 +121,9 @@ export async function loadDagFile(path: string): Promise<DagFile> {
   const agents: DagDocument['agents'] = {};
   for (const [name, spec] of Object.entries(doc.agents)) {
     agents[name] =
-      typeof spec === 'string' || spec instanceof URL ? absolute(dir, spec) : { ...spec, module: absolute(dir, spec.module) };
+      typeof spec === 'string' || spec instanceof URL
+        ? absolute(dir, spec)
+        : { ...spec, module: absolute(dir, spec.module) };
   }
   const missingAgents: string[] = [];
   for (const task of Object.values(doc.tasks)) {

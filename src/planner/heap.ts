@@ -33,6 +33,11 @@ export class RankHeap {
     items[i] = task;
   }
 
+  /** The highest-ranked task, left in place; undefined when empty. */
+  peek(): number | undefined {
+    return this.#items[0];
+  }
+
   /** Removes and returns the highest-ranked task, or undefined when empty. */
   pop(): number | undefined {
     const items = this.#items;

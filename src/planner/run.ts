@@ -4,6 +4,7 @@ import type { Limits, TaskSpec } from '../dag/schema.js';
 import { cpuLimitError, formatCount, type TaskError, taskError, toTaskError } from '../errors.js';
 import type { EventMap, TaskEvent } from '../events.js';
 import { mergeLimits } from '../limits.js';
+import { failureReply } from '../pool/decode.js';
 import type { AttemptProbe, Executor } from '../pool/executor.js';
 import type { ChannelEvent, Encoding, TaskMessage, TaskReply } from '../protocol.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
@@ -15,6 +16,7 @@ import {
   retries,
 } from '../retry.js';
 import { RankHeap } from './heap.js';
+import type { Slots } from './slots.js';
 import { evaluateTrigger } from './trigger.js';
 import { Watchdog } from './watchdog.js';
 
@@ -42,8 +44,8 @@ export interface RunSettings {
   countTokens: boolean;
   /** The run's shared token budget, or undefined for none. */
   runTokens: number | undefined;
-  /** Most attempts handed to the executor at once. */
-  capacity: number;
+  /** The runtime's dispatch budget, shared with its other runs. */
+  slots: Slots;
   executor: Executor;
   signal?: AbortSignal | undefined;
   random?: () => number;
@@ -100,18 +102,18 @@ export class Run {
   readonly #attempts: Int32Array;
   readonly #tokens: Float64Array;
   readonly #queuedAt: Float64Array;
+  // When the current attempt became ready (differs from queuedAt after a retry's backoff).
+  readonly #readyAt: Float64Array;
   readonly #results: (TaskResult | undefined)[];
   readonly #outputs: unknown[];
   readonly #upstream: (string[] | undefined)[];
   readonly #heap: RankHeap;
   readonly #parked = new Map<string, RankHeap>();
-  readonly #running = new Map<string, number>();
   readonly #live = new Map<number, LiveAttempt>();
   readonly #backoff = new Map<number, NodeJS.Timeout>();
   readonly #ended: number[] = [];
   readonly #startedAt = now();
   readonly #runTokens: { buffer: SharedArrayBuffer; cells: BigInt64Array } | undefined;
-  #inFlight = 0;
   #endedCount = 0;
   #stoppedBy: StopReason = null;
   #finished = false;
@@ -134,6 +136,7 @@ export class Run {
     this.#attempts = new Int32Array(n);
     this.#tokens = new Float64Array(n);
     this.#queuedAt = new Float64Array(n).fill(Number.NaN);
+    this.#readyAt = new Float64Array(n);
     this.#results = new Array(n);
     this.#outputs = new Array(n);
     this.#upstream = new Array(n);
@@ -154,11 +157,17 @@ export class Run {
       this.#stop('signal');
     } else {
       signal?.addEventListener('abort', this.#onAbort, { once: true });
+      this.#s.slots.add(this);
       for (let i = 0; i < this.#graph.ids.length; i++)
         if (this.#pendingDeps[i] === 0) this.#decide(i);
       this.#afterChange();
     }
     this.#checkComplete();
+  }
+
+  /** A slot freed somewhere in the runtime: dispatch what now fits. */
+  wake(): void {
+    this.#pump();
   }
 
   /** Cancels the run as its signal would: queued tasks and running attempts end `cancelled`. */
@@ -208,6 +217,7 @@ export class Run {
     if (verdict.run) {
       this.#state[i] = READY;
       this.#queuedAt[i] = now();
+      this.#readyAt[i] = this.#queuedAt[i] as number;
       this.#emit('queued', i, {});
       this.#heap.push(i);
     } else if (verdict.code === 'ERR_UPSTREAM_FAILED') {
@@ -224,18 +234,21 @@ export class Run {
   #skipUpstream(i: number): void {
     const { depStart, depIdx, ids } = this.#graph;
     const causes = new Set<string>();
+    let truncated = 0;
     for (let k = depStart[i] as number; k < (depStart[i + 1] as number); k++) {
       const dep = depIdx[k] as number;
       const status = this.#results[dep]?.status;
       if (status === undefined || status === 'done') continue;
       for (const id of this.#upstream[dep] ?? [ids[dep] as string]) {
         if (causes.size < MAX_UPSTREAM_IDS) causes.add(id);
+        else if (!causes.has(id)) truncated++;
       }
     }
     const upstream = [...causes];
     this.#upstream[i] = upstream;
     const names = upstream.map((id) => JSON.stringify(id)).join(', ');
-    const message = `skipped: upstream task${upstream.length > 1 ? 's' : ''} ${names} failed`;
+    const more = truncated > 0 ? ` and ${truncated} more` : '';
+    const message = `skipped: upstream task${upstream.length + truncated > 1 ? 's' : ''} ${names}${more} did not succeed`;
     this.#end(i, 'skipped', {
       error: taskError('ERR_UPSTREAM_FAILED', message, { upstream }),
       ...this.#never(),
@@ -253,15 +266,21 @@ export class Run {
   /** Why task `i` cannot start now, as the key of the heap it waits in; undefined if it can. */
   #blocker(i: number): string | undefined {
     const name = this.#task(i).agent;
-    if ((this.#running.get(name) ?? 0) >= this.#agent(i).concurrency) return `agent:${name}`;
+    if (this.#s.slots.running(name) >= this.#agent(i).concurrency) return `agent:${name}`;
     const memoryMb = this.#limits(i).memoryMb;
     if (!this.#s.executor.hasRoom(memoryMb)) return `memory:${memoryMb}`;
     return undefined;
   }
 
-  /** Hands ready tasks to the executor, highest rank first, while it has room. */
+  /**
+   * Hands ready tasks to the executor, highest rank first, while the
+   * runtime has room. A task that cannot start yet is parked by what blocks
+   * it, so lower-ranked tasks can backfill; a parked task whose blocker has
+   * cleared goes back into the ready heap before each pick.
+   */
   #pump(): void {
-    while (this.#stoppedBy === null && this.#inFlight < this.#s.capacity) {
+    while (this.#stoppedBy === null && this.#s.slots.free) {
+      this.#unpark();
       const i = this.#heap.pop();
       if (i === undefined) return;
       const blocker = this.#blocker(i);
@@ -275,14 +294,21 @@ export class Run {
     }
   }
 
+  #unpark(): void {
+    for (const [key, parked] of this.#parked) {
+      const top = parked.peek();
+      if (top === undefined) this.#parked.delete(key);
+      else if (this.#blocker(top) === undefined) this.#heap.push(parked.pop() as number);
+    }
+  }
+
   #launch(i: number): void {
     const task = this.#task(i);
     const agent = this.#agent(i);
     const attempt = (this.#attempts[i] as number) + 1;
     this.#attempts[i] = attempt;
     this.#state[i] = RUNNING;
-    this.#inFlight++;
-    this.#running.set(task.agent, (this.#running.get(task.agent) ?? 0) + 1);
+    this.#s.slots.take(task.agent);
     const limits = this.#limits(i);
     const message = this.#message(
       i,
@@ -301,8 +327,10 @@ export class Run {
     this.#live.set(i, { attempt, controller, message, watchdog, dispatchedAt: now(), events: 0 });
     this.#s.executor.run(message, controller.signal).then(
       (reply) => this.#settle(i, attempt, reply),
-      // Only an abort rejects, and whoever aborted has already ended the attempt.
-      () => {},
+      (error: unknown) => {
+        // Whoever aborted has already ended the attempt; anything else is a failure to report.
+        if (!controller.signal.aborted) this.#settle(i, attempt, failureReply(error, now()));
+      },
     );
     this.#emit('started', i, { attempt, threadId: message.threadId ?? null });
   }
@@ -350,20 +378,15 @@ export class Run {
     this.#live.delete(i);
     live.watchdog.stop();
     if (live.pending) clearTimeout(live.pending.timer);
-    this.#inFlight--;
-    const name = this.#task(i).agent;
-    this.#running.set(name, (this.#running.get(name) as number) - 1);
-    // A slot freed: each parked task heading its heap gets another look.
-    for (const parked of this.#parked.values()) {
-      const next = parked.pop();
-      if (next !== undefined) this.#heap.push(next);
-    }
+    this.#s.slots.give(this.#task(i).agent);
     return live;
   }
 
   #settle(i: number, attempt: number, reply: TaskReply): void {
     const live = this.#live.get(i);
     if (live === undefined || live.attempt !== attempt) return;
+    // The attempt is over: no limit can be breached any more.
+    live.watchdog.stop();
     if (live.events >= reply.events) {
       this.#complete(i, live, reply);
       return;
@@ -382,7 +405,7 @@ export class Run {
       threadId: reply.threadId,
       cpuMs: reply.cpuMs,
     };
-    const waitMs = reply.startedAt - (this.#queuedAt[i] as number);
+    const waitMs = reply.startedAt - (this.#readyAt[i] as number);
     this.#s.recordAttempt(
       this.#task(i).agent,
       reply.finishedAt - reply.startedAt,
@@ -411,7 +434,7 @@ export class Run {
         ? toTaskError(cpuLimitError(id, probe?.activeMs ?? 0, limits.cpuMs ?? 0))
         : taskError(
             code,
-            `task "${id}" timed out after ${formatCount(timeoutMs)} ms and did not stop within ${this.#s.timeoutGraceMs} ms; its thread was terminated`,
+            `task "${id}" timed out after ${formatCount(timeoutMs)} ms and did not stop within ${this.#s.timeoutGraceMs} ms; ${this.#s.executor.terminates ? 'its thread was terminated' : 'the attempt was abandoned (inline mode cannot stop it)'}`,
           );
     const ending = {
       startedAt: probe?.startedAt ?? live.dispatchedAt,
@@ -443,8 +466,9 @@ export class Run {
     const timer = setTimeout(() => {
       this.#backoff.delete(i);
       this.#state[i] = READY;
+      this.#readyAt[i] = now();
       this.#heap.push(i);
-      this.#pump();
+      this.#afterChange();
     }, delayMs);
     this.#backoff.set(i, timer);
   }
@@ -568,6 +592,7 @@ export class Run {
   #checkComplete(): void {
     if (this.#finished || this.#endedCount < this.#state.length) return;
     this.#finished = true;
+    this.#s.slots.delete(this);
     this.#s.signal?.removeEventListener('abort', this.#onAbort);
     this.#resolve(this.#result());
   }

@@ -12,6 +12,8 @@ export interface AttemptProbe {
 export interface Executor {
   /** How many attempts may run at once. */
   readonly threads: number;
+  /** Whether stopping an attempt terminates its thread (false inline, where it can only be abandoned). */
+  readonly terminates: boolean;
   /** Whether an attempt for a thread with this heap cap may be handed over now without exceeding `threads` running. */
   hasRoom(memoryMb: number | undefined): boolean;
   /**

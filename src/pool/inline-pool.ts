@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { runTask } from '../../workers/run-task.js';
 import { now } from '../clock.js';
 import type { TaskMessage, TaskReply } from '../protocol.js';
-import { decodeReply } from './decode.js';
+import { decodeReply, failureReply } from './decode.js';
 import type { AttemptProbe, Executor } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
 
@@ -15,16 +15,16 @@ import type { HostBridge } from './host-bridge.js';
  */
 export class InlinePool implements Executor {
   readonly threads = 1;
+  readonly terminates = false;
   readonly #bridge: HostBridge;
   readonly #started = new WeakMap<TaskMessage, { startedAt: number; active: number }>();
-  #running = 0;
 
   constructor(bridge: HostBridge) {
     this.#bridge = bridge;
   }
 
   hasRoom(): boolean {
-    return this.#running === 0;
+    return true; // The runtime's single slot is the limit.
   }
 
   async run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
@@ -35,16 +35,14 @@ export class InlinePool implements Executor {
     const abandoned = new Promise<never>((_, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-    this.#running++;
+    let copy: TaskMessage;
     try {
-      const attempt = runTask(structuredClone(message), {
-        signal,
-        link: () => this.#bridge.inline,
-      });
-      return decodeReply(await Promise.race([attempt, abandoned]));
-    } finally {
-      this.#running--;
+      copy = structuredClone(message);
+    } catch (error) {
+      return failureReply(error, now());
     }
+    const attempt = runTask(copy, { signal, link: () => this.#bridge.inline });
+    return decodeReply(await Promise.race([attempt, abandoned]));
   }
 
   probe(message: TaskMessage): AttemptProbe | undefined {

@@ -19,6 +19,7 @@ export interface PoolsOptions {
  */
 export class Pools implements Executor {
   readonly threads: number;
+  readonly terminates = true;
   readonly #options: PoolsOptions;
   readonly #pools = new Map<number | undefined, ThreadPool>();
 

@@ -17,15 +17,18 @@ export class StartBoard {
   readonly #cells: BigInt64Array;
   readonly #free: number[];
 
-  constructor(slots: number) {
+  constructor(inFlight: number) {
+    // Twice the slots that can be in use, reused oldest-freed first: a
+    // terminated thread that still writes its slot late cannot hit a live one.
+    const slots = inFlight * 2;
     this.buffer = new SharedArrayBuffer(slots * CELLS * BigInt64Array.BYTES_PER_ELEMENT);
     this.#cells = new BigInt64Array(this.buffer);
-    this.#free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+    this.#free = Array.from({ length: slots }, (_, i) => i);
   }
 
   /** A cleared slot for a new attempt, or -1 if every slot is taken. */
   acquire(): number {
-    const slot = this.#free.pop() ?? -1;
+    const slot = this.#free.shift() ?? -1;
     if (slot >= 0) Atomics.store(this.#cells, slot * CELLS, 0n);
     return slot;
   }

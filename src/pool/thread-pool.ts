@@ -1,7 +1,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { now } from '../clock.js';
-import { formatCount, toTaskError } from '../errors.js';
+import { formatCount } from '../errors.js';
 import {
   CHANNEL_MARK,
   type ChannelHello,
@@ -9,7 +9,7 @@ import {
   type TaskReply,
   type WireReply,
 } from '../protocol.js';
-import { decodeReply } from './decode.js';
+import { decodeReply, failureReply } from './decode.js';
 import type { AttemptProbe } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
 import { StartBoard } from './start-board.js';
@@ -74,6 +74,9 @@ export class ThreadPool {
     this.#pool.on('message', (message: ChannelHello) => {
       if (message?.type === CHANNEL_MARK) options.bridge.attach(message);
     });
+    this.#pool.on('workerDestroy', (worker: { id: number }) => {
+      for (const threads of this.#loaded.values()) threads.delete(worker.id);
+    });
   }
 
   /**
@@ -98,44 +101,51 @@ export class ThreadPool {
     message.startSlot = this.#starts.acquire();
     const task = Object.assign(message, { [queueOptions]: { message } });
     this.inFlight++;
+    // Room is given back the moment the attempt is aborted, not when piscina
+    // gets round to rejecting it, so the planner can refill it at once.
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      this.#starts.release(message.startSlot);
+    };
+    signal.addEventListener('abort', release, { once: true });
     try {
       const reply = decodeReply(await this.#pool.run(task, { signal }));
-      const threads = this.#loaded.get(message.agent);
-      if (threads === undefined) this.#loaded.set(message.agent, new Set([reply.threadId]));
-      else threads.add(reply.threadId);
+      if (reply.ok || reply.error.code !== 'ERR_AGENT_LOAD')
+        this.#warm(message.agent, reply.threadId);
       return reply;
     } catch (error) {
       if (signal.aborted) throw error;
       return this.#crashReply(message, error);
     } finally {
-      this.inFlight--;
-      this.#starts.release(message.startSlot);
+      signal.removeEventListener('abort', release);
+      release();
     }
   }
 
-  // The thread died under the task: it ran out of heap, exited, or an error
-  // escaped the agent (thrown from a timer, say).
+  #warm(agent: string, threadId: number | null): void {
+    if (threadId === null) return;
+    const threads = this.#loaded.get(agent);
+    if (threads === undefined) this.#loaded.set(agent, new Set([threadId]));
+    else threads.add(threadId);
+  }
+
+  // The thread died under the task (it ran out of heap, exited, or an error
+  // escaped the agent, thrown from a timer say), or the task could not be
+  // sent to a thread at all.
   #crashReply(message: TaskMessage, error: unknown): TaskReply {
-    const at = now();
     const probe = this.probe(message);
-    const data = toTaskError(error, 'ERR_WORKER_CRASHED');
+    const reply = failureReply(error, now(), probe?.startedAt, probe?.activeMs);
+    if (reply.ok) return reply;
     if ((error as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      data.code = 'ERR_MEMORY_LIMIT';
-      data.message = `task "${message.taskId}" ran out of its ${formatCount(this.#memoryMb ?? 0)} MB heap limit; its thread was replaced`;
-    } else {
-      data.code = 'ERR_WORKER_CRASHED';
-      data.message = `worker thread crashed: ${data.message}`;
+      reply.error.code = 'ERR_MEMORY_LIMIT';
+      reply.error.message = `task "${message.taskId}" ran out of its ${formatCount(this.#memoryMb ?? 0)} MB heap limit; its thread was replaced`;
+    } else if (reply.error.code === 'ERR_WORKER_CRASHED') {
+      reply.error.message = `worker thread crashed: ${reply.error.message}`;
     }
-    return {
-      ok: false,
-      error: data,
-      startedAt: probe?.startedAt ?? at,
-      finishedAt: at,
-      threadId: -1,
-      tokens: 0,
-      cpuMs: probe?.activeMs ?? 0,
-      events: 0,
-    };
+    return reply;
   }
 
   probe(message: TaskMessage): AttemptProbe | undefined {

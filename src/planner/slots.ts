@@ -1,0 +1,56 @@
+/** A run that can be asked to dispatch again. */
+export interface Pumpable {
+  wake(): void;
+}
+
+/**
+ * The runtime's shared dispatch budget: attempts in flight across all runs
+ * (at most `capacity`) and running attempts per agent (for agents'
+ * `concurrency` caps, which hold across runs). When an attempt ends, every
+ * run is woken, since a task parked in one run may wait on a slot another
+ * run held.
+ */
+export class Slots {
+  readonly capacity: number;
+  inFlight = 0;
+  readonly #running = new Map<string, number>();
+  readonly #runs = new Set<Pumpable>();
+  #waking = false;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  get free(): boolean {
+    return this.inFlight < this.capacity;
+  }
+
+  running(agent: string): number {
+    return this.#running.get(agent) ?? 0;
+  }
+
+  add(run: Pumpable): void {
+    this.#runs.add(run);
+  }
+
+  delete(run: Pumpable): void {
+    this.#runs.delete(run);
+  }
+
+  take(agent: string): void {
+    this.inFlight++;
+    this.#running.set(agent, this.running(agent) + 1);
+  }
+
+  give(agent: string): void {
+    this.inFlight--;
+    this.#running.set(agent, this.running(agent) - 1);
+    if (this.#waking) return;
+    this.#waking = true;
+    // After the current settle has run its course, so every run sees final counts.
+    queueMicrotask(() => {
+      this.#waking = false;
+      for (const run of this.#runs) run.wake();
+    });
+  }
+}
