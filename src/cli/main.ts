@@ -1,2 +1,135 @@
 #!/usr/bin/env node
-console.log('probe');
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AgentpoolError } from '../errors.js';
+import { graphCommand } from './graph-command.js';
+import { EXIT, type RunFlags, runCommand } from './run-command.js';
+import { validateCommand } from './validate-command.js';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+) as {
+  version: string;
+};
+
+function integer(min: number, name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+function threads(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : integer(0, '--threads')(value);
+}
+
+const program = new Command()
+  .name('agentpool')
+  .description('Run DAGs of CPU-heavy agent tasks on every core.')
+  .version(version, '-v, --version')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('run')
+  .description('run a DAG file (JSON or YAML) on worker threads')
+  .argument('<dag>', 'the DAG file')
+  .option(
+    '-t, --threads <n>',
+    "worker threads: a number, 'auto' (one per core) or 0 (inline)",
+    threads,
+  )
+  .option(
+    '-c, --context <file|json>',
+    'run context: a JSON/YAML file or inline JSON, over the file’s own context',
+  )
+  .option('-o, --out <file>', 'write the full results (RunResult) as JSON')
+  .addOption(
+    new Option(
+      '-f, --format <format>',
+      'pretty: live view on a terminal, plain lines otherwise; json: the results; ndjson: one event per line',
+    )
+      .choices(['pretty', 'json', 'ndjson'])
+      .default('pretty'),
+  )
+  .option('-r, --report <file>', 'write an HTML timeline of the run')
+  .option('--trace <file>', 'write a Chrome trace (Perfetto, chrome://tracing)')
+  .option(
+    '--retries <n>',
+    'retries per task (overrides the file’s defaults)',
+    integer(0, '--retries'),
+  )
+  .option(
+    '--timeout <ms>',
+    'time limit per attempt in ms (overrides the file’s defaults)',
+    integer(1, '--timeout'),
+  )
+  .option('--fail-fast', 'cancel everything queued at the first failure')
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 every task done, 1 some task failed or was skipped, 2 bad input, 130 interrupted.
+
+Examples:
+  $ agentpool run examples/research/dag.yaml
+  $ agentpool run dag.yaml --threads 8 --report timeline.html --out results.json
+  $ agentpool run dag.yaml --format ndjson | jq -c 'select(.type == "failed")'
+  $ agentpool run dag.yaml --context '{"topic": "worker threads"}' --fail-fast`,
+  )
+  .action(async (dag: string, flags: RunFlags) => {
+    process.exitCode = await runCommand(dag, flags);
+  });
+
+program
+  .command('validate')
+  .description('check a DAG file: schema, cycles, unknown dependencies and agents, agent modules')
+  .argument('<dag>', 'the DAG file')
+  .addHelpText('after', '\nExamples:\n  $ agentpool validate examples/research/dag.yaml')
+  .action(async (dag: string) => {
+    const problems = await validateCommand(dag);
+    for (const problem of problems) process.stderr.write(`${problem}\n`);
+    if (problems.length > 0) process.exitCode = EXIT.badInput;
+    else process.stdout.write(`${dag}: ok\n`);
+  });
+
+program
+  .command('graph')
+  .description('print the DAG as a diagram source, its critical path marked')
+  .argument('<dag>', 'the DAG file')
+  .addOption(
+    new Option('-f, --format <format>', 'diagram language')
+      .choices(['mermaid', 'dot'])
+      .default('mermaid'),
+  )
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ agentpool graph examples/research/dag.yaml\n  $ agentpool graph dag.yaml --format dot | dot -Tsvg > dag.svg',
+  )
+  .action(async (dag: string, flags: { format: 'mermaid' | 'dot' }) => {
+    process.stdout.write(await graphCommand(dag, flags.format));
+  });
+
+// A reader that went away (`| head`) is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; a bad flag or argument is bad input.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT.badInput;
+  } else if (error instanceof AgentpoolError) {
+    process.stderr.write(`agentpool: ${error.message}\n`);
+    process.exitCode = EXIT.badInput;
+  } else {
+    process.stderr.write(
+      `agentpool: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,113 @@
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { compileDag } from '../dag/validate.js';
+import { AgentpoolError } from '../errors.js';
+import type { RunResult } from '../results.js';
+import { createRuntime } from '../runtime.js';
+import { analyze } from './analysis.js';
+import { loadDagFile } from './dag-file.js';
+import { readContext } from './input.js';
+import { LiveView, NdjsonView, PlainView, type View } from './live-view.js';
+import { Recorder } from './recorder.js';
+import { timelineHtml } from './report-html.js';
+import { chromeTrace } from './trace.js';
+
+export interface RunFlags {
+  threads?: number | 'auto';
+  context?: string;
+  out?: string;
+  format: 'pretty' | 'json' | 'ndjson';
+  report?: string;
+  trace?: string;
+  retries?: number;
+  timeout?: number;
+  failFast?: boolean;
+}
+
+/** Exit codes: every task done, some not, bad input, interrupted. */
+export const EXIT = { ok: 0, tasksFailed: 1, badInput: 2, interrupted: 130 } as const;
+
+function summary(run: RunResult, ratio: string): string {
+  const lines = [
+    '',
+    `${run.done}/${run.total} done, ${run.failed} failed, ${run.skipped} skipped, ${run.cancelled} cancelled in ${(run.durationMs / 1000).toFixed(2)} s${run.tokens ? `, ${run.tokens.toLocaleString('en-US')} tokens` : ''}${ratio}`,
+  ];
+  for (const task of Object.values(run.tasks)) {
+    if (task.status !== 'done')
+      lines.push(
+        `  ${task.status.padEnd(9)} ${task.id}: ${task.error.code}: ${task.error.message}`,
+      );
+  }
+  if (run.stoppedBy) lines.push(`stopped by ${run.stoppedBy}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `agentpool run <dag>`: runs the file's DAG and returns the exit code. */
+export async function runCommand(path: string, flags: RunFlags): Promise<number> {
+  const file = await loadDagFile(path);
+  const context = { ...file.context, ...(flags.context ? await readContext(flags.context) : {}) };
+  const runtime = createRuntime({
+    ...(flags.threads !== undefined && { threads: flags.threads }),
+    agents: file.agents,
+    retries: flags.retries ?? file.defaults.retries,
+    ...((flags.timeout ?? file.defaults.timeoutMs) !== undefined && {
+      timeoutMs: flags.timeout ?? file.defaults.timeoutMs,
+    }),
+    limits: file.defaults.limits ?? {},
+  });
+  const total = Object.keys(file.tasks).length;
+  const out = process.stdout;
+  const view: View | undefined =
+    flags.format === 'ndjson'
+      ? new NdjsonView(out)
+      : flags.format === 'json'
+        ? undefined
+        : // A terminal with no rows (some pseudo-terminals) could show nothing of a redrawn block.
+          out.isTTY && (out.rows ?? 0) > 0
+          ? new LiveView(out, total)
+          : new PlainView(out, total);
+  const runId = `${basename(path)}-${Date.now().toString(36)}`;
+  const recorder = new Recorder(runtime, runId, (name, event) => view?.event(name, event));
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(EXIT.interrupted); // a second Ctrl-C does not wait
+    interrupted = true;
+    controller.abort(new AgentpoolError('ERR_CANCELLED', 'interrupted (SIGINT)'));
+  };
+  process.on('SIGINT', onSignal);
+  view?.start(recorder);
+  let run: RunResult;
+  try {
+    run = await runtime.execute(file.tasks as Parameters<typeof runtime.execute>[0], {
+      context,
+      signal: controller.signal,
+      runId,
+      ...(flags.failFast !== undefined && { failFast: flags.failFast }),
+    });
+  } finally {
+    view?.stop();
+    recorder.stop();
+    await runtime.close({ cancel: true });
+  }
+
+  // What ran is written even when the run was interrupted: nothing finished is lost.
+  const attempts = [...recorder.attempts].sort((a, b) => a.startedAt - b.startedAt);
+  const analysis = analyze(run, compileDag(file.tasks), attempts, Math.max(1, runtime.threads));
+  if (flags.out) await writeFile(flags.out, `${JSON.stringify(run, null, 2)}\n`);
+  if (flags.report)
+    await writeFile(flags.report, timelineHtml(basename(path), run, attempts, analysis));
+  if (flags.trace) await writeFile(flags.trace, JSON.stringify(chromeTrace(run, attempts)));
+  if (flags.format === 'json') out.write(`${JSON.stringify(run, null, 2)}\n`);
+  else if (flags.format === 'ndjson') {
+    const { tasks: _tasks, ...totals } = run;
+    out.write(`${JSON.stringify({ type: 'run', ...totals })}\n`);
+  } else {
+    const ratio = attempts.length
+      ? `; ${analysis.ratio.toFixed(2)}× the lower bound on ${analysis.threads} threads`
+      : '';
+    out.write(summary(run, ratio));
+  }
+  if (interrupted) return EXIT.interrupted;
+  return run.done === run.total ? EXIT.ok : EXIT.tasksFailed;
+}

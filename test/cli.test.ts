@@ -1,0 +1,212 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runResultSchema } from 'agentpool';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'dist/src/cli/main.js');
+const dags = join(root, 'test/fixtures/cli');
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function agentpool(args: string[], options: { timeout?: number } = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { cwd: root, timeout: options.timeout ?? 30_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+const ESC = '\u001b';
+
+describe('agentpool run', () => {
+  it('prints plain lines without escape codes when not on a terminal, and exits 0', async () => {
+    const { code, stdout } = await agentpool(['run', join(dags, 'dag.yaml')]);
+    expect(code).toBe(0);
+    expect(stdout).not.toContain(ESC);
+    expect(stdout).toMatch(/\[1\/4\] done\s+research \(sleep\) \d+ ms, thread \d+/);
+    expect(stdout).toContain('4/4 done, 0 failed, 0 skipped, 0 cancelled');
+  });
+
+  it('redraws a live view in place on a pseudo-terminal', async () => {
+    // `script` gives the command a real pseudo-terminal, as a user's shell would.
+    const command = `stty rows 40 cols 120; ${process.execPath} ${cli} run ${join(dags, 'dag.yaml')}`;
+    const out = await new Promise<Outcome>((resolve) => {
+      execFile(
+        'script',
+        ['-qfec', command, '/dev/null'],
+        { cwd: root, timeout: 30_000 },
+        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+      );
+    });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(`${ESC}[`); // cursor movement: the block is redrawn
+    expect(out.stdout).toMatch(/█+░* 4\/4 · done 4 · failed 0 · skipped 0 · running 0/);
+    expect(out.stdout).toContain('4/4 done');
+  });
+
+  it('streams one JSON event per line with --format ndjson', async () => {
+    const { code, stdout } = await agentpool(['run', join(dags, 'dag.yaml'), '--format', 'ndjson']);
+    expect(code).toBe(0);
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events.filter((e) => e.type === 'started')).toHaveLength(4);
+    expect(
+      events
+        .filter((e) => e.type === 'done')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(['draft', 'research', 'review', 'translate']);
+    expect(events.at(-1)).toMatchObject({ type: 'run', total: 4, done: 4 });
+  });
+
+  it('prints the results as JSON, writes --out, --trace and --report, and exits 1 when a task failed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
+    const { code, stdout } = await agentpool([
+      'run',
+      join(dags, 'fails.yaml'),
+      '--format',
+      'json',
+      '--out',
+      join(dir, 'results.json'),
+      '--trace',
+      join(dir, 'trace.json'),
+      '--report',
+      join(dir, 'timeline.html'),
+    ]);
+    expect(code).toBe(1);
+    const run = runResultSchema.parse(JSON.parse(stdout));
+    expect(run).toMatchObject({ done: 1, failed: 1, skipped: 1 });
+    expect(JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'))).toMatchObject({
+      runId: run.runId,
+    });
+    const trace = JSON.parse(await readFile(join(dir, 'trace.json'), 'utf8'));
+    expect(
+      trace.traceEvents
+        .filter((e: { ph: string }) => e.ph === 'X')
+        .map((e: { name: string }) => e.name)
+        .sort(),
+    ).toEqual(['bad', 'ok']);
+    expect(await readFile(join(dir, 'timeline.html'), 'utf8')).toContain('<svg');
+  });
+
+  it('cancels cleanly on Ctrl-C: partial results written, exit 130', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
+    const out = join(dir, 'partial.json');
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [cli, 'run', join(dags, 'slow.json'), '--out', out],
+      { cwd: root },
+    );
+    let stdout = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout?.on('data', (data: Buffer) => {
+        stdout += data;
+        if (stdout.includes('done      quick') && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (exitCode) => resolve(exitCode));
+    });
+    expect(code).toBe(130);
+    const run = JSON.parse(await readFile(out, 'utf8'));
+    expect(run.tasks.quick.status).toBe('done');
+    expect(run.tasks.long.status).toBe('cancelled');
+    expect(run.tasks.never.status).toBe('cancelled');
+    expect(run.stoppedBy).toBe('signal');
+  });
+
+  it('exits 2 for bad input, naming the file and the problem', async () => {
+    const missing = await agentpool(['run', join(dags, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.yaml: cannot read the file (ENOENT)');
+    const cycle = await agentpool(['run', join(dags, 'cycle.yaml')]);
+    expect(cycle.code).toBe(2);
+    expect(cycle.stderr).toContain('research -> draft -> research');
+    const syntax = await agentpool(['run', join(dags, 'syntax.yaml')]);
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toMatch(/syntax\.yaml: invalid YAML: line \d+, column \d+/);
+    const flag = await agentpool(['run', join(dags, 'dag.yaml'), '--threads', 'many']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--threads must be an integer >= 0, got "many"');
+    const unknown = await agentpool(['run', join(dags, 'dag.yaml'), '--bogus']);
+    expect(unknown.code).toBe(2);
+  });
+});
+
+describe('agentpool validate', () => {
+  it('accepts a good file', async () => {
+    const { code, stdout } = await agentpool(['validate', join(dags, 'dag.yaml')]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('ok');
+  });
+
+  it('prints every problem and exits 2', async () => {
+    const { code, stderr } = await agentpool(['validate', join(dags, 'broken.yaml')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('agents.ghost: module');
+    expect(stderr).toContain('does not exist');
+    expect(stderr).toContain('tasks.d: unknown field `timeout`');
+    const cycle = await agentpool(['validate', join(dags, 'cycle.yaml')]);
+    expect(cycle.code).toBe(2);
+    expect(cycle.stderr).toContain('ERR_DAG_CYCLE');
+  });
+
+  it('reports unknown dependencies and agents once the schema is right', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
+    const file = join(dir, 'dag.json');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(
+      file,
+      JSON.stringify({
+        research: { agent: 'echo' },
+        draft: { agent: 'writer', depends_on: ['reserch'] },
+      }),
+    );
+    const { code, stderr } = await agentpool(['validate', file]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'draft depends on "reserch", which is not a task (did you mean "research"?)',
+    );
+    expect(stderr).toContain('ERR_UNKNOWN_AGENT');
+    expect(stderr).toContain('agents/<name>.js next to the file');
+  });
+});
+
+describe('agentpool graph and help', () => {
+  it('prints Mermaid and Graphviz with the critical path marked', async () => {
+    const mermaid = await agentpool(['graph', join(dags, 'dag.yaml')]);
+    expect(mermaid.stdout).toContain('flowchart LR');
+    expect(mermaid.stdout).toContain('n0 ==> n1');
+    expect(mermaid.stdout).toContain('class n0,n1,n2 critical');
+    const dot = await agentpool(['graph', join(dags, 'dag.yaml'), '--format', 'dot']);
+    expect(dot.stdout).toContain('digraph agentpool');
+    expect(dot.stdout).toContain('n0 -> n1 [color="#d64545", penwidth=2]');
+  });
+
+  it('shows help with examples and the version', async () => {
+    const help = await agentpool(['run', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Examples:');
+    const version = await agentpool(['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(existsSync(cli)).toBe(true);
+  });
+});
