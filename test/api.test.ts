@@ -223,6 +223,18 @@ describe('runtime options', () => {
     await runtime.close();
   });
 
+  it('loads TypeScript agents without a build step, on threads and inline', async () => {
+    for (const threads of [1, 0]) {
+      const runtime = createRuntime({
+        threads,
+        agents: { typed: fixture('typed').href.replace(/\.js$/, '.ts') },
+      });
+      const run = await runtime.execute({ a: { agent: 'typed', prompt: 'hi' } });
+      expect(expectStatus(run.tasks.a, 'done').output).toEqual({ text: 'HI!', attempt: 1 });
+      await runtime.close();
+    }
+  });
+
   it('balances round-robin when asked', async () => {
     const runtime = createRuntime({ threads: 2, balance: 'round-robin', agents });
     const results = await runtime.fanOut('sleep', ['20', '20', '20', '20']);

@@ -18,9 +18,24 @@ import { TokenMeter } from './tokens.js';
 // One load per module per thread; later tasks of the agent reuse it.
 const handlers = new Map<string, Promise<AgentHandler>>();
 
+let typescript: Promise<void> | undefined;
+
+/**
+ * TypeScript agents (`.ts`, `.mts`, `.cts`) load through tsx's loader,
+ * registered in this thread the first time one is needed, so users need no
+ * build step for their agents and threads that never see one never load it.
+ */
+function typescriptLoader(): Promise<void> {
+  typescript ??= import('tsx/esm/api').then(({ register }) => {
+    register();
+  });
+  return typescript;
+}
+
 async function loadHandler(moduleUrl: string, agent: string): Promise<AgentHandler> {
   let mod: Record<string, unknown>;
   try {
+    if (/\.[mc]?ts$/.test(new URL(moduleUrl).pathname)) await typescriptLoader();
     mod = await import(moduleUrl);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : describe(cause);
