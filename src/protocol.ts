@@ -73,6 +73,8 @@ export interface TaskMessage {
   timeoutMs: number;
   /** The thread the pool handed the attempt to, once known (set on the main thread only). */
   threadId?: number | undefined;
+  /** When the pool got the attempt (main thread only). */
+  dispatchedAt?: number | undefined;
   /** Where the worker records its start on the pool's `StartBoard` (-1: not tracked). */
   startSlot: number;
   limits: WorkerLimits;

@@ -1,16 +1,23 @@
 import { performance } from 'node:perf_hooks';
 import { now } from '../clock.js';
 
-// Per slot: start time (µs since epoch), thread id, the thread's event-loop active time at the start (µs).
-const CELLS = 3;
+// Per slot: state, start time (µs since epoch), thread id, the thread's
+// event-loop active time at the start (µs).
+const CELLS = 4;
+const STATE = 0;
+const QUEUED = 0n;
+const STARTED = 1n;
+const CANCELLED = 2n;
 
 /**
- * When and where each in-flight attempt started, shared between the main
- * thread and the workers. An attempt handed to piscina may wait in its queue
- * (with `inFlightPerThread` > 1, or while a terminated thread is replaced):
- * the timeout backstop must count from the real start, and the CPU watch must
- * know the thread, and only the worker knows them. One slot per attempt that
- * can be in flight; a worker fills its slot with `markStarted`.
+ * Where each attempt handed to the pool stands, shared between the main
+ * thread and the workers. An attempt may wait in piscina's queue (with
+ * `inFlightPerThread` > 1, or while a terminated thread is replaced), and
+ * only the worker knows when and where it starts. A slot goes from queued to
+ * started (the worker, as it begins) or to cancelled (the main thread,
+ * aborting it first) with compare-and-swap, so exactly one side wins: an
+ * attempt cancelled while queued never runs, and one that started is
+ * stopped by terminating its thread.
  */
 export class StartBoard {
   readonly buffer: SharedArrayBuffer;
@@ -18,18 +25,18 @@ export class StartBoard {
   readonly #free: number[];
 
   constructor(inFlight: number) {
-    // Twice the slots that can be in use, reused oldest-freed first: a
-    // terminated thread that still writes its slot late cannot hit a live one.
-    const slots = inFlight * 2;
+    // Room for attempts aborted while queued, whose slots stay taken until
+    // piscina hands them over; reused oldest-freed first.
+    const slots = inFlight * 4 + 16;
     this.buffer = new SharedArrayBuffer(slots * CELLS * BigInt64Array.BYTES_PER_ELEMENT);
     this.#cells = new BigInt64Array(this.buffer);
     this.#free = Array.from({ length: slots }, (_, i) => i);
   }
 
-  /** A cleared slot for a new attempt, or -1 if every slot is taken. */
+  /** A fresh slot for a new attempt, or -1 if every slot is taken (the attempt then goes untracked). */
   acquire(): number {
     const slot = this.#free.shift() ?? -1;
-    if (slot >= 0) Atomics.store(this.#cells, slot * CELLS, 0n);
+    if (slot >= 0) Atomics.store(this.#cells, slot * CELLS + STATE, QUEUED);
     return slot;
   }
 
@@ -37,26 +44,38 @@ export class StartBoard {
     if (slot >= 0) this.#free.push(slot);
   }
 
+  /**
+   * Stops the slot's attempt from starting. Returns the thread it already
+   * runs on when it is too late (then only terminating the thread stops it),
+   * undefined when it will never run.
+   */
+  cancel(slot: number): number | undefined {
+    if (slot < 0) return undefined;
+    const before = Atomics.compareExchange(this.#cells, slot * CELLS + STATE, QUEUED, CANCELLED);
+    return before === STARTED ? Number(Atomics.load(this.#cells, slot * CELLS + 2)) : undefined;
+  }
+
   /** Where and when the slot's attempt started, or undefined while it waits. */
   read(slot: number): { startedAt: number; threadId: number; activeMs: number } | undefined {
-    if (slot < 0) return undefined;
-    const micros = Atomics.load(this.#cells, slot * CELLS);
-    if (micros === 0n) return undefined;
+    if (slot < 0 || Atomics.load(this.#cells, slot * CELLS + STATE) !== STARTED) return undefined;
     return {
-      startedAt: Number(micros) / 1000,
-      threadId: Number(Atomics.load(this.#cells, slot * CELLS + 1)),
-      activeMs: Number(Atomics.load(this.#cells, slot * CELLS + 2)) / 1000,
+      startedAt: Number(Atomics.load(this.#cells, slot * CELLS + 1)) / 1000,
+      threadId: Number(Atomics.load(this.#cells, slot * CELLS + 2)),
+      activeMs: Number(Atomics.load(this.#cells, slot * CELLS + 3)) / 1000,
     };
   }
 }
 
-/** Worker side: records that the attempt in `slot` starts now, on this thread. */
-export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: number): void {
-  if (slot < 0) return;
+/**
+ * Worker side: claims the slot's attempt as started on this thread. Returns
+ * false when the main thread cancelled it first: the attempt must not run.
+ */
+export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: number): boolean {
+  if (slot < 0) return true;
   const cells = new BigInt64Array(buffer);
-  const active = performance.eventLoopUtilization().active;
-  Atomics.store(cells, slot * CELLS + 1, BigInt(threadId));
-  Atomics.store(cells, slot * CELLS + 2, BigInt(Math.round(active * 1000)));
-  // Written last: a non-zero start means the other cells are valid.
-  Atomics.store(cells, slot * CELLS, BigInt(Math.round(now() * 1000)));
+  // Written before the state flips, so a reader that sees "started" sees them.
+  Atomics.store(cells, slot * CELLS + 1, BigInt(Math.round(now() * 1000)));
+  Atomics.store(cells, slot * CELLS + 2, BigInt(threadId));
+  Atomics.store(cells, slot * CELLS + 3, BigInt(Math.round(performance.eventLoopUtilization().active * 1000)));
+  return Atomics.compareExchange(cells, slot * CELLS + STATE, QUEUED, STARTED) === QUEUED;
 }

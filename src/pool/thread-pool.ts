@@ -52,6 +52,8 @@ export class ThreadPool {
   // Which threads have loaded which agent's module, learnt from their replies.
   readonly #loaded = new Map<string, Set<number>>();
   readonly #starts: StartBoard;
+  // Threads being terminated: piscina only learns of it when they exit.
+  readonly #terminating = new Set<Promise<unknown>>();
   readonly #memoryMb: number | undefined;
   #next = 0;
   inFlight = 0;
@@ -97,31 +99,50 @@ export class ThreadPool {
     return chosen ?? null;
   }
 
+  /**
+   * Runs one attempt. piscina gets no AbortSignal: an abortable task halves
+   * its throughput (it will not queue one behind another), so aborting is
+   * done here: an attempt still queued is cancelled on the start board and
+   * skipped by the worker that receives it; one that started has its thread
+   * terminated, and piscina replaces the thread.
+   */
   async run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
     message.startSlot = this.#starts.acquire();
+    message.dispatchedAt = now();
     const task = Object.assign(message, { [queueOptions]: { message } });
     this.inFlight++;
     // Room is given back the moment the attempt is aborted, not when piscina
-    // gets round to rejecting it, so the planner can refill it at once.
+    // gets round to settling it, so the planner can refill it at once.
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       this.inFlight--;
-      this.#starts.release(message.startSlot);
     };
-    signal.addEventListener('abort', release, { once: true });
+    const abort = () => {
+      release();
+      const threadId = this.#starts.cancel(message.startSlot);
+      const thread = threadId === undefined ? undefined : this.#pool.threads.find((worker) => worker.threadId === threadId);
+      if (thread) {
+        const exited: Promise<unknown> = thread.terminate().finally(() => this.#terminating.delete(exited));
+        this.#terminating.add(exited);
+      }
+    };
+    signal.addEventListener('abort', abort, { once: true });
     try {
-      const reply = decodeReply(await this.#pool.run(task, { signal }));
-      if (reply.ok || reply.error.code !== 'ERR_AGENT_LOAD')
-        this.#warm(message.agent, reply.threadId);
+      const wire = await this.#pool.run(task);
+      if (signal.aborted) throw signal.reason;
+      const reply = decodeReply(wire);
+      if (reply.ok || reply.error.code !== 'ERR_AGENT_LOAD') this.#warm(message.agent, reply.threadId);
       return reply;
     } catch (error) {
       if (signal.aborted) throw error;
       return this.#crashReply(message, error);
     } finally {
-      signal.removeEventListener('abort', release);
+      signal.removeEventListener('abort', abort);
       release();
+      // Only now: until piscina has settled it, a cancelled attempt may still reach a worker and read its slot.
+      this.#starts.release(message.startSlot);
     }
   }
 
@@ -149,6 +170,8 @@ export class ThreadPool {
   }
 
   probe(message: TaskMessage): AttemptProbe | undefined {
+    // Untracked (the board was full): count from dispatch, the best there is.
+    if (message.startSlot < 0) return { startedAt: message.dispatchedAt ?? now(), activeMs: undefined };
     const start = this.#starts.read(message.startSlot);
     if (start === undefined) return undefined;
     const thread = this.#pool.threads.find((worker) => worker.threadId === start.threadId);
@@ -164,6 +187,8 @@ export class ThreadPool {
   }
 
   async close(): Promise<void> {
+    // piscina's close waits for busy threads; one we are terminating is busy until it exits.
+    await Promise.allSettled([...this.#terminating]);
     await this.#pool.close({ force: true });
   }
 }

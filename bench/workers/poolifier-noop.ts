@@ -1,0 +1,4 @@
+import { ThreadWorker } from 'poolifier';
+
+// poolifier's worker that does nothing.
+export default new ThreadWorker(() => 0);
