@@ -1,3 +1,119 @@
-// `npm run bench [-- --quick]`: every benchmark, one after another, in one process.
-await import('./plan.js');
-await import('./channel.js');
+/**
+ * `npm run bench` (full), `npm run bench -- --quick` (about a minute), and
+ * `--smoke` (seconds; what the test suite runs). Prints a markdown report
+ * and writes it, with the raw numbers and a chart, to bench/results/ (or
+ * `--out-dir DIR`).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { lineChart } from './lib/chart.js';
+import { channelScenario } from './scenarios/channel.js';
+import { dispatchScenario } from './scenarios/dispatch.js';
+import { makespanScenario, SCHEDULERS } from './scenarios/makespan.js';
+import { scaleScenario } from './scenarios/scale.js';
+import { speedupScenario } from './scenarios/speedup.js';
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke');
+const quick = smoke || args.includes('--quick');
+const outIndex = args.indexOf('--out-dir');
+const outDir =
+  outIndex >= 0
+    ? (args[outIndex + 1] as string)
+    : fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const cores = availableParallelism();
+const machine = {
+  cpu: cpus()[0]?.model.trim() ?? 'unknown',
+  cores,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+};
+const mode = smoke ? 'smoke' : quick ? 'quick' : 'full';
+const log = (text: string) => process.stdout.write(`${text}\n\n`);
+log(
+  `# agentpool benchmarks (${mode})\n\n${machine.cpu}, ${cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}`,
+);
+
+const threadCounts = smoke ? [1, 4] : [1, 2, 4, 8, 16];
+const makespan = await makespanScenario({
+  quick,
+  threads: threadCounts,
+  ...(smoke && { tasks: 60, dags: 1 }),
+});
+log(makespan.markdown);
+const dispatch = await dispatchScenario({
+  quick,
+  threads: cores,
+  ...(smoke && { tasks: 1_000, rounds: 1 }),
+});
+log(dispatch.markdown);
+const channel = await channelScenario({ quick, threads: cores });
+log(channel.markdown);
+const scale = smoke ? undefined : await scaleScenario({ quick });
+if (scale) log(scale.markdown);
+const speedup = smoke ? undefined : await speedupScenario({ quick });
+if (speedup) log(speedup.markdown);
+
+// Targets, checked against this run's own numbers.
+const agentpoolRatios = makespan.rows.filter((r) => r.scheduler === 'agentpool (cost hints)');
+const worstMakespan = Math.max(...agentpoolRatios.map((r) => r.median));
+const dispatchRatio =
+  (dispatch.rates['agentpool fanOut, window 1'] ?? 0) / (dispatch.rates['piscina (raw)'] ?? 1);
+const kernelAtCores = speedup?.rows.find(
+  (r) => r.workload.startsWith('prime') && r.threads === cores,
+);
+const plan100k = scale?.rows.find((r) => r.tasks === 100_000)?.planUsPerTask;
+const targets = [
+  [
+    'makespan / lower bound ≤ 1.05 at every thread count (agentpool, cost hints)',
+    worstMakespan.toFixed(3),
+    worstMakespan <= 1.05,
+  ],
+  ['dispatch ≥ 0.9× raw piscina (single tasks)', dispatchRatio.toFixed(2), dispatchRatio >= 0.9],
+  ...(kernelAtCores
+    ? [
+        [
+          `speedup on CPU-bound work ≥ 0.9 × cores (${cores})`,
+          kernelAtCores.vsOneThread.toFixed(2),
+          kernelAtCores.vsOneThread >= 0.9 * cores,
+        ],
+      ]
+    : []),
+  ...(plan100k !== undefined
+    ? [['planning < 5 µs per task at 100k tasks', plan100k.toFixed(2), plan100k < 5]]
+    : []),
+] as [string, string, boolean][];
+log(
+  `### Targets\n\n| target | measured | met |\n| --- | ---: | :---: |\n${targets.map(([t, m, ok]) => `| ${t} | ${m} | ${ok ? 'yes' : 'no'} |`).join('\n')}`,
+);
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const chart = lineChart({
+  title: `Makespan / lower bound vs threads (${machine.cpu}, ${cores} cores)`,
+  xLabel: 'threads',
+  yLabel: 'makespan / lower bound (lower is better)',
+  xs: threadCounts,
+  series: SCHEDULERS.map((name) => ({
+    name,
+    ys: threadCounts.map(
+      (t) =>
+        makespan.rows.find((r) => r.threads === t && r.scheduler === name)?.median ?? Number.NaN,
+    ),
+  })),
+});
+await mkdir(outDir, { recursive: true });
+const report = [makespan, dispatch, channel, scale, speedup]
+  .filter((s) => s !== undefined)
+  .map((s) => s.markdown);
+await writeFile(
+  `${outDir}/${stamp}-${mode}.json`,
+  `${JSON.stringify({ mode, machine, makespan: makespan.rows, dispatch: dispatch.rates, channel: channel.ratio, scale: scale?.rows, speedup: speedup?.rows, targets }, null, 2)}\n`,
+);
+await writeFile(
+  `${outDir}/${stamp}-${mode}.md`,
+  `# agentpool benchmarks (${mode})\n\n${JSON.stringify(machine)}\n\n${report.join('\n\n')}\n`,
+);
+await writeFile(`${outDir}/makespan-${mode}.svg`, chart);
+log(`Wrote ${outDir}/${stamp}-${mode}.{json,md} and makespan-${mode}.svg`);

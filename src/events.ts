@@ -83,6 +83,11 @@ export class Listeners {
     this.#listeners[name].delete(listener);
   }
 
+  /** Whether anyone listens for `name` (so events need not even be built). */
+  has(name: EventName): boolean {
+    return this.#listeners[name].size > 0;
+  }
+
   emit<E extends EventName>(name: E, event: EventMap[E]): void {
     for (const listener of this.#listeners[name]) {
       try {

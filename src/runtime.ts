@@ -316,6 +316,7 @@ export class Runtime {
         this.#listeners.emit(name, event);
         tap?.(name, event);
       },
+      listening: (name) => tap !== undefined || this.#listeners.has(name),
       recordAttempt: (agent, durationMs, waitMs, ok) =>
         this.#stats.attempt(agent, durationMs, waitMs, ok),
     });

@@ -9,7 +9,10 @@ import { runTask } from './run-task.js';
 
 export default async function run(message: TaskMessage): Promise<unknown> {
   // Cancelled while it waited in the pool's queue: it must not run at all.
-  if (!markStarted((workerData as { starts: SharedArrayBuffer }).starts, message.startSlot, threadId)) return null;
+  if (
+    !markStarted((workerData as { starts: SharedArrayBuffer }).starts, message.startSlot, threadId)
+  )
+    return null;
   const reply = await runTask(message, { link: threadLink });
   if (!('encoded' in reply)) return reply;
   // Hand the serialized output's memory to the main thread instead of copying it.

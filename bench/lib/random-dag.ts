@@ -22,7 +22,14 @@ export function seeded(seed: number): () => number {
  * distribution (most tasks short, a few long: the heavy tail that makes
  * level barriers wait), dependencies reach at most `window` tasks back.
  */
-export function randomDag(options: { tasks: number; seed: number; window?: number; maxDeps?: number; minMs?: number; maxMs?: number }): BenchDag {
+export function randomDag(options: {
+  tasks: number;
+  seed: number;
+  window?: number;
+  maxDeps?: number;
+  minMs?: number;
+  maxMs?: number;
+}): BenchDag {
   const { tasks, seed, window = 24, maxDeps = 3, minMs = 1, maxMs = 60 } = options;
   const random = seeded(seed);
   const ids: string[] = [];
@@ -44,7 +51,10 @@ export function randomDag(options: { tasks: number; seed: number; window?: numbe
  * The best any schedule on `threads` threads could do:
  * max(critical path, total work / threads).
  */
-export function lowerBound(dag: BenchDag, threads: number): { criticalPathMs: number; workMs: number; boundMs: number } {
+export function lowerBound(
+  dag: BenchDag,
+  threads: number,
+): { criticalPathMs: number; workMs: number; boundMs: number } {
   const finish = new Float64Array(dag.ids.length);
   let criticalPathMs = 0;
   let workMs = 0;

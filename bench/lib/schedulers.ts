@@ -29,7 +29,8 @@ export type Scheduler = (dag: BenchDag) => Promise<void>;
 /** The reference executor's algorithm: Kahn levels, each waiting for its slowest task. */
 export function levelBarrier(pool: WaitPool): Scheduler {
   return async (dag) => {
-    for (const level of levels(dag)) await Promise.all(level.map((i) => pool.run(dag.durations[i] as number)));
+    for (const level of levels(dag))
+      await Promise.all(level.map((i) => pool.run(dag.durations[i] as number)));
   };
 }
 
@@ -72,10 +73,13 @@ export function fifoReadyQueue(pool: WaitPool, threads: number): Scheduler {
 export function pGraph(pool: WaitPool, threads: number): Scheduler {
   return async (dag) => {
     const nodes = Object.fromEntries(dag.ids.map((id) => [id, {}]));
-    const edges = dag.deps.flatMap((deps, i) => deps.map((d) => [dag.ids[d], dag.ids[i]] as [string, string]));
+    const edges = dag.deps.flatMap((deps, i) =>
+      deps.map((d) => [dag.ids[d], dag.ids[i]] as [string, string]),
+    );
     await new PGraph(nodes, edges).run({
       concurrency: threads,
-      run: (id: string) => pool.run(dag.durations[Number(id.slice(1))] as number).then(() => undefined),
+      run: (id: string) =>
+        pool.run(dag.durations[Number(id.slice(1))] as number).then(() => undefined),
     });
   };
 }
@@ -108,6 +112,7 @@ export function agentpoolRuntime(threads: number, inFlightPerThread?: number): R
 export function agentpool(runtime: Runtime, hints: boolean): Scheduler {
   return async (dag) => {
     const run = await runtime.execute(toAgentpoolDag(dag, hints));
-    if (run.done !== run.total) throw new Error(`agentpool: ${run.total - run.done} tasks did not finish`);
+    if (run.done !== run.total)
+      throw new Error(`agentpool: ${run.total - run.done} tasks did not finish`);
   };
 }

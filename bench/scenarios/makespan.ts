@@ -32,9 +32,14 @@ export const SCHEDULERS = [
  * machine noise hits them all alike. Tasks hold their thread with
  * Atomics.wait, so 16 threads are meaningful on 2 cores.
  */
-export async function makespanScenario(options: { quick: boolean; threads: number[] }): Promise<{ rows: MakespanRow[]; markdown: string }> {
-  const dagCount = options.quick ? 2 : 4;
-  const tasks = options.quick ? 200 : 600;
+export async function makespanScenario(options: {
+  quick: boolean;
+  threads: number[];
+  tasks?: number;
+  dags?: number;
+}): Promise<{ rows: MakespanRow[]; markdown: string }> {
+  const dagCount = options.dags ?? (options.quick ? 2 : 4);
+  const tasks = options.tasks ?? (options.quick ? 200 : 600);
   const dags = Array.from({ length: dagCount }, (_, k) => randomDag({ tasks, seed: 100 + k }));
   const rows: MakespanRow[] = [];
   for (const threads of options.threads) {
@@ -54,8 +59,11 @@ export async function makespanScenario(options: { quick: boolean; threads: numbe
     for (const [k, dag] of dags.entries()) {
       const bound = lowerBound(dag, threads).boundMs;
       // Rotate the order per DAG so no scheduler always runs first.
-      const order = SCHEDULERS.map((_, j) => SCHEDULERS[(j + k) % SCHEDULERS.length] as (typeof SCHEDULERS)[number]);
-      for (const name of order) ratios.get(name)?.push((await time(() => schedulers[name](dag))) / bound);
+      const order = SCHEDULERS.map(
+        (_, j) => SCHEDULERS[(j + k) % SCHEDULERS.length] as (typeof SCHEDULERS)[number],
+      );
+      for (const name of order)
+        ratios.get(name)?.push((await time(() => schedulers[name](dag))) / bound);
     }
     for (const name of SCHEDULERS) {
       const list = ratios.get(name) as number[];

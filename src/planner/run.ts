@@ -4,8 +4,7 @@ import type { Limits, TaskSpec } from '../dag/schema.js';
 import { cpuLimitError, formatCount, type TaskError, taskError, toTaskError } from '../errors.js';
 import type { EventMap, TaskEvent } from '../events.js';
 import { mergeLimits } from '../limits.js';
-import { failureReply } from '../pool/decode.js';
-import type { AttemptProbe, Executor } from '../pool/executor.js';
+import type { AttemptHandle, AttemptProbe, Executor } from '../pool/executor.js';
 import type { ChannelEvent, Encoding, TaskMessage, TaskReply } from '../protocol.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import {
@@ -50,6 +49,8 @@ export interface RunSettings {
   signal?: AbortSignal | undefined;
   random?: () => number;
   emit<E extends keyof EventMap>(name: E, event: EventMap[E]): void;
+  /** Whether events named `name` have a listener; when not, they are not built. */
+  listening(name: keyof EventMap): boolean;
   /** Called once per attempt that ran to a reply, for the runtime's statistics. */
   recordAttempt(agent: string, durationMs: number, waitMs: number, ok: boolean): void;
 }
@@ -67,7 +68,7 @@ const EVENT_DRAIN_MS = 2_000;
 
 interface LiveAttempt {
   attempt: number;
-  controller: AbortController;
+  handle: AttemptHandle;
   message: TaskMessage;
   watchdog: Watchdog;
   dispatchedAt: number;
@@ -107,6 +108,7 @@ export class Run {
   readonly #results: (TaskResult | undefined)[];
   readonly #outputs: unknown[];
   readonly #upstream: (string[] | undefined)[];
+  readonly #limitCache: (Limits | undefined)[];
   readonly #heap: RankHeap;
   readonly #parked = new Map<string, RankHeap>();
   readonly #live = new Map<number, LiveAttempt>();
@@ -140,6 +142,7 @@ export class Run {
     this.#results = new Array(n);
     this.#outputs = new Array(n);
     this.#upstream = new Array(n);
+    this.#limitCache = new Array(n);
     this.#heap = new RankHeap(settings.rank);
     if (settings.runTokens !== undefined) {
       const buffer = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
@@ -260,7 +263,12 @@ export class Run {
   }
 
   #limits(i: number): Limits {
-    return mergeLimits(this.#s.limits, this.#agent(i).limits, this.#task(i).limits);
+    let limits = this.#limitCache[i];
+    if (limits === undefined) {
+      limits = mergeLimits(this.#s.limits, this.#agent(i).limits, this.#task(i).limits);
+      this.#limitCache[i] = limits;
+    }
+    return limits;
   }
 
   /** Why task `i` cannot start now, as the key of the heap it waits in; undefined if it can. */
@@ -316,7 +324,6 @@ export class Run {
       task.timeoutMs ?? agent.timeoutMs ?? this.#s.timeoutMs,
       limits,
     );
-    const controller = new AbortController();
     const watchdog = new Watchdog({
       timeoutMs: message.timeoutMs,
       graceMs: this.#s.timeoutGraceMs,
@@ -324,14 +331,10 @@ export class Run {
       probe: () => this.#s.executor.probe(message),
       onBreach: (code, probe) => this.#breach(i, attempt, code, probe),
     });
-    this.#live.set(i, { attempt, controller, message, watchdog, dispatchedAt: now(), events: 0 });
-    this.#s.executor.run(message, controller.signal).then(
-      (reply) => this.#settle(i, attempt, reply),
-      (error: unknown) => {
-        // Whoever aborted has already ended the attempt; anything else is a failure to report.
-        if (!controller.signal.aborted) this.#settle(i, attempt, failureReply(error, now()));
-      },
-    );
+    const handle = this.#s.executor.run(message);
+    this.#live.set(i, { attempt, handle, message, watchdog, dispatchedAt: now(), events: 0 });
+    // A reply for an attempt already ended (aborted, timed out) finds it gone and is dropped.
+    void handle.reply.then((reply) => this.#settle(i, attempt, reply));
     this.#emit('started', i, { attempt, threadId: message.threadId ?? null });
   }
 
@@ -426,7 +429,7 @@ export class Run {
   ): void {
     const live = this.#release(i, attempt);
     if (live === undefined) return;
-    live.controller.abort();
+    live.handle.abort();
     const id = this.#graph.ids[i] as string;
     const { timeoutMs, limits } = live.message;
     const error =
@@ -495,14 +498,16 @@ export class Run {
     if (status === 'done') this.#outputs[i] = ending.output;
     this.#endedCount++;
     this.#ended.push(i);
-    this.#s.emit('task', {
-      type: status,
-      runId: this.#s.runId,
-      id,
-      agent: result.agent,
-      at: result.finishedAt,
-      result,
-    });
+    if (this.#s.listening('task')) {
+      this.#s.emit('task', {
+        type: status,
+        runId: this.#s.runId,
+        id,
+        agent: result.agent,
+        at: result.finishedAt,
+        result,
+      });
+    }
   }
 
   /**
@@ -557,7 +562,7 @@ export class Run {
       let ending = this.#never();
       if (state === RUNNING) {
         const live = this.#release(i) as LiveAttempt;
-        live.controller.abort();
+        live.handle.abort();
         ending = {
           ...ending,
           startedAt: this.#s.executor.probe(live.message)?.startedAt ?? live.dispatchedAt,
@@ -626,6 +631,7 @@ export class Run {
     i: number,
     extra: Omit<Extract<TaskEvent, { type: T }>, 'type' | 'runId' | 'id' | 'agent' | 'at'>,
   ): void {
+    if (!this.#s.listening('task')) return;
     const base = {
       runId: this.#s.runId,
       id: this.#graph.ids[i] as string,

@@ -8,6 +8,17 @@ export interface AttemptProbe {
   activeMs: number | undefined;
 }
 
+/** One attempt handed to an executor. */
+export interface AttemptHandle {
+  /**
+   * The worker's reply, or a failure reply when the thread crashed. Never
+   * rejects. After `abort()` it still settles, with nothing worth reading.
+   */
+  readonly reply: Promise<TaskReply>;
+  /** Stops the attempt: cancelled if it has not started, its thread terminated if it has. */
+  abort(): void;
+}
+
 /** Where attempts run: worker threads, or the main thread in inline mode. */
 export interface Executor {
   /** How many attempts may run at once. */
@@ -16,12 +27,8 @@ export interface Executor {
   readonly terminates: boolean;
   /** Whether an attempt for a thread with this heap cap may be handed over now without exceeding `threads` running. */
   hasRoom(memoryMb: number | undefined): boolean;
-  /**
-   * Runs one attempt. Resolves with the worker's reply, or with a failure
-   * reply when the thread crashed; rejects only when `signal` aborted it
-   * (the caller decides what that abort meant).
-   */
-  run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply>;
+  /** Starts one attempt. */
+  run(message: TaskMessage): AttemptHandle;
   /** The attempt carrying `message`, once it has started on a thread; undefined while it waits. */
   probe(message: TaskMessage): AttemptProbe | undefined;
   /** Fraction of capacity spent running tasks since the pool started, or null inline. */

@@ -3,7 +3,7 @@ import { runTask } from '../../workers/run-task.js';
 import { now } from '../clock.js';
 import type { TaskMessage, TaskReply } from '../protocol.js';
 import { decodeReply, failureReply } from './decode.js';
-import type { AttemptProbe, Executor } from './executor.js';
+import type { AttemptHandle, AttemptProbe, Executor } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
 
 /**
@@ -27,22 +27,34 @@ export class InlinePool implements Executor {
     return true; // The runtime's single slot is the limit.
   }
 
-  async run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
+  run(message: TaskMessage): AttemptHandle {
     this.#started.set(message, {
       startedAt: now(),
       active: performance.eventLoopUtilization().active,
     });
-    const abandoned = new Promise<never>((_, reject) => {
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    const controller = new AbortController();
+    let abandon: () => void = () => {};
+    const abandoned = new Promise<TaskReply>((resolve) => {
+      abandon = () => resolve(failureReply(new Error('attempt abandoned'), now()));
     });
-    let copy: TaskMessage;
-    try {
-      copy = structuredClone(message);
-    } catch (error) {
-      return failureReply(error, now());
-    }
-    const attempt = runTask(copy, { signal, link: () => this.#bridge.inline });
-    return decodeReply(await Promise.race([attempt, abandoned]));
+    const attempt = async (): Promise<TaskReply> => {
+      let copy: TaskMessage;
+      try {
+        copy = structuredClone(message);
+      } catch (error) {
+        return failureReply(error, now());
+      }
+      return decodeReply(
+        await runTask(copy, { signal: controller.signal, link: () => this.#bridge.inline }),
+      );
+    };
+    return {
+      reply: Promise.race([attempt(), abandoned]),
+      abort: () => {
+        controller.abort();
+        abandon();
+      },
+    };
   }
 
   probe(message: TaskMessage): AttemptProbe | undefined {

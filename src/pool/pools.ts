@@ -1,5 +1,5 @@
-import type { TaskMessage, TaskReply } from '../protocol.js';
-import type { AttemptProbe, Executor } from './executor.js';
+import type { TaskMessage } from '../protocol.js';
+import type { AttemptHandle, AttemptProbe, Executor } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
 import { type Balance, ThreadPool } from './thread-pool.js';
 
@@ -61,8 +61,8 @@ export class Pools implements Executor {
     return running <= this.threads;
   }
 
-  run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
-    return this.#pool(message.memoryMb).run(message, signal);
+  run(message: TaskMessage): AttemptHandle {
+    return this.#pool(message.memoryMb).run(message);
   }
 
   probe(message: TaskMessage): AttemptProbe | undefined {

@@ -76,6 +76,10 @@ export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: n
   // Written before the state flips, so a reader that sees "started" sees them.
   Atomics.store(cells, slot * CELLS + 1, BigInt(Math.round(now() * 1000)));
   Atomics.store(cells, slot * CELLS + 2, BigInt(threadId));
-  Atomics.store(cells, slot * CELLS + 3, BigInt(Math.round(performance.eventLoopUtilization().active * 1000)));
+  Atomics.store(
+    cells,
+    slot * CELLS + 3,
+    BigInt(Math.round(performance.eventLoopUtilization().active * 1000)),
+  );
   return Atomics.compareExchange(cells, slot * CELLS + STATE, QUEUED, STARTED) === QUEUED;
 }

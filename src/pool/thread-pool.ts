@@ -10,11 +10,13 @@ import {
   type WireReply,
 } from '../protocol.js';
 import { decodeReply, failureReply } from './decode.js';
-import type { AttemptProbe } from './executor.js';
+import type { AttemptHandle, AttemptProbe } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
 import { StartBoard } from './start-board.js';
 
 const WORKER_URL = new URL('../../workers/worker.js', import.meta.url);
+// What an aborted attempt settles with; whoever aborted it has already ended it.
+const ABANDONED: TaskReply = failureReply(new Error('attempt aborted'), 0);
 const queueOptions = Piscina.queueOptionsSymbol;
 
 interface BalancerTask {
@@ -88,15 +90,36 @@ export class ThreadPool {
    * null when none is free, so piscina keeps the task queued.
    */
   #pick<W extends BalancerWorker>(task: BalancerTask, workers: W[], balance: Balance): W | null {
-    const free = workers.filter((w) => w.currentUsage === 0 && !w.terminating && !w.destroyed);
-    if (free.length === 0) return null;
     const message = task[queueOptions]?.message;
     const warm = message === undefined ? undefined : this.#loaded.get(message.agent);
-    let chosen = warm && free.find((w) => warm.has(w.id));
-    chosen ??= balance === 'round-robin' ? free[this.#next++ % free.length] : free[0];
+    let first: W | undefined;
+    let chosen: W | undefined;
+    let free = 0;
+    // One pass, no allocation: this runs for every task piscina hands out.
+    for (const worker of workers) {
+      if (worker.currentUsage !== 0 || worker.terminating || worker.destroyed) continue;
+      free++;
+      first ??= worker;
+      if (warm?.has(worker.id)) {
+        chosen = worker;
+        break;
+      }
+    }
+    if (first === undefined) return null;
+    if (chosen === undefined && balance === 'round-robin') {
+      let skip = this.#next++ % free;
+      for (const worker of workers) {
+        if (worker.currentUsage !== 0 || worker.terminating || worker.destroyed) continue;
+        if (skip-- === 0) {
+          chosen = worker;
+          break;
+        }
+      }
+    }
+    chosen ??= first;
     // Lets the planner say which thread an attempt went to the moment it is handed over.
-    if (message && chosen) message.threadId = chosen.id;
-    return chosen ?? null;
+    if (message) message.threadId = chosen.id;
+    return chosen;
   }
 
   /**
@@ -106,44 +129,52 @@ export class ThreadPool {
    * skipped by the worker that receives it; one that started has its thread
    * terminated, and piscina replaces the thread.
    */
-  async run(message: TaskMessage, signal: AbortSignal): Promise<TaskReply> {
+  run(message: TaskMessage): AttemptHandle {
     message.startSlot = this.#starts.acquire();
     message.dispatchedAt = now();
     const task = Object.assign(message, { [queueOptions]: { message } });
     this.inFlight++;
+    let released = false;
+    let aborted = false;
     // Room is given back the moment the attempt is aborted, not when piscina
     // gets round to settling it, so the planner can refill it at once.
-    let released = false;
     const release = () => {
       if (released) return;
       released = true;
       this.inFlight--;
     };
-    const abort = () => {
-      release();
-      const threadId = this.#starts.cancel(message.startSlot);
-      const thread = threadId === undefined ? undefined : this.#pool.threads.find((worker) => worker.threadId === threadId);
-      if (thread) {
-        const exited: Promise<unknown> = thread.terminate().finally(() => this.#terminating.delete(exited));
-        this.#terminating.add(exited);
-      }
-    };
-    signal.addEventListener('abort', abort, { once: true });
-    try {
-      const wire = await this.#pool.run(task);
-      if (signal.aborted) throw signal.reason;
-      const reply = decodeReply(wire);
-      if (reply.ok || reply.error.code !== 'ERR_AGENT_LOAD') this.#warm(message.agent, reply.threadId);
-      return reply;
-    } catch (error) {
-      if (signal.aborted) throw error;
-      return this.#crashReply(message, error);
-    } finally {
-      signal.removeEventListener('abort', abort);
+    const reply = this.#pool.run(task).then(
+      (wire) => {
+        if (aborted) return ABANDONED;
+        const decoded = decodeReply(wire);
+        if (decoded.ok || decoded.error.code !== 'ERR_AGENT_LOAD')
+          this.#warm(message.agent, decoded.threadId);
+        return decoded;
+      },
+      (error: unknown) => (aborted ? ABANDONED : this.#crashReply(message, error)),
+    );
+    void reply.finally(() => {
       release();
       // Only now: until piscina has settled it, a cancelled attempt may still reach a worker and read its slot.
       this.#starts.release(message.startSlot);
-    }
+    });
+    const abort = () => {
+      if (aborted) return;
+      aborted = true;
+      release();
+      const threadId = this.#starts.cancel(message.startSlot);
+      const thread =
+        threadId === undefined
+          ? undefined
+          : this.#pool.threads.find((worker) => worker.threadId === threadId);
+      if (thread) {
+        const exited: Promise<unknown> = thread
+          .terminate()
+          .finally(() => this.#terminating.delete(exited));
+        this.#terminating.add(exited);
+      }
+    };
+    return { reply, abort };
   }
 
   #warm(agent: string, threadId: number | null): void {
@@ -171,7 +202,8 @@ export class ThreadPool {
 
   probe(message: TaskMessage): AttemptProbe | undefined {
     // Untracked (the board was full): count from dispatch, the best there is.
-    if (message.startSlot < 0) return { startedAt: message.dispatchedAt ?? now(), activeMs: undefined };
+    if (message.startSlot < 0)
+      return { startedAt: message.dispatchedAt ?? now(), activeMs: undefined };
     const start = this.#starts.read(message.startSlot);
     if (start === undefined) return undefined;
     const thread = this.#pool.threads.find((worker) => worker.threadId === start.threadId);
