@@ -77,7 +77,9 @@ export function levels(dag: BenchDag): number[][] {
     let l = 0;
     for (const d of dag.deps[i] as number[]) l = Math.max(l, (level[d] as number) + 1);
     level[i] = l;
-    (out[l] ??= []).push(i);
+    const group = out[l] ?? [];
+    out[l] = group;
+    group.push(i);
   }
   return out;
 }
