@@ -54,6 +54,12 @@ export interface HostApi {
   call(name: string, args: unknown[]): Promise<unknown>;
 }
 
+/** One prompt's outcome in a batched fan-out. */
+export type BatchItem = { startedAt: number; finishedAt: number; tokens: number; cpuMs: number } & (
+  | { ok: true; output: unknown }
+  | { ok: false; error: TaskError }
+);
+
 /** One attempt of one task, sent to a worker. */
 export interface TaskMessage {
   runId: string;
@@ -71,6 +77,11 @@ export interface TaskMessage {
   attempt: number;
   /** The attempt's time limit; the worker aborts `ctx.signal` when it passes. */
   timeoutMs: number;
+  /**
+   * A batched fan-out: run the agent on each prompt in turn, in one message.
+   * The reply's output is then one `BatchItem` per prompt.
+   */
+  batch?: { ids: string[]; prompts: string[] } | undefined;
   /** The thread the pool handed the attempt to, once known (set on the main thread only). */
   threadId?: number | undefined;
   /** When the pool got the attempt (main thread only). */

@@ -26,16 +26,24 @@ import type { Executor } from './pool/executor.js';
 import { HostBridge } from './pool/host-bridge.js';
 import { InlinePool } from './pool/inline-pool.js';
 import { Pools } from './pool/pools.js';
-import type { ChannelEvent } from './protocol.js';
+import type { BatchItem, ChannelEvent } from './protocol.js';
 import type { RunResult, TaskResult } from './results.js';
 import { type RuntimeStats, StatsRecorder } from './stats.js';
 
 /** What `stream(dag, { events: true })` yields: results, with progress and chunks interleaved. */
 export type StreamItem = { type: 'result'; result: TaskResult } | ProgressEvent | ChunkEvent;
 
-/** Options of `fanOut`: those of `execute`, plus retry and timeout for every task. */
+/** Options of `fanOut`: those of `execute`, plus retry and timeout for every task, and batching. */
 export type FanOutOptions = ExecuteOptions &
-  Pick<DagInput[string], 'retries' | 'timeoutMs' | 'context'>;
+  Pick<DagInput[string], 'retries' | 'timeoutMs'> & {
+    /**
+     * Prompts sent to a thread per message (default 1). For tiny tasks, where
+     * dispatch costs more than the work: each prompt still runs as its own
+     * task (own timeout, tokens, errors, result), but a batch is retried or
+     * cancelled as a whole.
+     */
+    batch?: number;
+  };
 
 /**
  * Runs DAGs of agent tasks on a pool of worker threads. Create one with
@@ -182,18 +190,32 @@ export class Runtime {
       throw new OptionsError(
         `Expected \`prompts\` to be an array of strings, got \`${typeof prompts}\``,
       );
-    const { retries, timeoutMs, ...executeOptions } = options;
+    const { retries, timeoutMs, batch = 1, ...executeOptions } = options;
+    if (!Number.isInteger(batch) || batch < 1) {
+      throw new OptionsError(`Expected \`batch\` to be an integer >= 1, got \`${String(batch)}\``);
+    }
+    const task = {
+      agent,
+      ...(retries !== undefined && { retries }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
+    };
     const dag: DagInput = {};
-    prompts.forEach((prompt, i) => {
-      dag[`task_${i}`] = {
-        agent,
-        prompt,
-        ...(retries !== undefined && { retries }),
-        ...(timeoutMs !== undefined && { timeoutMs }),
-      };
-    });
-    const run = await this.execute(dag, executeOptions);
-    return prompts.map((_, i) => run.tasks[`task_${i}`] as TaskResult);
+    if (batch === 1) {
+      prompts.forEach((prompt, i) => {
+        dag[`task_${i}`] = { ...task, prompt };
+      });
+      const run = await this.execute(dag, executeOptions);
+      return prompts.map((_, i) => run.tasks[`task_${i}`] as TaskResult);
+    }
+    const batches = new Map<string, { ids: string[]; prompts: string[] }>();
+    for (let k = 0; k < prompts.length; k += batch) {
+      const id = `batch_${k / batch}`;
+      const slice = prompts.slice(k, k + batch);
+      dag[id] = { ...task, prompt: '' };
+      batches.set(id, { ids: slice.map((_, j) => `task_${k + j}`), prompts: slice });
+    }
+    const run = await this.#start(dag, executeOptions, undefined, batches).done;
+    return [...batches].flatMap(([id, { ids }]) => unbatch(run.tasks[id] as TaskResult, ids));
   }
 
   /**
@@ -270,6 +292,7 @@ export class Runtime {
     dag: DagInput,
     input: ExecuteOptions | undefined,
     tap?: <E extends EventName>(name: E, event: EventMap[E]) => void,
+    batches?: Map<string, { ids: string[]; prompts: string[] }>,
   ): Run {
     if (this.#closed)
       throw new AgentpoolError('ERR_RUNTIME_CLOSED', 'this runtime is closed; create a new one');
@@ -297,6 +320,9 @@ export class Runtime {
     const { timeoutMs, timeoutGraceMs, limits, encoding, countTokens, retries } = this.#options;
     const run = new Run({
       runId,
+      batches:
+        batches &&
+        new Map([...batches].map(([id, batch]) => [graph.indexOf.get(id) as number, batch])),
       graph,
       rank,
       agents: this.#agents,
@@ -325,6 +351,25 @@ export class Runtime {
     run.start();
     return run;
   }
+}
+
+/** One result per prompt of a batch: each prompt's own outcome, or the batch's when it failed as a whole. */
+function unbatch(result: TaskResult, ids: string[]): TaskResult[] {
+  if (result.status !== 'done') return ids.map((id) => ({ ...result, id }));
+  return (result.output as BatchItem[]).map((item, k) => {
+    const common = {
+      ...result,
+      id: ids[k] as string,
+      startedAt: item.startedAt,
+      finishedAt: item.finishedAt,
+      durationMs: item.finishedAt - item.startedAt,
+      tokens: item.tokens,
+      cpuMs: item.cpuMs,
+    };
+    return item.ok
+      ? { ...common, status: 'done', output: item.output }
+      : { ...common, status: 'failed', output: undefined, error: item.error };
+  });
 }
 
 /**

@@ -33,6 +33,40 @@ describe('library API', () => {
     expect(results.map((r) => r.id)).toEqual(prompts.map((_, i) => `task_${i}`));
   });
 
+  it('batches a fan-out: one message per batch, one result per prompt', async () => {
+    const local = createRuntime({ threads: 2, agents: { picky: fixture('picky') } });
+    const chunks: string[] = [];
+    local.on('chunk', (event) => {
+      chunks.push(`${event.id}:${String(event.chunk)}`);
+    });
+    const prompts = ['a', 'bb', 'bad', 'ccc', 'fn', 'chatty', 'dddd'];
+    const results = await local.fanOut('picky', prompts, { batch: 3, retries: 0 });
+    expect(results.map((r) => r.id)).toEqual(prompts.map((_, i) => `task_${i}`));
+    expect(results.map((r) => r.status)).toEqual([
+      'done',
+      'done',
+      'failed',
+      'done',
+      'failed',
+      'done',
+      'done',
+    ]);
+    expect(results.map((r) => (r.status === 'done' ? r.output : r.error.code))).toEqual([
+      1,
+      2,
+      'E_PICKY',
+      3,
+      'ERR_OUTPUT_NOT_CLONEABLE',
+      6,
+      4,
+    ]);
+    expect(chunks).toEqual(['task_5:hello from task_5']);
+    await expect(local.fanOut('picky', ['a'], { batch: 0 })).rejects.toThrow(
+      'Expected `batch` to be an integer >= 1, got `0`',
+    );
+    await local.close();
+  });
+
   it('rejects a fan-out to an unknown agent before running anything', async () => {
     await expect(runtime.fanOut('nope', ['a'])).rejects.toMatchObject({
       code: 'ERR_UNKNOWN_AGENT',

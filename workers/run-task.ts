@@ -10,7 +10,7 @@ import {
   type TaskError,
   toTaskError,
 } from '../src/errors.js';
-import type { TaskMessage, WireReply } from '../src/protocol.js';
+import type { BatchItem, TaskMessage, WireReply } from '../src/protocol.js';
 import { type AgentContext, type AgentHandler, handlerOf } from './agent.js';
 import type { Link } from './channel.js';
 import { TokenMeter } from './tokens.js';
@@ -135,7 +135,11 @@ export interface RunTaskOptions {
  * Runs one attempt of one task on the current thread. Never rejects: the
  * agent's errors, and every limit it breaks, are returned as data.
  */
-export async function runTask(message: TaskMessage, options: RunTaskOptions): Promise<WireReply> {
+export async function runTask(
+  message: TaskMessage,
+  options: RunTaskOptions,
+  encodeOutput = true,
+): Promise<WireReply> {
   let startedAt = now();
   const elu = performance.eventLoopUtilization();
   const tokens = new TokenMeter(
@@ -220,7 +224,11 @@ export async function runTask(message: TaskMessage, options: RunTaskOptions): Pr
     const used = finish();
     if (cpuLimit !== undefined && used.cpuMs > cpuLimit)
       throw cpuLimitError(message.taskId, used.cpuMs, cpuLimit);
-    return { ok: true, ...encode(message, output), ...used } as WireReply;
+    return {
+      ok: true,
+      ...(encodeOutput ? encode(message, output) : { output }),
+      ...used,
+    } as WireReply;
   } catch (thrown) {
     // Whatever the agent threw after its deadline, the attempt's outcome is the timeout.
     const error: TaskError = toTaskError(timeout.signal.aborted ? timeout.signal.reason : thrown);
@@ -238,4 +246,61 @@ function hostProxy(link: () => Link): AgentContext['host'] {
       return (...args: unknown[]) => link().call(name, args);
     },
   });
+}
+
+/**
+ * A batched fan-out: each prompt runs as its own task would (its own token
+ * account, timeout and errors), one after another on this thread, and the
+ * outcomes travel back in one message, which is what makes tiny tasks cheap.
+ */
+export async function runBatch(message: TaskMessage, options: RunTaskOptions): Promise<WireReply> {
+  const batch = message.batch as NonNullable<TaskMessage['batch']>;
+  const startedAt = now();
+  const elu = performance.eventLoopUtilization();
+  const items: BatchItem[] = [];
+  let tokens = 0;
+  let events = 0;
+  for (let k = 0; k < batch.ids.length; k++) {
+    const item = {
+      ...message,
+      taskId: batch.ids[k] as string,
+      prompt: batch.prompts[k] as string,
+      batch: undefined,
+    };
+    const reply = await runTask(item, options, false);
+    tokens += reply.tokens;
+    events += reply.events;
+    const { startedAt: start, finishedAt, cpuMs } = reply;
+    const timing = { startedAt: start, finishedAt, tokens: reply.tokens, cpuMs };
+    items.push(
+      reply.ok
+        ? { ...timing, ok: true, output: (reply as { output: unknown }).output }
+        : { ...timing, ok: false, error: reply.error },
+    );
+  }
+  const done = () => ({
+    startedAt,
+    finishedAt: now(),
+    threadId,
+    tokens,
+    cpuMs: performance.eventLoopUtilization(elu).active,
+    events,
+  });
+  if (message.limits.outputBytes === undefined) {
+    try {
+      return { ok: true, ...encode(message, items), ...done() } as WireReply;
+    } catch {
+      // Some output cannot be cloned: find it below, and fail only that prompt.
+    }
+  }
+  const checked = items.map((item, k): BatchItem => {
+    if (!item.ok) return item;
+    try {
+      encode({ ...message, taskId: batch.ids[k] as string }, item.output);
+      return item;
+    } catch (error) {
+      return { ...item, ok: false, error: toTaskError(error), output: undefined } as BatchItem;
+    }
+  });
+  return { ok: true, ...encode({ ...message, limits: {} }, checked), ...done() } as WireReply;
 }

@@ -5,7 +5,7 @@ import { Piscina } from 'piscina';
 import { markStarted } from '../src/pool/start-board.js';
 import type { TaskMessage } from '../src/protocol.js';
 import { threadLink } from './channel.js';
-import { runTask } from './run-task.js';
+import { runBatch, runTask } from './run-task.js';
 
 export default async function run(message: TaskMessage): Promise<unknown> {
   // Cancelled while it waited in the pool's queue: it must not run at all.
@@ -13,7 +13,7 @@ export default async function run(message: TaskMessage): Promise<unknown> {
     !markStarted((workerData as { starts: SharedArrayBuffer }).starts, message.startSlot, threadId)
   )
     return null;
-  const reply = await runTask(message, { link: threadLink });
+  const reply = await (message.batch ? runBatch : runTask)(message, { link: threadLink });
   if (!('encoded' in reply)) return reply;
   // Hand the serialized output's memory to the main thread instead of copying it.
   const movable = {

@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import { FixedThreadPool } from 'poolifier';
 import Tinypool from 'tinypool';
 import workerpool from 'workerpool';
-import { createRuntime } from '../../src/index.js';
+import { createRuntime, type Runtime } from '../../src/index.js';
 import { median, spread, table, time } from '../lib/stats.js';
 
 const worker = (name: string) => new URL(`../workers/${name}.js`, import.meta.url);
@@ -59,6 +59,16 @@ function contenders(threads: number): Contender[] {
       close: async () => {
         await runtime.close();
       },
+    })),
+    ...[64, 256].map((batch) => ({
+      name: `agentpool fanOut, batch ${batch}`,
+      run: (n: number) =>
+        (runtimes[0] as { runtime: Runtime }).runtime.fanOut(
+          'noop',
+          Array.from({ length: n }, () => ''),
+          { batch },
+        ),
+      close: async () => {},
     })),
     {
       name: 'poolifier',

@@ -41,6 +41,8 @@ export interface RunSettings {
   limits: Limits;
   encoding: Encoding;
   countTokens: boolean;
+  /** Batched fan-out: by task index, the prompts (and their ids) that task runs in one message. */
+  batches?: ReadonlyMap<number, { ids: string[]; prompts: string[] }> | undefined;
   /** The run's shared token budget, or undefined for none. */
   runTokens: number | undefined;
   /** The runtime's dispatch budget, shared with its other runs. */
@@ -109,6 +111,8 @@ export class Run {
   readonly #outputs: unknown[];
   readonly #upstream: (string[] | undefined)[];
   readonly #limitCache: (Limits | undefined)[];
+  // Batched fan-out: which task each prompt's id belongs to (its events carry the prompt's id).
+  readonly #batchOf: Map<string, number> | undefined;
   readonly #heap: RankHeap;
   readonly #parked = new Map<string, RankHeap>();
   readonly #live = new Map<number, LiveAttempt>();
@@ -143,6 +147,11 @@ export class Run {
     this.#outputs = new Array(n);
     this.#upstream = new Array(n);
     this.#limitCache = new Array(n);
+    if (settings.batches) {
+      this.#batchOf = new Map();
+      for (const [i, batch] of settings.batches)
+        for (const id of batch.ids) this.#batchOf.set(id, i);
+    }
     this.#heap = new RankHeap(settings.rank);
     if (settings.runTokens !== undefined) {
       const buffer = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
@@ -180,7 +189,7 @@ export class Run {
 
   /** A progress report or chunk from a running attempt. Stale ones (an attempt already ended) are dropped. */
   channelEvent(event: ChannelEvent): void {
-    const i = this.#graph.indexOf.get(event.taskId);
+    const i = this.#graph.indexOf.get(event.taskId) ?? this.#batchOf?.get(event.taskId);
     const live = i === undefined ? undefined : this.#live.get(i);
     if (i === undefined || live === undefined || live.attempt !== event.attempt) return;
     live.events++;
@@ -325,7 +334,8 @@ export class Run {
       limits,
     );
     const watchdog = new Watchdog({
-      timeoutMs: message.timeoutMs,
+      // A batch runs its prompts one after another, each with the whole timeout.
+      timeoutMs: message.timeoutMs * (message.batch?.ids.length ?? 1),
       graceMs: this.#s.timeoutGraceMs,
       cpuMs: limits.cpuMs,
       probe: () => this.#s.executor.probe(message),
@@ -363,6 +373,7 @@ export class Run {
       attempt,
       timeoutMs,
       startSlot: -1,
+      batch: this.#s.batches?.get(i),
       limits: { tokens, outputBytes, cpuMs },
       memoryMb,
       encoding: this.#s.encoding,

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { runTask } from '../../workers/run-task.js';
+import { runBatch, runTask } from '../../workers/run-task.js';
 import { now } from '../clock.js';
 import type { TaskMessage, TaskReply } from '../protocol.js';
 import { decodeReply, failureReply } from './decode.js';
@@ -45,7 +45,10 @@ export class InlinePool implements Executor {
         return failureReply(error, now());
       }
       return decodeReply(
-        await runTask(copy, { signal: controller.signal, link: () => this.#bridge.inline }),
+        await (copy.batch ? runBatch : runTask)(copy, {
+          signal: controller.signal,
+          link: () => this.#bridge.inline,
+        }),
       );
     };
     return {
