@@ -52,6 +52,7 @@ export function timelineHtml(
       return `<text class="lane" x="8" y="${y + 18}">${label}</text><line x1="${left}" x2="${width - 10}" y1="${y + laneHeight - 2}" y2="${y + laneHeight - 2}" class="grid"/>`;
     })
     .join('');
+  const waits: string[] = [];
   const bars = attempts
     .map((a) => {
       const row = lanes.indexOf(a.threadId ?? -1);
@@ -67,16 +68,19 @@ export function timelineHtml(
         a.error ?? '',
         critical.has(a.id) ? 'on the critical path' : '',
       ].filter(Boolean);
+      // Queue wait: a thin line under the lane's bars, ending where the attempt starts.
       const waitBar =
         wait > 0
-          ? `<rect class="wait" x="${x(a.readyAt).toFixed(1)}" y="${y + 8}" width="${(start - x(a.readyAt)).toFixed(1)}" height="4"/>`
+          ? `<rect class="wait" x="${x(a.readyAt).toFixed(1)}" y="${y + 21}" width="${(start - x(a.readyAt)).toFixed(1)}" height="2"/>`
           : '';
-      return `${waitBar}<rect class="bar${critical.has(a.id) ? ' critical' : ''}" data-task="${escapeHtml(a.id)}" data-details="${escapeHtml(details.join('\n'))}" x="${start.toFixed(1)}" y="${y}" width="${barWidth.toFixed(1)}" height="20" rx="3" fill="${COLORS[a.status]}"><title>${escapeHtml(details.join('\n'))}</title></rect>`;
+      waits.push(waitBar);
+      return `<rect class="bar${critical.has(a.id) ? ' critical' : ''}" data-task="${escapeHtml(a.id)}" data-details="${escapeHtml(details.join('\n'))}" x="${start.toFixed(1)}" y="${y}" width="${barWidth.toFixed(1)}" height="20" rx="3" fill="${COLORS[a.status]}"><title>${escapeHtml(details.join('\n'))}</title></rect>`;
     })
     .join('');
   const ticks = Array.from({ length: 6 }, (_, k) => {
     const t = (span * k) / 5;
-    return `<text class="tick" x="${x(origin + t).toFixed(1)}" y="14">${ms(t)}</text>`;
+    const anchor = k === 0 ? 'start' : k === 5 ? 'end' : 'middle';
+    return `<text class="tick" text-anchor="${anchor}" x="${x(origin + t).toFixed(1)}" y="14">${ms(t)}</text>`;
   }).join('');
   const legend = Object.entries(COLORS)
     .map(([status, color]) => `<span><i style="background:${color}"></i>${status}</span>`)
@@ -109,13 +113,13 @@ h1{font-size:18px;margin:0 0 12px}
 .legend span{margin-right:14px;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
 svg{border:1px solid #e4e7eb;border-radius:4px;background:#fff}
 .lane,.tick{font-size:11px;fill:#52606d}.grid{stroke:#f0f2f4}
-.wait{fill:#cbd2d9}.bar{cursor:pointer}.bar.critical{stroke:#1f2933;stroke-width:2}
+.wait{fill:#9aa5b1;pointer-events:none}.bar{cursor:pointer}.bar.critical{stroke:#1f2933;stroke-width:2}
 #tip{position:fixed;pointer-events:none;background:#1f2933;color:#fff;padding:6px 8px;border-radius:4px;font-size:12px;white-space:pre;display:none}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <div class="summary">${summary}</div>
 <p class="legend">${legend}<span>▬ queue wait</span><span>outlined: critical path (${escapeHtml(analysis.criticalPath.join(' → '))})</span></p>
-<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${ticks}${rows}${bars}</svg>
+<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${ticks}${rows}${waits.join('')}${bars}</svg>
 <div id="tip"></div>
 <script>
 const tip = document.getElementById('tip');
