@@ -45,6 +45,20 @@ describe('agentpool run', () => {
     expect(stdout).toContain('4/4 done, 0 failed, 0 skipped, 0 cancelled');
   });
 
+  it('runs the bundled example workload: every task done, a readable summary', async () => {
+    const { code, stdout } = await agentpool(
+      ['run', join(root, 'examples/research/dag.yaml'), '--format', 'json'],
+      { timeout: 60_000 },
+    );
+    expect(code).toBe(0);
+    const run = runResultSchema.parse(JSON.parse(stdout));
+    expect(run).toMatchObject({ total: 12, done: 12 });
+    expect(run.tokens).toBeGreaterThan(0);
+    const draft = run.tasks.draft;
+    expect(draft?.status).toBe('done');
+    expect(JSON.stringify(draft?.output)).toMatch(/ship|port|maritime/i);
+  });
+
   it('redraws a live view in place on a pseudo-terminal', async () => {
     // `script` gives the command a real pseudo-terminal, as a user's shell would.
     const command = `stty rows 40 cols 120; ${process.execPath} ${cli} run ${join(dags, 'dag.yaml')}`;
