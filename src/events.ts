@@ -41,6 +41,8 @@ export type TaskEvent =
 export interface ProgressEvent extends EventBase {
   type: 'progress';
   attempt: number;
+  /** The thread running the attempt. */
+  threadId: number | null;
   fraction: number;
   message: string | undefined;
 }
@@ -49,6 +51,8 @@ export interface ProgressEvent extends EventBase {
 export interface ChunkEvent extends EventBase {
   type: 'chunk';
   attempt: number;
+  /** The thread running the attempt. */
+  threadId: number | null;
   chunk: unknown;
 }
 

@@ -57,7 +57,7 @@ export class LiveView implements View {
     for (const task of [...recorder.running.values()].slice(0, 16)) {
       const thread =
         task.threadId === null
-          ? 'queued'
+          ? 'starting'
           : task.threadId === 0
             ? 'main'
             : `thread ${task.threadId}`;

@@ -55,7 +55,10 @@ export class Recorder {
       runtime.on('progress', (event) => {
         if (event.runId !== runId) return;
         const task = this.running.get(event.id);
-        if (task) task.progress = event.message ?? `${Math.round(event.fraction * 100)}%`;
+        if (task) {
+          task.progress = event.message ?? `${Math.round(event.fraction * 100)}%`;
+          task.threadId = event.threadId ?? task.threadId;
+        }
         onEvent?.('progress', event);
       }),
     ];

@@ -198,6 +198,7 @@ export class Run {
       id: event.taskId,
       agent: this.#task(i).agent,
       attempt: event.attempt,
+      threadId: live.message.threadId ?? null,
       at: now(),
     };
     if (event.kind === 'chunk') {
