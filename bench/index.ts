@@ -40,7 +40,7 @@ const threadCounts = smoke ? [1, 4] : [1, 2, 4, 8, 16];
 const makespan = await makespanScenario({
   quick,
   threads: threadCounts,
-  ...(smoke && { tasks: 60, dags: 1 }),
+  ...(smoke && { tasks: 60, dags: 1, minMs: 1, maxMs: 4 }),
 });
 log(makespan.markdown);
 const dispatch = await dispatchScenario({
