@@ -147,6 +147,39 @@ describe('agentpool run', () => {
     expect(run.stoppedBy).toBe('signal');
   });
 
+  it('overlays --context on the file context and applies --retries, --timeout and --fail-fast', async () => {
+    const { code, stdout } = await agentpool([
+      'run',
+      join(dags, 'dag.yaml'),
+      '--format',
+      'json',
+      '--context',
+      '{"topic": "flags", "extra": 1}',
+      '--retries',
+      '2',
+      '--timeout',
+      '5000',
+    ]);
+    expect(code).toBe(0);
+    const run = runResultSchema.parse(JSON.parse(stdout));
+    expect((run.tasks.draft as { output: { context: object } }).output.context).toEqual({
+      topic: 'flags',
+      extra: 1,
+    });
+    const failFast = await agentpool([
+      'run',
+      join(dags, 'fails.yaml'),
+      '--format',
+      'json',
+      '--fail-fast',
+    ]);
+    expect(failFast.code).toBe(1);
+    expect(JSON.parse(failFast.stdout).stoppedBy).toBe('fail-fast');
+    const badContext = await agentpool(['run', join(dags, 'dag.yaml'), '--context', '{not json']);
+    expect(badContext.code).toBe(2);
+    expect(badContext.stderr).toContain('--context: invalid JSON');
+  });
+
   it('exits 2 for bad input, naming the file and the problem', async () => {
     const missing = await agentpool(['run', join(dags, 'nope.yaml')]);
     expect(missing.code).toBe(2);

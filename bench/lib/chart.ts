@@ -45,6 +45,7 @@ export function lineChart(options: {
       ? `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${yPos(1).toFixed(1)}" y2="${yPos(1).toFixed(1)}" stroke="#333" stroke-dasharray="4 4"/>`
       : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">
+<title>${title}</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="${margin.left}" y="22" font-size="15" font-weight="600">${title}</text>
 ${grid.join('\n')}
