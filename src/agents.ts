@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AgentSpec } from './options.js';
-import type { RunAgent } from './planner/run.js';
+import type { RunAgent } from './planner/run-settings.js';
 
 function moduleHref(module: URL | string): string {
   if (module instanceof URL) return module.href;

@@ -20,7 +20,8 @@ import {
   resolveOptions,
 } from './options.js';
 import { estimateCosts, upwardRanks } from './planner/rank.js';
-import { Run, type RunAgent } from './planner/run.js';
+import { Run } from './planner/run.js';
+import type { RunAgent } from './planner/run-settings.js';
 import { Slots } from './planner/slots.js';
 import type { Executor } from './pool/executor.js';
 import { HostBridge } from './pool/host-bridge.js';

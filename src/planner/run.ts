@@ -4,58 +4,16 @@ import type { Limits, TaskSpec } from '../dag/schema.js';
 import { cpuLimitError, formatCount, type TaskError, taskError, toTaskError } from '../errors.js';
 import type { EventMap, TaskEvent } from '../events.js';
 import { mergeLimits } from '../limits.js';
-import type { AttemptHandle, AttemptProbe, Executor } from '../pool/executor.js';
-import type { ChannelEvent, Encoding, TaskMessage, TaskReply } from '../protocol.js';
+import type { AttemptHandle, AttemptProbe } from '../pool/executor.js';
+import type { ChannelEvent, TaskMessage, TaskReply } from '../protocol.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
-import {
-  backoffDelay,
-  mergeRetry,
-  type RetryOverride,
-  type RetryPolicy,
-  retries,
-} from '../retry.js';
+import { backoffDelay, mergeRetry, type RetryPolicy, retries } from '../retry.js';
+import { dependencyInputs } from './dependency-inputs.js';
 import { RankHeap } from './heap.js';
-import type { Slots } from './slots.js';
+import { summarizeRun } from './run-result.js';
+import type { RunAgent, RunSettings } from './run-settings.js';
 import { evaluateTrigger } from './trigger.js';
 import { Watchdog } from './watchdog.js';
-
-/** What the run needs to know about an agent. */
-export interface RunAgent {
-  module: string;
-  concurrency: number;
-  retries?: RetryOverride | undefined;
-  timeoutMs?: number | undefined;
-  limits?: Limits | undefined;
-}
-
-export interface RunSettings {
-  runId: string;
-  graph: Graph;
-  rank: Float64Array;
-  agents: ReadonlyMap<string, RunAgent>;
-  context: Record<string, unknown>;
-  failFast: boolean;
-  retry: RetryPolicy;
-  timeoutMs: number;
-  timeoutGraceMs: number;
-  limits: Limits;
-  encoding: Encoding;
-  countTokens: boolean;
-  /** Batched fan-out: by task index, the prompts (and their ids) that task runs in one message. */
-  batches?: ReadonlyMap<number, { ids: string[]; prompts: string[] }> | undefined;
-  /** The run's shared token budget, or undefined for none. */
-  runTokens: number | undefined;
-  /** The runtime's dispatch budget, shared with its other runs. */
-  slots: Slots;
-  executor: Executor;
-  signal?: AbortSignal | undefined;
-  random?: () => number;
-  emit<E extends keyof EventMap>(name: E, event: EventMap[E]): void;
-  /** Whether events named `name` have a listener; when not, they are not built. */
-  listening(name: keyof EventMap): boolean;
-  /** Called once per attempt that ran to a reply, for the runtime's statistics. */
-  recordAttempt(agent: string, durationMs: number, waitMs: number, ok: boolean): void;
-}
 
 // Task states. READY covers both the ready heap and the parked heaps.
 const WAITING = 0;
@@ -350,17 +308,9 @@ export class Run {
   }
 
   #message(i: number, attempt: number, timeoutMs: number, limits: Limits): TaskMessage {
-    const { depStart, depIdx, ids } = this.#graph;
+    const { ids } = this.#graph;
     const task = this.#task(i);
-    const deps: Record<string, unknown> = {};
-    const depStatus: TaskMessage['depStatus'] = {};
-    for (let k = depStart[i] as number; k < (depStart[i + 1] as number); k++) {
-      const dep = depIdx[k] as number;
-      const id = ids[dep] as string;
-      const result = this.#results[dep] as TaskResult;
-      depStatus[id] = result.status;
-      if (result.status === 'done') deps[id] = this.#outputs[dep];
-    }
+    const { deps, depStatus } = dependencyInputs(this.#graph, this.#results, this.#outputs, i);
     const { tokens, outputBytes, cpuMs, memoryMb } = limits;
     return {
       runId: this.#s.runId,
@@ -615,27 +565,14 @@ export class Run {
   }
 
   #result(): RunResult {
-    const results = this.#results as TaskResult[];
-    const counts = { done: 0, failed: 0, skipped: 0, cancelled: 0 };
-    let tokens = 0;
-    for (const result of results) {
-      counts[result.status]++;
-      tokens += result.tokens;
-    }
-    const total = results.length;
-    return {
+    return summarizeRun({
       runId: this.#s.runId,
-      total,
-      ...counts,
+      results: this.#results as TaskResult[],
       stoppedBy: this.#stoppedBy,
       startedAt: this.#startedAt,
-      durationMs: now() - this.#startedAt,
-      tokens: this.#runTokens ? Number(Atomics.load(this.#runTokens.cells, 0)) : tokens,
-      tokenBudget: this.#s.runTokens ?? null,
-      successRate: total === 0 ? 1 : counts.done / total,
-      // fromEntries, not assignment: a task may be called "__proto__".
-      tasks: Object.fromEntries(results.map((result) => [result.id, result])),
-    };
+      tokensSpent: this.#runTokens && Number(Atomics.load(this.#runTokens.cells, 0)),
+      tokenBudget: this.#s.runTokens,
+    });
   }
 
   #emit<T extends 'queued' | 'started' | 'retry'>(

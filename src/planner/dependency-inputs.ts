@@ -1,0 +1,23 @@
+import type { Graph } from '../dag/graph.js';
+import type { TaskMessage } from '../protocol.js';
+import type { TaskResult } from '../results.js';
+
+/** What a task is given of its direct dependencies: outputs of those that succeeded, and every one's status. */
+export function dependencyInputs(
+  graph: Graph,
+  results: readonly (TaskResult | undefined)[],
+  outputs: readonly unknown[],
+  i: number,
+): Pick<TaskMessage, 'deps' | 'depStatus'> {
+  const { depStart, depIdx, ids } = graph;
+  const deps: Record<string, unknown> = {};
+  const depStatus: TaskMessage['depStatus'] = {};
+  for (let k = depStart[i] as number; k < (depStart[i + 1] as number); k++) {
+    const dep = depIdx[k] as number;
+    const id = ids[dep] as string;
+    const result = results[dep] as TaskResult;
+    depStatus[id] = result.status;
+    if (result.status === 'done') deps[id] = outputs[dep];
+  }
+  return { deps, depStatus };
+}

@@ -1,0 +1,46 @@
+import type { Graph } from '../dag/graph.js';
+import type { Limits } from '../dag/schema.js';
+import type { EventMap } from '../events.js';
+import type { Executor } from '../pool/executor.js';
+import type { Encoding } from '../protocol.js';
+import type { RetryOverride, RetryPolicy } from '../retry.js';
+import type { Slots } from './slots.js';
+
+/** What the run needs to know about an agent. */
+export interface RunAgent {
+  module: string;
+  concurrency: number;
+  retries?: RetryOverride | undefined;
+  timeoutMs?: number | undefined;
+  limits?: Limits | undefined;
+}
+
+/** Everything one run is given by its runtime. */
+export interface RunSettings {
+  runId: string;
+  graph: Graph;
+  rank: Float64Array;
+  agents: ReadonlyMap<string, RunAgent>;
+  context: Record<string, unknown>;
+  failFast: boolean;
+  retry: RetryPolicy;
+  timeoutMs: number;
+  timeoutGraceMs: number;
+  limits: Limits;
+  encoding: Encoding;
+  countTokens: boolean;
+  /** Batched fan-out: by task index, the prompts (and their ids) that task runs in one message. */
+  batches?: ReadonlyMap<number, { ids: string[]; prompts: string[] }> | undefined;
+  /** The run's shared token budget, or undefined for none. */
+  runTokens: number | undefined;
+  /** The runtime's dispatch budget, shared with its other runs. */
+  slots: Slots;
+  executor: Executor;
+  signal?: AbortSignal | undefined;
+  random?: () => number;
+  emit<E extends keyof EventMap>(name: E, event: EventMap[E]): void;
+  /** Whether events named `name` have a listener; when not, they are not built. */
+  listening(name: keyof EventMap): boolean;
+  /** Called once per attempt that ran to a reply, for the runtime's statistics. */
+  recordAttempt(agent: string, durationMs: number, waitMs: number, ok: boolean): void;
+}
