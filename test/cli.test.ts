@@ -93,6 +93,29 @@ describe('agentpool run', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run', total: 4, done: 4 });
   });
 
+  it('prints outputs JSON has no form for, and streams chunks as ndjson', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
+    const out = join(dir, 'results.json');
+    const json = await agentpool(['run', join(dags, 'odd.yaml'), '--format', 'json', '--out', out]);
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const expected = { big: String(2n ** 70n), map: { k: '1' }, set: ['a'], self: '[Circular]' };
+    expect(JSON.parse(json.stdout).tasks.odd.output).toEqual(expected);
+    expect(JSON.parse(await readFile(out, 'utf8')).tasks.odd.output).toEqual(expected);
+
+    const ndjson = await agentpool(['run', join(dags, 'odd.yaml'), '--format', 'ndjson']);
+    expect(ndjson.code).toBe(0);
+    const events = ndjson.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events.find((e) => e.type === 'done' && e.id === 'odd')?.result.output).toEqual(
+      expected,
+    );
+    const chunks = events.filter((e) => e.type === 'chunk').map((e) => e.chunk);
+    expect(chunks).toEqual(['chunk-0', 'chunk-1', 'chunk-2']);
+  });
+
   it('prints the results as JSON, writes --out, --trace and --report, and exits 1 when a task failed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
     const { code, stdout } = await agentpool([
@@ -190,6 +213,10 @@ describe('agentpool run', () => {
     const syntax = await agentpool(['run', join(dags, 'syntax.yaml')]);
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toMatch(/syntax\.yaml: invalid YAML: line \d+, column \d+/);
+    const alias = await agentpool(['run', join(dags, 'alias.yaml')]);
+    expect(alias.code).toBe(2);
+    expect(alias.stderr).toContain('alias.yaml: invalid YAML: Unresolved alias');
+    expect(alias.stderr).not.toContain('    at ');
     const flag = await agentpool(['run', join(dags, 'dag.yaml'), '--threads', 'many']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('--threads must be an integer >= 0, got "many"');

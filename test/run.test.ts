@@ -187,19 +187,27 @@ describe('per-agent concurrency', () => {
       agents: { limited: { module: fixture('sleep'), concurrency: 1 }, free: fixture('sleep') },
     });
     try {
+      // Load both agents on both threads first, so a slow cold start on a busy
+      // machine cannot pass for a scheduling decision.
+      await runtime.execute({
+        w1: { agent: 'limited', prompt: '1' },
+        w2: { agent: 'free', prompt: '1' },
+        w3: { agent: 'free', prompt: '1' },
+      });
       const run = await runtime.execute({
         // The limited tasks rank highest, yet only one may run at a time.
-        l1: { agent: 'limited', prompt: '60', cost: 100 },
-        l2: { agent: 'limited', prompt: '60', cost: 100 },
-        l3: { agent: 'limited', prompt: '60', cost: 100 },
-        f1: { agent: 'free', prompt: '20', cost: 1 },
-        f2: { agent: 'free', prompt: '20', cost: 1 },
+        l1: { agent: 'limited', prompt: '150', cost: 100 },
+        l2: { agent: 'limited', prompt: '150', cost: 100 },
+        l3: { agent: 'limited', prompt: '150', cost: 100 },
+        f1: { agent: 'free', prompt: '10', cost: 1 },
+        f2: { agent: 'free', prompt: '10', cost: 1 },
       });
       expect(run.done).toBe(5);
       const limited = ['l1', 'l2', 'l3'].map((id) => run.tasks[id]).filter((r) => r !== undefined);
       expect(maxOverlap(limited)).toBe(1);
-      // Backfill: the free agent's tasks ran while the limited ones queued.
-      expect(run.tasks.f2?.finishedAt).toBeLessThan(run.tasks.l3?.startedAt as number);
+      // Backfill: the free agent's tasks ran on the other thread while the
+      // limited ones queued, instead of waiting behind them.
+      expect(run.tasks.f2?.startedAt).toBeLessThan(run.tasks.l2?.finishedAt as number);
     } finally {
       await runtime.close();
     }

@@ -58,7 +58,12 @@ function parseText(file: string, text: string): unknown {
       `invalid YAML: ${where}${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
     );
   }
-  return doc.toJS();
+  try {
+    // Resolving aliases can still fail (an alias to no anchor, one that expands too far).
+    return doc.toJS();
+  } catch (cause) {
+    throw new DagFileError(file, `invalid YAML: ${(cause as Error).message}`, { cause });
+  }
 }
 
 function isDocument(value: Record<string, unknown>): boolean {

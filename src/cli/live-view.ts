@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { createLogUpdate } from 'log-update';
 import type { EventMap } from '../events.js';
+import { toJson } from './json.js';
 import type { Recorder } from './recorder.js';
 
 function seconds(ms: number): string {
@@ -125,6 +126,6 @@ export class NdjsonView implements View {
   start(): void {}
   stop(): void {}
   event<E extends keyof EventMap>(_name: E, event: EventMap[E]): void {
-    this.#out.write(`${JSON.stringify(event)}\n`);
+    this.#out.write(`${toJson(event)}\n`);
   }
 }

@@ -62,6 +62,14 @@ export class Recorder {
         onEvent?.('progress', event);
       }),
     ];
+    // Only a view asks for chunks (ndjson prints them); the recorder itself has no use for them.
+    if (onEvent) {
+      this.#off.push(
+        runtime.on('chunk', (event) => {
+          if (event.runId === runId) onEvent('chunk', event);
+        }),
+      );
+    }
   }
 
   get runId(): string {

@@ -7,6 +7,7 @@ import { createRuntime } from '../runtime.js';
 import { analyze } from './analysis.js';
 import { loadDagFile } from './dag-file.js';
 import { readContext } from './input.js';
+import { toJson } from './json.js';
 import { LiveView, NdjsonView, PlainView, type View } from './live-view.js';
 import { Recorder } from './recorder.js';
 import { timelineHtml } from './report-html.js';
@@ -94,14 +95,14 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   // What ran is written even when the run was interrupted: nothing finished is lost.
   const attempts = [...recorder.attempts].sort((a, b) => a.startedAt - b.startedAt);
   const analysis = analyze(run, compileDag(file.tasks), attempts, Math.max(1, runtime.threads));
-  if (flags.out) await writeFile(flags.out, `${JSON.stringify(run, null, 2)}\n`);
+  if (flags.out) await writeFile(flags.out, `${toJson(run, 2)}\n`);
   if (flags.report)
     await writeFile(flags.report, timelineHtml(basename(path), run, attempts, analysis));
-  if (flags.trace) await writeFile(flags.trace, JSON.stringify(chromeTrace(run, attempts)));
-  if (flags.format === 'json') out.write(`${JSON.stringify(run, null, 2)}\n`);
+  if (flags.trace) await writeFile(flags.trace, toJson(chromeTrace(run, attempts)));
+  if (flags.format === 'json') out.write(`${toJson(run, 2)}\n`);
   else if (flags.format === 'ndjson') {
     const { tasks: _tasks, ...totals } = run;
-    out.write(`${JSON.stringify({ type: 'run', ...totals })}\n`);
+    out.write(`${toJson({ type: 'run', ...totals })}\n`);
   } else {
     const ratio = attempts.length
       ? `; ${analysis.ratio.toFixed(2)}× the lower bound on ${analysis.threads} threads`
