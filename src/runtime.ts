@@ -27,7 +27,7 @@ import type { Executor } from './pool/executor.js';
 import { HostBridge } from './pool/host-bridge.js';
 import { InlinePool } from './pool/inline-pool.js';
 import { Pools } from './pool/pools.js';
-import type { BatchItem, ChannelEvent } from './protocol.js';
+import type { ChannelEvent } from './protocol.js';
 import type { RunResult, TaskResult } from './results.js';
 import { type RuntimeStats, StatsRecorder } from './stats.js';
 
@@ -40,7 +40,8 @@ export type FanOutOptions = ExecuteOptions &
     /**
      * Prompts sent to a thread per message (default 1). For tiny tasks, where
      * dispatch costs more than the work: each prompt still runs as its own
-     * task (own timeout, tokens, errors, result), but a batch is retried or
+     * task (own timeout, CPU limit, tokens, errors, result, retries: a retry
+     * carries only the prompts whose last try failed), but a batch is
      * cancelled as a whole.
      */
     batch?: number;
@@ -215,8 +216,9 @@ export class Runtime {
       dag[id] = { ...task, prompt: '' };
       batches.set(id, { ids: slice.map((_, j) => `task_${k + j}`), prompts: slice });
     }
-    const run = await this.#start(dag, executeOptions, undefined, batches).done;
-    return [...batches].flatMap(([id, { ids }]) => unbatch(run.tasks[id] as TaskResult, ids));
+    const run = this.#start(dag, executeOptions, undefined, batches);
+    await run.done;
+    return [...batches.keys()].flatMap((id) => run.promptResults(id));
   }
 
   /**
@@ -352,25 +354,6 @@ export class Runtime {
     run.start();
     return run;
   }
-}
-
-/** One result per prompt of a batch: each prompt's own outcome, or the batch's when it failed as a whole. */
-function unbatch(result: TaskResult, ids: string[]): TaskResult[] {
-  if (result.status !== 'done') return ids.map((id) => ({ ...result, id }));
-  return (result.output as BatchItem[]).map((item, k) => {
-    const common = {
-      ...result,
-      id: ids[k] as string,
-      startedAt: item.startedAt,
-      finishedAt: item.finishedAt,
-      durationMs: item.finishedAt - item.startedAt,
-      tokens: item.tokens,
-      cpuMs: item.cpuMs,
-    };
-    return item.ok
-      ? { ...common, status: 'done', output: item.output }
-      : { ...common, status: 'failed', output: undefined, error: item.error };
-  });
 }
 
 /**

@@ -67,6 +67,61 @@ describe('library API', () => {
     await local.close();
   });
 
+  it('retries only the prompts of a batch that failed, and keeps what succeeded', async () => {
+    const local = createRuntime({ threads: 1, agents: { fickle: fixture('fickle') } });
+    const calls: string[] = [];
+    local.on('chunk', (event) => {
+      calls.push(String(event.chunk));
+    });
+    const results = await local.fanOut('fickle', ['1', '2', '1', '3'], {
+      batch: 4,
+      retries: { max: 1, backoffMs: 1 },
+    });
+    expect(results.map((r) => [r.id, r.status, r.attempts])).toEqual([
+      ['task_0', 'done', 1],
+      ['task_1', 'done', 2],
+      ['task_2', 'done', 1],
+      ['task_3', 'failed', 2],
+    ]);
+    expect(results[3]?.error?.message).toBe('not before attempt 3');
+    // The second attempt carried only the two prompts that had failed.
+    expect(calls.sort()).toEqual([
+      'task_0@1',
+      'task_1@1',
+      'task_1@2',
+      'task_2@1',
+      'task_3@1',
+      'task_3@2',
+    ]);
+    await local.close();
+  });
+
+  it('stops a batched fan-out under failFast when one prompt fails', async () => {
+    const local = createRuntime({ threads: 1, agents: { picky: fixture('picky') } });
+    const prompts = ['bad', ...Array.from({ length: 40 }, (_, k) => 'x'.repeat(k + 1))];
+    const results = await local.fanOut('picky', prompts, { batch: 2, retries: 0, failFast: true });
+    expect(results[0]).toMatchObject({ status: 'failed', error: { code: 'E_PICKY' } });
+    expect(results[1]).toMatchObject({ status: 'done', output: 1 });
+    const cancelled = results.filter((r) => r.status === 'cancelled');
+    expect(cancelled.length).toBeGreaterThan(0);
+    expect(cancelled[0]?.error?.message).toContain('failFast');
+    await local.close();
+  });
+
+  it('gives a batch the CPU limit of all its prompts together', async () => {
+    const local = createRuntime({
+      threads: 1,
+      agents: { burn: { module: fixture('burn'), limits: { cpuMs: 400 } } },
+    });
+    // 600 ms in all: past one prompt's limit, well within four prompts'.
+    const results = await local.fanOut('burn', ['150', '150', '150', '150'], {
+      batch: 4,
+      retries: 0,
+    });
+    expect(results.map((r) => r.status)).toEqual(['done', 'done', 'done', 'done']);
+    await local.close();
+  });
+
   it('rejects a fan-out to an unknown agent before running anything', async () => {
     await expect(runtime.fanOut('nope', ['a'])).rejects.toMatchObject({
       code: 'ERR_UNKNOWN_AGENT',
@@ -135,6 +190,7 @@ describe('library API', () => {
       expect(task.error.message).toContain('user pressed stop');
     }
     expect(run.tasks.stuck?.startedAt).not.toBeNull();
+    expect(run.tasks.stuck?.threadId).toEqual(expect.any(Number));
     expect(run).toMatchObject({ done: 1, cancelled: 2 });
     // The aborted thread was replaced.
     expect((await runtime.execute({ a: { agent: 'sleep', prompt: '1' } })).done).toBe(1);

@@ -34,6 +34,20 @@ describe('dispatch shared by a runtime', () => {
     await runtime.close();
   });
 
+  it("replaces a memory profile's killed thread and runs what queued behind it", async () => {
+    const runtime = createRuntime({ threads: 1, retries: 0, timeoutGraceMs: 50, agents });
+    const memoryMb = 48;
+    const run = await runtime.execute({
+      stuck: { agent: 'spin', timeoutMs: 150, limits: { memoryMb } },
+      hog: { agent: 'hog', limits: { memoryMb } },
+      after: { agent: 'echo', limits: { memoryMb } },
+    });
+    expect(run.tasks.stuck?.error?.code).toBe('ERR_TASK_TIMEOUT');
+    expect(run.tasks.hog?.error?.code).toBe('ERR_MEMORY_LIMIT');
+    expectStatus(run.tasks.after, 'done');
+    await runtime.close();
+  }, 20_000);
+
   it('shares threads between concurrent runs, and never runs more than threads', async () => {
     const runtime = createRuntime({ threads: 1, retries: 0, timeoutGraceMs: 50, agents });
     const first = runtime.execute({ s: { agent: 'sleep', prompt: '300' } });

@@ -89,6 +89,8 @@ describe('failures stay with their task', () => {
     expect(stuck.error.code).toBe('ERR_TASK_TIMEOUT');
     expect(stuck.error.message).toContain('timed out after 200 ms');
     expect(stuck.error.message).toContain('thread was terminated');
+    // The report still knows which thread it held.
+    expect(stuck.threadId).toEqual(expect.any(Number));
     expect(run.tasks.afterStuck?.error?.code).toBe('ERR_UPSTREAM_FAILED');
     expect(run.done).toBe(3);
     // The killed thread was replaced: both threads serve the next run.

@@ -5,9 +5,10 @@ import { cpuLimitError, formatCount, type TaskError, taskError, toTaskError } fr
 import type { EventMap, TaskEvent } from '../events.js';
 import { mergeLimits } from '../limits.js';
 import type { AttemptHandle, AttemptProbe } from '../pool/executor.js';
-import type { ChannelEvent, TaskMessage, TaskReply } from '../protocol.js';
+import type { BatchItem, ChannelEvent, TaskMessage, TaskReply } from '../protocol.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { backoffDelay, mergeRetry, type RetryPolicy, retries } from '../retry.js';
+import { BatchLedger } from './batch-ledger.js';
 import { dependencyInputs } from './dependency-inputs.js';
 import { RankHeap } from './heap.js';
 import { summarizeRun } from './run-result.js';
@@ -69,7 +70,9 @@ export class Run {
   readonly #outputs: unknown[];
   readonly #upstream: (string[] | undefined)[];
   readonly #limitCache: (Limits | undefined)[];
-  // Batched fan-out: which task each prompt's id belongs to (its events carry the prompt's id).
+  // Batched fan-out: each batch task's prompts, and which task each prompt's
+  // id belongs to (its events carry the prompt's id).
+  readonly #ledgers: Map<number, BatchLedger> | undefined;
   readonly #batchOf: Map<string, number> | undefined;
   readonly #heap: RankHeap;
   readonly #parked = new Map<string, RankHeap>();
@@ -106,9 +109,12 @@ export class Run {
     this.#upstream = new Array(n);
     this.#limitCache = new Array(n);
     if (settings.batches) {
+      this.#ledgers = new Map();
       this.#batchOf = new Map();
-      for (const [i, batch] of settings.batches)
+      for (const [i, batch] of settings.batches) {
+        this.#ledgers.set(i, new BatchLedger(batch));
         for (const id of batch.ids) this.#batchOf.set(id, i);
+      }
     }
     this.#heap = new RankHeap(settings.rank);
     if (settings.runTokens !== undefined) {
@@ -143,6 +149,19 @@ export class Run {
   /** Cancels the run as its signal would: queued tasks and running attempts end `cancelled`. */
   cancel(): void {
     this.#stop('signal');
+  }
+
+  /**
+   * One result per prompt of the batched fan-out task `taskId`, in prompt
+   * order, once the run is done.
+   */
+  promptResults(taskId: string): TaskResult[] {
+    const i = this.#graph.indexOf.get(taskId);
+    const ledger = i === undefined ? undefined : this.#ledgers?.get(i);
+    const result = i === undefined ? undefined : this.#results[i];
+    if (ledger === undefined || result === undefined)
+      throw new Error(`no finished batch task "${taskId}" in run ${this.#s.runId}`);
+    return ledger.results(result);
   }
 
   /** A progress report or chunk from a running attempt. Stale ones (an attempt already ended) are dropped. */
@@ -292,11 +311,12 @@ export class Run {
       task.timeoutMs ?? agent.timeoutMs ?? this.#s.timeoutMs,
       limits,
     );
+    // A batch runs its prompts one after another, each with the whole timeout and CPU limit.
+    const prompts = message.batch?.ids.length ?? 1;
     const watchdog = new Watchdog({
-      // A batch runs its prompts one after another, each with the whole timeout.
-      timeoutMs: message.timeoutMs * (message.batch?.ids.length ?? 1),
+      timeoutMs: message.timeoutMs * prompts,
       graceMs: this.#s.timeoutGraceMs,
-      cpuMs: limits.cpuMs,
+      cpuMs: limits.cpuMs === undefined ? undefined : limits.cpuMs * prompts,
       probe: () => this.#s.executor.probe(message),
       onBreach: (code, probe) => this.#breach(i, attempt, code, probe),
     });
@@ -324,7 +344,7 @@ export class Run {
       attempt,
       timeoutMs,
       startSlot: -1,
-      batch: this.#s.batches?.get(i),
+      batch: this.#ledgers?.get(i)?.next(),
       limits: { tokens, outputBytes, cpuMs },
       memoryMb,
       encoding: this.#s.encoding,
@@ -363,6 +383,12 @@ export class Run {
 
   #complete(i: number, live: LiveAttempt, reply: TaskReply): void {
     if (this.#release(i, live.attempt) === undefined) return;
+    this.#finish(i, reply);
+    this.#afterChange();
+  }
+
+  /** Books an attempt's reply: the task ends, or waits out a backoff to retry. */
+  #finish(i: number, reply: TaskReply): void {
     this.#tokens[i] = (this.#tokens[i] as number) + reply.tokens;
     const ending = {
       startedAt: reply.startedAt,
@@ -377,9 +403,31 @@ export class Run {
       waitMs,
       reply.ok,
     );
-    if (reply.ok) this.#end(i, 'done', { ...ending, output: reply.output });
-    else this.#attemptFailed(i, reply.error, ending);
-    this.#afterChange();
+    if (!reply.ok) {
+      this.#attemptFailed(i, reply.error, ending);
+      return;
+    }
+    const ledger = this.#ledgers?.get(i);
+    if (ledger === undefined) {
+      this.#end(i, 'done', { ...ending, output: reply.output });
+      return;
+    }
+    // A batch: its prompts failed or succeeded one by one, and retry one by one.
+    const policy = this.#retryPolicy(i);
+    const attempt = this.#attempts[i] as number;
+    const retryable = this.#stoppedBy === null && attempt <= policy.max;
+    const items = reply.output as BatchItem[];
+    const cause = ledger.record(
+      items,
+      attempt,
+      (error) => retryable && retries(policy, error.code),
+    );
+    if (cause !== undefined) {
+      this.#retryLater(i, policy, cause, ending);
+      return;
+    }
+    this.#end(i, 'done', { ...ending, output: ledger.outcomes() });
+    if (ledger.anyFailed && this.#s.failFast) this.#stop('fail-fast', i);
   }
 
   /** The watchdog caught an overrun the worker could not stop: terminate the thread. */
@@ -404,7 +452,7 @@ export class Run {
     const ending = {
       startedAt: probe?.startedAt ?? live.dispatchedAt,
       finishedAt: now(),
-      threadId: null,
+      threadId: live.message.threadId ?? null,
       cpuMs: probe?.activeMs,
     };
     this.#attemptFailed(i, error, ending);
@@ -423,7 +471,12 @@ export class Run {
       if (this.#s.failFast) this.#stop('fail-fast', i);
       return;
     }
-    // Waiting out the backoff holds a timer, not a thread.
+    this.#retryLater(i, policy, error, ending);
+  }
+
+  /** Waits out the backoff before the next attempt: that holds a timer, not a thread. */
+  #retryLater(i: number, policy: RetryPolicy, error: TaskError, ending: Ending): void {
+    const attempt = this.#attempts[i] as number;
     const delayMs = backoffDelay(policy, attempt, this.#s.random);
     this.#state[i] = BACKOFF;
     const { startedAt, finishedAt, threadId } = ending;
@@ -524,10 +577,16 @@ export class Run {
       let ending = this.#never();
       if (state === RUNNING) {
         const live = this.#release(i) as LiveAttempt;
+        if (live.pending) {
+          // Its reply is in, only some events are late: the attempt finished, and counts.
+          this.#finish(i, live.pending.reply);
+          continue;
+        }
         live.handle.abort();
         ending = {
           ...ending,
           startedAt: this.#s.executor.probe(live.message)?.startedAt ?? live.dispatchedAt,
+          threadId: live.message.threadId ?? null,
         };
       }
       this.#end(i, status, { ...ending, error });

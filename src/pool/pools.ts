@@ -14,7 +14,8 @@ export interface PoolsOptions {
 /**
  * The runtime's threads. `resourceLimits` are fixed per thread, so each
  * distinct `memoryMb` gets its own piscina pool, made on first use, whose
- * threads exit when idle; tasks without one share the default pool. All
+ * threads beyond the first exit when idle; tasks without one share the
+ * default pool. All
  * pools together never run more than `threads` attempts.
  */
 export class Pools implements Executor {
@@ -34,8 +35,11 @@ export class Pools implements Executor {
       const { threads, balance, idleTimeoutMs, inFlightPerThread, bridge } = this.#options;
       pool = new ThreadPool({
         threads,
-        // The default pool stays warm; a memory profile's threads exist only while it has work.
-        minThreads: memoryMb === undefined ? threads : 0,
+        // The default pool stays warm; a memory profile keeps one thread and
+        // lets the rest go when idle. Not none: piscina replaces a thread that
+        // died (terminated, out of heap) only up to minThreads, so with none,
+        // attempts queued behind a killed one would wait forever.
+        minThreads: memoryMb === undefined ? threads : 1,
         balance,
         idleTimeoutMs: memoryMb === undefined ? idleTimeoutMs : Math.min(idleTimeoutMs, 1_000),
         inFlight: threads * inFlightPerThread,

@@ -50,7 +50,7 @@ export interface ThreadPoolOptions {
  */
 export class ThreadPool {
   readonly threads: number;
-  readonly #pool: Piscina<TaskMessage, WireReply>;
+  readonly #pool: Piscina<TaskMessage, WireReply | null>;
   // Which threads have loaded which agent's module, learnt from their replies.
   readonly #loaded = new Map<string, Set<number>>();
   readonly #starts: StartBoard;
@@ -136,6 +136,10 @@ export class ThreadPool {
     this.inFlight++;
     let released = false;
     let aborted = false;
+    // Once settled, the attempt's start slot goes back to the board for
+    // reuse: an abort arriving after that must not touch it, or it would
+    // cancel (or terminate the thread of) whichever attempt holds it now.
+    let settled = false;
     // Room is given back the moment the attempt is aborted, not when piscina
     // gets round to settling it, so the planner can refill it at once.
     const release = () => {
@@ -144,14 +148,21 @@ export class ThreadPool {
       this.inFlight--;
     };
     const reply = this.#pool.run(task).then(
-      (wire) => {
+      (wire: WireReply | null) => {
+        settled = true;
         if (aborted) return ABANDONED;
+        // null: the worker found the attempt cancelled on the board, which only an abort does.
+        if (wire === null)
+          return failureReply(new Error('attempt cancelled before it started'), now());
         const decoded = decodeReply(wire);
         if (decoded.ok || decoded.error.code !== 'ERR_AGENT_LOAD')
           this.#warm(message.agent, decoded.threadId);
         return decoded;
       },
-      (error: unknown) => (aborted ? ABANDONED : this.#crashReply(message, error)),
+      (error: unknown) => {
+        settled = true;
+        return aborted ? ABANDONED : this.#crashReply(message, error);
+      },
     );
     void reply.finally(() => {
       release();
@@ -159,7 +170,7 @@ export class ThreadPool {
       this.#starts.release(message.startSlot);
     });
     const abort = () => {
-      if (aborted) return;
+      if (aborted || settled) return;
       aborted = true;
       release();
       const threadId = this.#starts.cancel(message.startSlot);
