@@ -1,134 +1,98 @@
 import { performance } from 'node:perf_hooks';
-import { serialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { now } from '../src/clock.js';
 import {
   AgentpoolError,
   cpuLimitError,
   describe,
-  formatCount,
   type TaskError,
   toTaskError,
 } from '../src/errors.js';
 import type { BatchItem, TaskMessage, WireReply } from '../src/protocol.js';
-import { type AgentContext, type AgentHandler, handlerOf } from './agent.js';
+import type { AgentContext } from './agent.js';
 import type { Link } from './channel.js';
+import { handlerFor } from './load-agent.js';
+import { encode, outputText } from './output.js';
 import { TokenMeter } from './tokens.js';
 
-// One load per module per thread; later tasks of the agent reuse it.
-const handlers = new Map<string, Promise<AgentHandler>>();
-
-let typescript: Promise<void> | undefined;
-
-/**
- * TypeScript agents (`.ts`, `.mts`, `.cts`) load through tsx's loader,
- * registered in this thread the first time one is needed, so users need no
- * build step for their agents and threads that never see one never load it.
- */
-function typescriptLoader(): Promise<void> {
-  typescript ??= import('tsx/esm/api').then(({ register }) => {
-    register();
-  });
-  return typescript;
-}
-
-async function loadHandler(moduleUrl: string, agent: string): Promise<AgentHandler> {
-  let mod: Record<string, unknown>;
-  try {
-    if (/\.[mc]?ts$/.test(new URL(moduleUrl).pathname)) await typescriptLoader();
-    mod = await import(moduleUrl);
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : describe(cause);
-    throw new AgentpoolError(
-      'ERR_AGENT_LOAD',
-      `agent "${agent}": cannot load module ${moduleUrl}: ${reason}`,
-      {
-        cause,
-      },
-    );
-  }
-  const handler = handlerOf(mod.default);
-  if (handler === undefined) {
-    throw new AgentpoolError(
-      'ERR_AGENT_LOAD',
-      `agent "${agent}": module ${moduleUrl} must have a default export made with defineAgent() (or a function), got ${mod.default === undefined ? 'no default export' : describe(mod.default)}`,
-    );
-  }
-  return handler;
-}
-
-function handlerFor(moduleUrl: string, agent: string): Promise<AgentHandler> {
-  let handler = handlers.get(moduleUrl);
-  if (handler === undefined) {
-    handler = loadHandler(moduleUrl, agent);
-    // A failed load is not cached: a module fixed on disk loads on the next try.
-    handler.catch(() => handlers.delete(moduleUrl));
-    handlers.set(moduleUrl, handler);
-  }
-  return handler;
-}
-
-function isPrimitive(
-  value: unknown,
-): value is string | number | boolean | bigint | null | undefined {
-  const type = typeof value;
-  return value === null || (type !== 'object' && type !== 'function' && type !== 'symbol');
-}
-
-/** Text whose tokens an output costs: a string as it is, anything else as JSON. */
-function outputText(output: unknown): string | undefined {
-  if (typeof output === 'string') return output;
-  try {
-    return JSON.stringify(output);
-  } catch {
-    return undefined; // BigInt or a cycle: serializable, just not as JSON; not charged.
-  }
-}
-
-/**
- * Object outputs cross threads pre-serialized (see `WireReply`): the size
- * limit is checked on the very bytes that will travel, and an uncloneable
- * output fails here, in its own task.
- */
-function encode(
-  message: TaskMessage,
-  output: unknown,
-): { output: unknown } | { encoded: Uint8Array } {
-  const limit = message.limits.outputBytes;
-  let bytes: number;
-  let result: { output: unknown } | { encoded: Uint8Array };
-  if (isPrimitive(output)) {
-    bytes = typeof output === 'string' ? Buffer.byteLength(output) : 8;
-    result = { output };
-  } else {
-    let encoded: Uint8Array;
-    try {
-      encoded = serialize(output);
-    } catch (cause) {
-      const reason = cause instanceof Error ? cause.message : describe(cause);
-      throw new AgentpoolError(
-        'ERR_OUTPUT_NOT_CLONEABLE',
-        `output is not structured-clonable: ${reason}`,
-        { cause },
-      );
-    }
-    bytes = encoded.byteLength;
-    result = { encoded };
-  }
-  if (limit !== undefined && bytes > limit) {
-    throw new AgentpoolError(
-      'ERR_OUTPUT_TOO_LARGE',
-      `task "${message.taskId}" output is ${formatCount(bytes)} bytes, over its ${formatCount(limit)}-byte limit`,
-    );
-  }
-  return result;
-}
-
 export interface RunTaskOptions {
-  /** Inline mode only: cancels the attempt (in a worker, the thread is terminated instead). */
-  signal?: AbortSignal | undefined;
+  /**
+   * Inline mode only: the signal that cancels the attempt (in a worker, the
+   * thread is terminated instead), asked for when the agent first reads
+   * `ctx.signal`.
+   */
+  cancelSignal?: (() => AbortSignal) | undefined;
   /** The link to the main thread, made on first use. */
   link: () => Link;
+}
+
+/**
+ * The attempt's deadline as `ctx.signal`. Most agents never look at it, and
+ * a timer and an AbortController per attempt are a measurable share of a
+ * tiny task's cost, so both are made when an agent first reads the signal;
+ * an agent that never does cannot observe the timeout anyway, and its
+ * attempt is judged by the clock when it returns (and terminated by the
+ * main thread if it never does).
+ */
+class Deadline {
+  readonly #message: TaskMessage;
+  readonly #cancelSignal: (() => AbortSignal) | undefined;
+  readonly #startedAt: number;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #onCancel: (() => void) | undefined;
+  #expired = false;
+
+  #cancel: AbortSignal | undefined;
+
+  constructor(
+    message: TaskMessage,
+    startedAt: number,
+    cancelSignal: (() => AbortSignal) | undefined,
+  ) {
+    this.#message = message;
+    this.#startedAt = startedAt;
+    this.#cancelSignal = cancelSignal;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      const expire = () => {
+        this.#expired = true;
+        controller.abort(this.error());
+      };
+      const left = this.#startedAt + this.#message.timeoutMs - now();
+      if (left <= 0) expire();
+      else this.#timer = setTimeout(expire, left);
+      const cancel = this.#cancelSignal?.();
+      if (cancel?.aborted) controller.abort(cancel.reason);
+      else if (cancel) {
+        this.#cancel = cancel;
+        this.#onCancel = () => controller.abort(cancel.reason);
+        cancel.addEventListener('abort', this.#onCancel, { once: true });
+      }
+    }
+    return this.#controller.signal;
+  }
+
+  /** Whether the attempt is past its time limit (the timer may fire a hair before the clock agrees). */
+  get passed(): boolean {
+    return this.#expired || now() - this.#startedAt >= this.#message.timeoutMs;
+  }
+
+  error(): AgentpoolError {
+    return new AgentpoolError(
+      'ERR_TASK_TIMEOUT',
+      `task "${this.#message.taskId}" timed out after ${this.#message.timeoutMs} ms`,
+    );
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    if (this.#onCancel) this.#cancel?.removeEventListener('abort', this.#onCancel);
+  }
 }
 
 /**
@@ -142,25 +106,16 @@ export async function runTask(
 ): Promise<WireReply> {
   let startedAt = now();
   const elu = performance.eventLoopUtilization();
-  const tokens = new TokenMeter(
-    message.taskId,
-    message.encoding,
-    message.limits.tokens,
-    message.runTokens,
-  );
+  const { limits, runTokens } = message;
+  const metered = limits.tokens !== undefined || runTokens !== undefined || message.countTokens;
+  let meter: TokenMeter | undefined;
+  const tokens = () => {
+    meter ??= new TokenMeter(message.taskId, message.encoding, limits.tokens, runTokens);
+    return meter;
+  };
+  let host: AgentContext['host'] | undefined;
   let events = 0;
-  const timeout = new AbortController();
-  const timer = setTimeout(() => {
-    timeout.abort(
-      new AgentpoolError(
-        'ERR_TASK_TIMEOUT',
-        `task "${message.taskId}" timed out after ${message.timeoutMs} ms`,
-      ),
-    );
-  }, message.timeoutMs);
-  const signal = options.signal
-    ? AbortSignal.any([timeout.signal, options.signal])
-    : timeout.signal;
+  const deadline = new Deadline(message, startedAt, options.cancelSignal);
   const finish = (): {
     startedAt: number;
     finishedAt: number;
@@ -172,7 +127,7 @@ export async function runTask(
     startedAt,
     finishedAt: now(),
     threadId,
-    tokens: tokens.used,
+    tokens: meter?.used ?? 0,
     cpuMs: performance.eventLoopUtilization(elu).active,
     events,
   });
@@ -189,8 +144,7 @@ export async function runTask(
   try {
     const handler = await handlerFor(message.module, message.agent);
     startedAt = now();
-    const metered = tokens.metered || message.countTokens;
-    if (metered) tokens.charge(message.prompt);
+    if (metered) tokens().charge(message.prompt);
     const ctx: AgentContext = {
       taskId: message.taskId,
       agent: message.agent,
@@ -199,8 +153,12 @@ export async function runTask(
       context: message.context,
       deps: message.deps,
       depStatus: message.depStatus,
-      signal,
-      tokens,
+      get signal() {
+        return deadline.signal;
+      },
+      get tokens() {
+        return tokens();
+      },
       progress(fraction, text) {
         if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
           throw new TypeError(
@@ -212,15 +170,18 @@ export async function runTask(
       emit(chunk) {
         send('chunk', chunk);
       },
-      host: hostProxy(options.link),
+      get host() {
+        host ??= hostProxy(options.link);
+        return host;
+      },
     };
     const output = await handler(message.prompt, ctx);
-    if (timeout.signal.aborted) throw timeout.signal.reason;
+    if (deadline.passed) throw deadline.error();
     if (metered) {
       const text = outputText(output);
-      if (text !== undefined) tokens.charge(text);
+      if (text !== undefined) tokens().charge(text);
     }
-    const cpuLimit = message.limits.cpuMs;
+    const cpuLimit = limits.cpuMs;
     const used = finish();
     if (cpuLimit !== undefined && used.cpuMs > cpuLimit)
       throw cpuLimitError(message.taskId, used.cpuMs, cpuLimit);
@@ -231,10 +192,10 @@ export async function runTask(
     } as WireReply;
   } catch (thrown) {
     // Whatever the agent threw after its deadline, the attempt's outcome is the timeout.
-    const error: TaskError = toTaskError(timeout.signal.aborted ? timeout.signal.reason : thrown);
+    const error: TaskError = toTaskError(deadline.passed ? deadline.error() : thrown);
     return { ok: false, error, ...finish() };
   } finally {
-    clearTimeout(timer);
+    deadline.dispose();
   }
 }
 

@@ -32,7 +32,14 @@ export class InlinePool implements Executor {
       startedAt: now(),
       active: performance.eventLoopUtilization().active,
     });
-    const controller = new AbortController();
+    // Made only if the agent reads ctx.signal: most never do, and it costs.
+    let controller: AbortController | undefined;
+    let aborted = false;
+    const cancelSignal = () => {
+      controller ??= new AbortController();
+      if (aborted) controller.abort();
+      return controller.signal;
+    };
     let abandon: () => void = () => {};
     const abandoned = new Promise<TaskReply>((resolve) => {
       abandon = () => resolve(failureReply(new Error('attempt abandoned'), now()));
@@ -46,7 +53,7 @@ export class InlinePool implements Executor {
       }
       return decodeReply(
         await (copy.batch ? runBatch : runTask)(copy, {
-          signal: controller.signal,
+          cancelSignal,
           link: () => this.#bridge.inline,
         }),
       );
@@ -54,7 +61,8 @@ export class InlinePool implements Executor {
     return {
       reply: Promise.race([attempt(), abandoned]),
       abort: () => {
-        controller.abort();
+        aborted = true;
+        controller?.abort();
         abandon();
       },
     };

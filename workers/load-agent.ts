@@ -1,0 +1,56 @@
+import { AgentpoolError, describe } from '../src/errors.js';
+import { type AgentHandler, handlerOf } from './agent.js';
+
+// One load per module per thread; later tasks of the agent reuse it.
+const handlers = new Map<string, Promise<AgentHandler>>();
+
+let typescript: Promise<void> | undefined;
+
+/**
+ * TypeScript agents (`.ts`, `.mts`, `.cts`) load through tsx's loader,
+ * registered in this thread the first time one is needed, so users need no
+ * build step for their agents and threads that never see one never load it.
+ */
+function typescriptLoader(): Promise<void> {
+  typescript ??= import('tsx/esm/api').then(({ register }) => {
+    register();
+  });
+  return typescript;
+}
+
+async function loadHandler(moduleUrl: string, agent: string): Promise<AgentHandler> {
+  let mod: Record<string, unknown>;
+  try {
+    if (/\.[mc]?ts$/.test(new URL(moduleUrl).pathname)) await typescriptLoader();
+    mod = await import(moduleUrl);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : describe(cause);
+    throw new AgentpoolError(
+      'ERR_AGENT_LOAD',
+      `agent "${agent}": cannot load module ${moduleUrl}: ${reason}`,
+      {
+        cause,
+      },
+    );
+  }
+  const handler = handlerOf(mod.default);
+  if (handler === undefined) {
+    throw new AgentpoolError(
+      'ERR_AGENT_LOAD',
+      `agent "${agent}": module ${moduleUrl} must have a default export made with defineAgent() (or a function), got ${mod.default === undefined ? 'no default export' : describe(mod.default)}`,
+    );
+  }
+  return handler;
+}
+
+/** The handler of an agent module, loaded once per thread. */
+export function handlerFor(moduleUrl: string, agent: string): Promise<AgentHandler> {
+  let handler = handlers.get(moduleUrl);
+  if (handler === undefined) {
+    handler = loadHandler(moduleUrl, agent);
+    // A failed load is not cached: a module fixed on disk loads on the next try.
+    handler.catch(() => handlers.delete(moduleUrl));
+    handlers.set(moduleUrl, handler);
+  }
+  return handler;
+}
