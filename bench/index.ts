@@ -9,7 +9,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { lineChart } from './lib/chart.js';
 import { channelScenario } from './scenarios/channel.js';
-import { dispatchScenario } from './scenarios/dispatch.js';
+import { DEFAULT_CONTENDER, dispatchScenario } from './scenarios/dispatch.js';
 import { makespanScenario, SCHEDULERS } from './scenarios/makespan.js';
 import { scaleScenario } from './scenarios/scale.js';
 import { speedupScenario } from './scenarios/speedup.js';
@@ -61,7 +61,7 @@ if (scale) log(scale.markdown);
 const agentpoolRatios = makespan.rows.filter((r) => r.scheduler === 'agentpool (cost hints)');
 const worstMakespan = Math.max(...agentpoolRatios.map((r) => r.median));
 const dispatchRatio =
-  (dispatch.rates['agentpool fanOut, window 1'] ?? 0) / (dispatch.rates['piscina (raw)'] ?? 1);
+  (dispatch.rates[DEFAULT_CONTENDER] ?? 0) / (dispatch.rates['piscina (raw)'] ?? 1);
 const kernelAtCores = speedup?.rows.find(
   (r) => r.workload.startsWith('prime') && r.threads === cores,
 );

@@ -54,10 +54,14 @@ export const runtimeOptionsSchema = z.strictObject({
   /** How a free thread is chosen for a task (piscina's loadBalancer). @default 'least-busy' */
   balance: z.enum(['least-busy', 'round-robin']).default('least-busy'),
   /**
-   * Attempts handed to the pool per thread. 1 keeps the planner's priority
-   * order exact; more hides dispatch latency for very short tasks. @default 1
+   * Most attempts posted to one thread at once, for short tasks (agents
+   * whose attempts average under a millisecond): the next is at hand the
+   * moment one ends, which hides the cost of waking a thread. A thread still
+   * runs one attempt at a time, and a longer task is only ever given to an
+   * idle thread, so the planner's priority order holds. 1 turns this off.
+   * @default 4
    */
-  inFlightPerThread: z.int().min(1).default(1),
+  inFlightPerThread: z.int().min(1).default(4),
   /** Default limits of every task (see the DAG's `limits`). @default {} */
   limits: limitsSchema.default({}),
   /** Token budget shared by a whole run across all threads; `execute(dag, { runTokens })` overrides it. @default none */

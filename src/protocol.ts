@@ -82,6 +82,11 @@ export interface TaskMessage {
    * The reply's output is then one `BatchItem` per prompt.
    */
   batch?: { ids: string[]; prompts: string[] } | undefined;
+  /**
+   * Expected to take well under a millisecond (its agent's mean so far): it
+   * may queue on a busy thread behind other short attempts (main thread only).
+   */
+  short?: boolean | undefined;
   /** The thread the pool handed the attempt to, once known (set on the main thread only). */
   threadId?: number | undefined;
   /** When the pool got the attempt (main thread only). */

@@ -276,7 +276,9 @@ export class Runtime {
   }
 
   #slots(executor: Executor): Slots {
-    this.#dispatch ??= new Slots(executor.threads * this.#options.inFlightPerThread);
+    // Inline mode runs one attempt at a time, however short.
+    const perThread = this.#options.threads === 0 ? 1 : this.#options.inFlightPerThread;
+    this.#dispatch ??= new Slots(executor.threads, perThread);
     return this.#dispatch;
   }
 
@@ -346,6 +348,7 @@ export class Runtime {
         tap?.(name, event);
       },
       listening: (name) => tap !== undefined || this.#listeners.has(name),
+      meanMs: (agent) => this.#stats.meanMs(agent),
       recordAttempt: (agent, durationMs, waitMs, ok) =>
         this.#stats.attempt(agent, durationMs, waitMs, ok),
     });

@@ -237,7 +237,8 @@ describe('trigger rules', () => {
 
 describe('timeouts count from the start, not the queue', () => {
   it('does not time out an attempt that waited in the pool queue', async () => {
-    // One thread, three attempts handed to the pool at once: the last waits ~500 ms in piscina's queue.
+    // One thread, three attempts: the last waits ~500 ms for it (in the planner,
+    // or in the pool's queue), and its timeout counts only from its start.
     const runtime = createRuntime({
       threads: 1,
       inFlightPerThread: 3,

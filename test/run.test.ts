@@ -180,6 +180,43 @@ describe('critical-path order', () => {
   });
 });
 
+describe('short tasks', () => {
+  it('queues a short agent on busy threads once learnt, still one attempt per thread at a time', async () => {
+    const runtime = createRuntime({ threads: 2, agents: { echo: fixture('echo') } });
+    try {
+      await runtime.fanOut('echo', ['warm', 'up']);
+      expect(runtime.stats().agents.echo?.meanMs).toBeLessThan(1);
+      // When each attempt was handed to its thread.
+      const handedAt = new Map<string, number>();
+      const off = runtime.on('task', (event) => {
+        if (event.type === 'started') handedAt.set(event.id, event.at);
+      });
+      const results = await runtime.fanOut(
+        'echo',
+        Array.from({ length: 300 }, (_, k) => String(k)),
+      );
+      off();
+      expect(results.every((r) => r.status === 'done')).toBe(true);
+      // Some attempts were handed to a thread before the one it was running had ended.
+      let handedEarly = 0;
+      const byThread = new Map<number | null, typeof results>();
+      for (const r of results) byThread.set(r.threadId, [...(byThread.get(r.threadId) ?? []), r]);
+      for (const list of byThread.values()) {
+        list.sort((a, b) => (a.startedAt as number) - (b.startedAt as number));
+        for (let k = 1; k < list.length; k++) {
+          if ((handedAt.get(list[k]?.id as string) as number) < (list[k - 1]?.finishedAt as number))
+            handedEarly++;
+        }
+      }
+      expect(handedEarly).toBeGreaterThan(0);
+      expect(maxOverlap(results)).toBeLessThanOrEqual(2);
+      for (const list of byThread.values()) expect(maxOverlap(list)).toBe(1);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
 describe('per-agent concurrency', () => {
   it('caps an agent and backfills the free thread with other agents', async () => {
     const runtime = createRuntime({

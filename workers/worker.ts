@@ -7,7 +7,17 @@ import type { TaskMessage } from '../src/protocol.js';
 import { threadLink } from './channel.js';
 import { runBatch, runTask } from './run-task.js';
 
-export default async function run(message: TaskMessage): Promise<unknown> {
+// piscina may post a thread several attempts at once (`inFlightPerThread`),
+// so the next is at hand the moment one ends; they still run one at a time.
+let turn: Promise<unknown> = Promise.resolve();
+
+export default function run(message: TaskMessage): Promise<unknown> {
+  const result = turn.then(() => attempt(message));
+  turn = result.catch(() => {});
+  return result;
+}
+
+async function attempt(message: TaskMessage): Promise<unknown> {
   // Cancelled while it waited in the pool's queue: it must not run at all.
   if (
     !markStarted((workerData as { starts: SharedArrayBuffer }).starts, message.startSlot, threadId)

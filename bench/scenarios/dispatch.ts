@@ -15,6 +15,10 @@ interface Contender {
   close(): Promise<void>;
 }
 
+/** The runtime's default `inFlightPerThread`, and the row the dispatch target reads. */
+const DEFAULT_WINDOW = 4;
+export const DEFAULT_CONTENDER = `agentpool fanOut, window ${DEFAULT_WINDOW} (default)`;
+
 function contenders(threads: number): Contender[] {
   const piscina = new Piscina({
     filename: worker('noop').href,
@@ -35,7 +39,7 @@ function contenders(threads: number): Contender[] {
     workerType: 'thread',
   });
   const agents = { noop: new URL('../agents/noop.js', import.meta.url) };
-  const runtimes = [1, 4, 16].map((window) => ({
+  const runtimes = [1, DEFAULT_WINDOW, 16].map((window) => ({
     window,
     runtime: createRuntime({ threads, retries: 0, inFlightPerThread: window, agents }),
   }));
@@ -50,7 +54,7 @@ function contenders(threads: number): Contender[] {
       },
     },
     ...runtimes.map(({ window, runtime }) => ({
-      name: `agentpool fanOut, window ${window}`,
+      name: window === DEFAULT_WINDOW ? DEFAULT_CONTENDER : `agentpool fanOut, window ${window}`,
       run: (n: number) =>
         runtime.fanOut(
           'noop',

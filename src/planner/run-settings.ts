@@ -41,6 +41,8 @@ export interface RunSettings {
   emit<E extends keyof EventMap>(name: E, event: EventMap[E]): void;
   /** Whether events named `name` have a listener; when not, they are not built. */
   listening(name: keyof EventMap): boolean;
+  /** An agent's mean attempt time so far (ms), across runs; undefined before its first. */
+  meanMs(agent: string): number | undefined;
   /** Called once per attempt that ran to a reply, for the runtime's statistics. */
   recordAttempt(agent: string, durationMs: number, waitMs: number, ok: boolean): void;
 }

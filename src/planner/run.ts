@@ -24,6 +24,8 @@ const BACKOFF = 3;
 const ENDED = 4;
 
 const MAX_UPSTREAM_IDS = 20;
+// Attempts of agents faster than this on average may queue on a busy thread.
+const SHORT_MS = 1;
 // How long a reply may wait for progress/chunk events its worker says it sent.
 const EVENT_DRAIN_MS = 2_000;
 
@@ -274,10 +276,15 @@ export class Run {
    * cleared goes back into the ready heap before each pick.
    */
   #pump(): void {
-    while (this.#stoppedBy === null && this.#s.slots.free) {
+    const slots = this.#s.slots;
+    while (this.#stoppedBy === null && slots.free) {
       this.#unpark();
-      const i = this.#heap.pop();
-      if (i === undefined) return;
+      const top = this.#heap.peek();
+      if (top === undefined) return;
+      // Past one attempt per thread only short tasks go ahead: anything longer
+      // waits here, where its rank still counts, for a thread to free up.
+      if (slots.saturated && !this.#short(top)) return;
+      const i = this.#heap.pop() as number;
       const blocker = this.#blocker(i);
       if (blocker === undefined) {
         this.#launch(i);
@@ -287,6 +294,13 @@ export class Run {
       this.#parked.set(blocker, parked);
       parked.push(i);
     }
+  }
+
+  /** Whether task `i` is expected to take well under a millisecond (a batch never is). */
+  #short(i: number): boolean {
+    if (this.#ledgers?.has(i)) return false;
+    const mean = this.#s.meanMs(this.#task(i).agent);
+    return mean !== undefined && mean < SHORT_MS;
   }
 
   #unpark(): void {
@@ -344,6 +358,7 @@ export class Run {
       attempt,
       timeoutMs,
       startSlot: -1,
+      short: this.#short(i),
       batch: this.#ledgers?.get(i)?.next(),
       limits: { tokens, outputBytes, cpuMs },
       memoryMb,

@@ -5,24 +5,32 @@ export interface Pumpable {
 
 /**
  * The runtime's shared dispatch budget: attempts in flight across all runs
- * (at most `capacity`) and running attempts per agent (for agents'
- * `concurrency` caps, which hold across runs). When an attempt ends, every
+ * (one per thread, and up to `capacity` when the extra ones are short) and
+ * running attempts per agent (for agents' `concurrency` caps, which hold
+ * across runs). When an attempt ends, every
  * run is woken, since a task parked in one run may wait on a slot another
  * run held.
  */
 export class Slots {
+  readonly threads: number;
   readonly capacity: number;
   inFlight = 0;
   readonly #running = new Map<string, number>();
   readonly #runs = new Set<Pumpable>();
   #waking = false;
 
-  constructor(capacity: number) {
-    this.capacity = capacity;
+  constructor(threads: number, perThread: number) {
+    this.threads = threads;
+    this.capacity = threads * perThread;
   }
 
   get free(): boolean {
     return this.inFlight < this.capacity;
+  }
+
+  /** Whether every thread has an attempt: only short ones may go ahead now. */
+  get saturated(): boolean {
+    return this.inFlight >= this.threads;
   }
 
   running(agent: string): number {

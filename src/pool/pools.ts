@@ -43,6 +43,7 @@ export class Pools implements Executor {
         balance,
         idleTimeoutMs: memoryMb === undefined ? idleTimeoutMs : Math.min(idleTimeoutMs, 1_000),
         inFlight: threads * inFlightPerThread,
+        perThread: inFlightPerThread,
         resourceLimits: memoryMb === undefined ? undefined : { maxOldGenerationSizeMb: memoryMb },
         bridge,
       });

@@ -55,6 +55,11 @@ export class StartBoard {
     return before === STARTED ? Number(Atomics.load(this.#cells, slot * CELLS + 2)) : undefined;
   }
 
+  /** Whether the slot's attempt is known to wait still: neither started nor cancelled. */
+  waiting(slot: number): boolean {
+    return slot >= 0 && Atomics.load(this.#cells, slot * CELLS + STATE) === QUEUED;
+  }
+
   /** Where and when the slot's attempt started, or undefined while it waits. */
   read(slot: number): { startedAt: number; threadId: number; activeMs: number } | undefined {
     if (slot < 0 || Atomics.load(this.#cells, slot * CELLS + STATE) !== STARTED) return undefined;

@@ -18,6 +18,8 @@ const WORKER_URL = new URL('../../workers/worker.js', import.meta.url);
 // What an aborted attempt settles with; whoever aborted it has already ended it.
 const ABANDONED: TaskReply = failureReply(new Error('attempt aborted'), 0);
 const queueOptions = Piscina.queueOptionsSymbol;
+// How often an attempt is handed out again after its thread died before it began.
+const MAX_RESUBMITS = 8;
 
 interface BalancerTask {
   [queueOptions]?: { message: TaskMessage } | null;
@@ -39,6 +41,8 @@ export interface ThreadPoolOptions {
   idleTimeoutMs: number;
   /** Most attempts handed to this pool at once. */
   inFlight: number;
+  /** Attempts posted to one thread at once: it runs them one after another. */
+  perThread: number;
   resourceLimits?: ResourceLimits | undefined;
   bridge: HostBridge;
 }
@@ -57,6 +61,10 @@ export class ThreadPool {
   // Threads being terminated: piscina only learns of it when they exit.
   readonly #terminating = new Set<Promise<unknown>>();
   readonly #memoryMb: number | undefined;
+  readonly #perThread: number;
+  // Per thread: attempts posted to it that are not short. A short attempt
+  // queues only behind short ones, so it never waits out a long task.
+  readonly #long = new Map<number, number>();
   #next = 0;
   inFlight = 0;
 
@@ -64,13 +72,14 @@ export class ThreadPool {
     this.threads = options.threads;
     this.#starts = new StartBoard(options.inFlight);
     this.#memoryMb = options.resourceLimits?.maxOldGenerationSizeMb;
+    this.#perThread = options.perThread;
     this.#pool = new Piscina({
       filename: WORKER_URL.href,
       workerData: { starts: this.#starts.buffer },
       minThreads: options.minThreads,
       maxThreads: options.threads,
       idleTimeout: options.idleTimeoutMs,
-      concurrentTasksPerWorker: 1,
+      concurrentTasksPerWorker: options.perThread,
       resourceLimits: options.resourceLimits,
       loadBalancer: (task, workers) =>
         this.#pick(task as unknown as BalancerTask, workers, options.balance),
@@ -84,10 +93,13 @@ export class ThreadPool {
   }
 
   /**
-   * Chooses a free thread: one that already loaded the task's agent when
-   * there is one (its module is warm), else the first free thread
-   * (least-busy) or the next free one in rotation (round-robin). Returns
-   * null when none is free, so piscina keeps the task queued.
+   * Chooses a thread: an idle one that already loaded the task's agent when
+   * there is one (its module is warm), else the first idle thread
+   * (least-busy) or the next idle one in rotation (round-robin). With no
+   * idle thread, a short attempt may queue on the least busy thread that
+   * has room and runs only short attempts, so it is at hand the moment the
+   * thread is free; anything else stays in piscina's queue for the next
+   * idle thread (returns null).
    */
   #pick<W extends BalancerWorker>(task: BalancerTask, workers: W[], balance: Balance): W | null {
     const message = task[queueOptions]?.message;
@@ -105,8 +117,16 @@ export class ThreadPool {
         break;
       }
     }
-    if (first === undefined) return null;
-    if (chosen === undefined && balance === 'round-robin') {
+    if (first === undefined) {
+      if (message?.short !== true) return null;
+      for (const worker of workers) {
+        if (worker.currentUsage >= this.#perThread || worker.terminating || worker.destroyed)
+          continue;
+        if ((this.#long.get(worker.id) ?? 0) > 0) continue;
+        if (chosen === undefined || worker.currentUsage < chosen.currentUsage) chosen = worker;
+      }
+      if (chosen === undefined) return null;
+    } else if (chosen === undefined && balance === 'round-robin') {
       let skip = this.#next++ % free;
       for (const worker of workers) {
         if (worker.currentUsage !== 0 || worker.terminating || worker.destroyed) continue;
@@ -116,10 +136,22 @@ export class ThreadPool {
         }
       }
     }
-    chosen ??= first;
-    // Lets the planner say which thread an attempt went to the moment it is handed over.
-    if (message) message.threadId = chosen.id;
+    chosen ??= first as W;
+    if (message) {
+      // Lets the planner say which thread an attempt went to the moment it is handed over.
+      message.threadId = chosen.id;
+      if (message.short !== true) this.#long.set(chosen.id, (this.#long.get(chosen.id) ?? 0) + 1);
+    }
     return chosen;
+  }
+
+  /** The attempt left the thread it was posted to (settled, or lost with the thread). */
+  #unpost(message: TaskMessage): void {
+    const threadId = message.threadId;
+    if (threadId === undefined || message.short === true) return;
+    const long = (this.#long.get(threadId) ?? 1) - 1;
+    if (long > 0) this.#long.set(threadId, long);
+    else this.#long.delete(threadId);
   }
 
   /**
@@ -140,6 +172,7 @@ export class ThreadPool {
     // reuse: an abort arriving after that must not touch it, or it would
     // cancel (or terminate the thread of) whichever attempt holds it now.
     let settled = false;
+    let resubmits = 0;
     // Room is given back the moment the attempt is aborted, not when piscina
     // gets round to settling it, so the planner can refill it at once.
     const release = () => {
@@ -147,23 +180,34 @@ export class ThreadPool {
       released = true;
       this.inFlight--;
     };
-    const reply = this.#pool.run(task).then(
-      (wire: WireReply | null) => {
-        settled = true;
-        if (aborted) return ABANDONED;
-        // null: the worker found the attempt cancelled on the board, which only an abort does.
-        if (wire === null)
-          return failureReply(new Error('attempt cancelled before it started'), now());
-        const decoded = decodeReply(wire);
-        if (decoded.ok || decoded.error.code !== 'ERR_AGENT_LOAD')
-          this.#warm(message.agent, decoded.threadId);
-        return decoded;
-      },
-      (error: unknown) => {
-        settled = true;
-        return aborted ? ABANDONED : this.#crashReply(message, error);
-      },
-    );
+    const submit = (): Promise<TaskReply> =>
+      this.#pool.run(task).then(
+        (wire: WireReply | null) => {
+          this.#unpost(message);
+          settled = true;
+          if (aborted) return ABANDONED;
+          // null: the worker found the attempt cancelled on the board, which only an abort does.
+          if (wire === null)
+            return failureReply(new Error('attempt cancelled before it started'), now());
+          const decoded = decodeReply(wire);
+          if (decoded.ok || decoded.error.code !== 'ERR_AGENT_LOAD')
+            this.#warm(message.agent, decoded.threadId);
+          return decoded;
+        },
+        (error: unknown) => {
+          this.#unpost(message);
+          // Its thread died before it began (queued behind an attempt that
+          // was killed or ran out of heap): not this attempt's failure, so it
+          // goes out again. Bounded, for threads that die as they start.
+          if (!aborted && this.#starts.waiting(message.startSlot) && resubmits++ < MAX_RESUBMITS) {
+            message.threadId = undefined;
+            return submit();
+          }
+          settled = true;
+          return aborted ? ABANDONED : this.#crashReply(message, error);
+        },
+      );
+    const reply = submit();
     void reply.finally(() => {
       release();
       // Only now: until piscina has settled it, a cancelled attempt may still reach a worker and read its slot.
