@@ -1,20 +1,21 @@
 import { now } from '../clock.js';
 import type { Graph } from '../dag/graph.js';
 import type { Limits, TaskSpec } from '../dag/schema.js';
-import { cpuLimitError, formatCount, type TaskError, taskError, toTaskError } from '../errors.js';
+import { type TaskError, taskError } from '../errors.js';
 import type { EventMap, TaskEvent } from '../events.js';
 import { mergeLimits } from '../limits.js';
-import type { AttemptHandle, AttemptProbe } from '../pool/executor.js';
 import type { BatchItem, ChannelEvent, TaskMessage, TaskReply } from '../protocol.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { backoffDelay, mergeRetry, type RetryPolicy, retries } from '../retry.js';
 import { BatchLedger } from './batch-ledger.js';
 import { dependencyInputs } from './dependency-inputs.js';
 import { RankHeap } from './heap.js';
+import { type Ending, LiveAttempts } from './live-attempts.js';
 import { summarizeRun } from './run-result.js';
 import type { RunAgent, RunSettings } from './run-settings.js';
+import { stopError } from './stop-error.js';
 import { evaluateTrigger } from './trigger.js';
-import { Watchdog } from './watchdog.js';
+import { upstreamSkip } from './upstream.js';
 
 // Task states. READY covers both the ready heap and the parked heaps.
 const WAITING = 0;
@@ -23,32 +24,8 @@ const RUNNING = 2;
 const BACKOFF = 3;
 const ENDED = 4;
 
-const MAX_UPSTREAM_IDS = 20;
 // Attempts of agents faster than this on average may queue on a busy thread.
 const SHORT_MS = 1;
-// How long a reply may wait for progress/chunk events its worker says it sent.
-const EVENT_DRAIN_MS = 2_000;
-
-interface LiveAttempt {
-  attempt: number;
-  handle: AttemptHandle;
-  message: TaskMessage;
-  watchdog: Watchdog;
-  dispatchedAt: number;
-  /** Channel events received so far. */
-  events: number;
-  /** A reply that arrived before all of its events. */
-  pending?: { reply: TaskReply; timer: NodeJS.Timeout };
-}
-
-interface Ending {
-  output?: unknown;
-  error?: TaskError;
-  startedAt: number | null;
-  finishedAt: number;
-  threadId: number | null;
-  cpuMs?: number;
-}
 
 /**
  * One execution of a DAG: an event-driven ready queue. A task enters the
@@ -78,7 +55,7 @@ export class Run {
   readonly #batchOf: Map<string, number> | undefined;
   readonly #heap: RankHeap;
   readonly #parked = new Map<string, RankHeap>();
-  readonly #live = new Map<number, LiveAttempt>();
+  readonly #live: LiveAttempts;
   readonly #backoff = new Map<number, NodeJS.Timeout>();
   readonly #ended: number[] = [];
   readonly #startedAt = now();
@@ -119,6 +96,16 @@ export class Run {
       }
     }
     this.#heap = new RankHeap(settings.rank);
+    this.#live = new LiveAttempts(settings, {
+      replied: (i, reply) => {
+        this.#finish(i, reply);
+        this.#afterChange();
+      },
+      breached: (i, error, ending) => {
+        this.#attemptFailed(i, error, ending);
+        this.#afterChange();
+      },
+    });
     if (settings.runTokens !== undefined) {
       const buffer = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
       this.#runTokens = { buffer, cells: new BigInt64Array(buffer) };
@@ -169,25 +156,7 @@ export class Run {
   /** A progress report or chunk from a running attempt. Stale ones (an attempt already ended) are dropped. */
   channelEvent(event: ChannelEvent): void {
     const i = this.#graph.indexOf.get(event.taskId) ?? this.#batchOf?.get(event.taskId);
-    const live = i === undefined ? undefined : this.#live.get(i);
-    if (i === undefined || live === undefined || live.attempt !== event.attempt) return;
-    live.events++;
-    const base = {
-      runId: this.#s.runId,
-      id: event.taskId,
-      agent: this.#task(i).agent,
-      attempt: event.attempt,
-      threadId: live.message.threadId ?? null,
-      at: now(),
-    };
-    if (event.kind === 'chunk') {
-      this.#s.emit('chunk', { ...base, type: 'chunk', chunk: event.payload });
-    } else {
-      const { fraction, message } = event.payload as { fraction: number; message?: string };
-      this.#s.emit('progress', { ...base, type: 'progress', fraction, message });
-    }
-    if (live.pending && live.events >= live.pending.reply.events)
-      this.#complete(i, live, live.pending.reply);
+    if (i !== undefined) this.#live.event(i, event);
   }
 
   #task(i: number): TaskSpec {
@@ -224,27 +193,9 @@ export class Run {
 
   /** Skips a task because dependencies failed, naming the tasks whose failure caused it. */
   #skipUpstream(i: number): void {
-    const { depStart, depIdx, ids } = this.#graph;
-    const causes = new Set<string>();
-    let truncated = 0;
-    for (let k = depStart[i] as number; k < (depStart[i + 1] as number); k++) {
-      const dep = depIdx[k] as number;
-      const status = this.#results[dep]?.status;
-      if (status === undefined || status === 'done') continue;
-      for (const id of this.#upstream[dep] ?? [ids[dep] as string]) {
-        if (causes.size < MAX_UPSTREAM_IDS) causes.add(id);
-        else if (!causes.has(id)) truncated++;
-      }
-    }
-    const upstream = [...causes];
+    const { upstream, error } = upstreamSkip(this.#graph, this.#results, this.#upstream, i);
     this.#upstream[i] = upstream;
-    const names = upstream.map((id) => JSON.stringify(id)).join(', ');
-    const more = truncated > 0 ? ` and ${truncated} more` : '';
-    const message = `skipped: upstream task${upstream.length + truncated > 1 ? 's' : ''} ${names}${more} did not succeed`;
-    this.#end(i, 'skipped', {
-      error: taskError('ERR_UPSTREAM_FAILED', message, { upstream }),
-      ...this.#never(),
-    });
+    this.#end(i, 'skipped', { error, ...this.#never() });
   }
 
   #never(): Ending {
@@ -313,31 +264,13 @@ export class Run {
 
   #launch(i: number): void {
     const task = this.#task(i);
-    const agent = this.#agent(i);
     const attempt = (this.#attempts[i] as number) + 1;
     this.#attempts[i] = attempt;
     this.#state[i] = RUNNING;
-    this.#s.slots.take(task.agent);
     const limits = this.#limits(i);
-    const message = this.#message(
-      i,
-      attempt,
-      task.timeoutMs ?? agent.timeoutMs ?? this.#s.timeoutMs,
-      limits,
-    );
-    // A batch runs its prompts one after another, each with the whole timeout and CPU limit.
-    const prompts = message.batch?.ids.length ?? 1;
-    const watchdog = new Watchdog({
-      timeoutMs: message.timeoutMs * prompts,
-      graceMs: this.#s.timeoutGraceMs,
-      cpuMs: limits.cpuMs === undefined ? undefined : limits.cpuMs * prompts,
-      probe: () => this.#s.executor.probe(message),
-      onBreach: (code, probe) => this.#breach(i, attempt, code, probe),
-    });
-    const handle = this.#s.executor.run(message);
-    this.#live.set(i, { attempt, handle, message, watchdog, dispatchedAt: now(), events: 0 });
-    // A reply for an attempt already ended (aborted, timed out) finds it gone and is dropped.
-    void handle.reply.then((reply) => this.#settle(i, attempt, reply));
+    const timeoutMs = task.timeoutMs ?? this.#agent(i).timeoutMs ?? this.#s.timeoutMs;
+    const message = this.#message(i, attempt, timeoutMs, limits);
+    this.#live.start(i, attempt, message, limits.cpuMs);
     this.#emit('started', i, { attempt, threadId: message.threadId ?? null });
   }
 
@@ -369,37 +302,6 @@ export class Run {
         budget: this.#s.runTokens as number,
       },
     };
-  }
-
-  /** Frees an attempt's slot; returns the attempt if it was still live. */
-  #release(i: number, attempt?: number): LiveAttempt | undefined {
-    const live = this.#live.get(i);
-    if (live === undefined || (attempt !== undefined && live.attempt !== attempt)) return undefined;
-    this.#live.delete(i);
-    live.watchdog.stop();
-    if (live.pending) clearTimeout(live.pending.timer);
-    this.#s.slots.give(this.#task(i).agent);
-    return live;
-  }
-
-  #settle(i: number, attempt: number, reply: TaskReply): void {
-    const live = this.#live.get(i);
-    if (live === undefined || live.attempt !== attempt) return;
-    // The attempt is over: no limit can be breached any more.
-    live.watchdog.stop();
-    if (live.events >= reply.events) {
-      this.#complete(i, live, reply);
-      return;
-    }
-    // Events travel on another port than the reply and may still be on their way.
-    const timer = setTimeout(() => this.#complete(i, live, reply), EVENT_DRAIN_MS);
-    live.pending = { reply, timer };
-  }
-
-  #complete(i: number, live: LiveAttempt, reply: TaskReply): void {
-    if (this.#release(i, live.attempt) === undefined) return;
-    this.#finish(i, reply);
-    this.#afterChange();
   }
 
   /** Books an attempt's reply: the task ends, or waits out a backoff to retry. */
@@ -443,35 +345,6 @@ export class Run {
     }
     this.#end(i, 'done', { ...ending, output: ledger.outcomes() });
     if (ledger.anyFailed && this.#s.failFast) this.#stop('fail-fast', i);
-  }
-
-  /** The watchdog caught an overrun the worker could not stop: terminate the thread. */
-  #breach(
-    i: number,
-    attempt: number,
-    code: 'ERR_TASK_TIMEOUT' | 'ERR_CPU_LIMIT',
-    probe: AttemptProbe | undefined,
-  ): void {
-    const live = this.#release(i, attempt);
-    if (live === undefined) return;
-    live.handle.abort();
-    const id = this.#graph.ids[i] as string;
-    const { timeoutMs, limits } = live.message;
-    const error =
-      code === 'ERR_CPU_LIMIT'
-        ? toTaskError(cpuLimitError(id, probe?.activeMs ?? 0, limits.cpuMs ?? 0))
-        : taskError(
-            code,
-            `task "${id}" timed out after ${formatCount(timeoutMs)} ms and did not stop within ${this.#s.timeoutGraceMs} ms; ${this.#s.executor.terminates ? 'its thread was terminated' : 'the attempt was abandoned (inline mode cannot stop it)'}`,
-          );
-    const ending = {
-      startedAt: probe?.startedAt ?? live.dispatchedAt,
-      finishedAt: now(),
-      threadId: live.message.threadId ?? null,
-      cpuMs: probe?.activeMs,
-    };
-    this.#attemptFailed(i, error, ending);
-    this.#afterChange();
   }
 
   #retryPolicy(i: number): RetryPolicy {
@@ -583,7 +456,11 @@ export class Run {
     if (this.#stoppedBy !== null) return;
     this.#stoppedBy = reason;
     const status = reason === 'token-budget' ? 'skipped' : 'cancelled';
-    const error = this.#stopError(reason, culprit);
+    const error = stopError(reason, {
+      runTokens: this.#s.runTokens,
+      culprit: culprit === undefined ? undefined : this.#graph.ids[culprit],
+      signal: this.#s.signal,
+    });
     for (const timer of this.#backoff.values()) clearTimeout(timer);
     this.#backoff.clear();
     for (let i = 0; i < this.#state.length; i++) {
@@ -591,18 +468,13 @@ export class Run {
       if (state === ENDED || (state === RUNNING && reason !== 'signal')) continue;
       let ending = this.#never();
       if (state === RUNNING) {
-        const live = this.#release(i) as LiveAttempt;
-        if (live.pending) {
-          // Its reply is in, only some events are late: the attempt finished, and counts.
-          this.#finish(i, live.pending.reply);
+        const stopped = this.#live.stop(i);
+        if ('reply' in stopped) {
+          // Its reply is in, only some events were late: the attempt finished, and counts.
+          this.#finish(i, stopped.reply);
           continue;
         }
-        live.handle.abort();
-        ending = {
-          ...ending,
-          startedAt: this.#s.executor.probe(live.message)?.startedAt ?? live.dispatchedAt,
-          threadId: live.message.threadId ?? null,
-        };
+        ending = { ...ending, ...stopped };
       }
       this.#end(i, status, { ...ending, error });
     }
@@ -610,24 +482,6 @@ export class Run {
     this.#parked.clear();
     this.#ended.length = 0;
     this.#checkComplete();
-  }
-
-  #stopError(reason: Exclude<StopReason, null>, culprit: number | undefined): TaskError {
-    if (reason === 'token-budget') {
-      const budget = formatCount(this.#s.runTokens as number);
-      return taskError(
-        'ERR_RUN_TOKEN_BUDGET',
-        `skipped: the run's ${budget}-token budget is spent`,
-      );
-    }
-    if (reason === 'fail-fast') {
-      return taskError(
-        'ERR_CANCELLED',
-        `cancelled: task "${this.#graph.ids[culprit as number]}" failed and failFast is set`,
-      );
-    }
-    const why = this.#s.signal?.reason instanceof Error ? `: ${this.#s.signal.reason.message}` : '';
-    return taskError('ERR_CANCELLED', `run cancelled${why}`);
   }
 
   #checkComplete(): void {
