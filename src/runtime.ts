@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveAgents } from './agents.js';
+import { checkPrompts, compileFanOut } from './dag/fan-out.js';
+import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
 import { compileDag } from './dag/validate.js';
 import { AgentpoolError, OptionsError } from './errors.js';
@@ -98,7 +100,7 @@ export class Runtime {
    * ```
    */
   async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
-    const run = this.#start(dag, options);
+    const run = this.#start(() => compileDag(dag, this.#agentNames), options);
     return run.done;
   }
 
@@ -141,13 +143,17 @@ export class Runtime {
       items.push(item);
       wake?.();
     };
-    const run = this.#start(dag, { ...executeOptions, signal }, (name, event) => {
-      if (name !== 'task') {
-        if (events) push(event as StreamItem);
-      } else if ('result' in event) {
-        push(events ? { type: 'result', result: event.result } : event.result);
-      }
-    });
+    const run = this.#start(
+      () => compileDag(dag, this.#agentNames),
+      { ...executeOptions, signal },
+      (name, event) => {
+        if (name !== 'task') {
+          if (events) push(event as StreamItem);
+        } else if ('result' in event) {
+          push(events ? { type: 'result', result: event.result } : event.result);
+        }
+      },
+    );
     let finished = false;
     void run.done.then(() => {
       finished = true;
@@ -196,27 +202,34 @@ export class Runtime {
     if (!Number.isInteger(batch) || batch < 1) {
       throw new OptionsError(`Expected \`batch\` to be an integer >= 1, got \`${String(batch)}\``);
     }
+    checkPrompts(prompts);
     const task = {
       agent,
       ...(retries !== undefined && { retries }),
       ...(timeoutMs !== undefined && { timeoutMs }),
     };
-    const dag: DagInput = {};
     if (batch === 1) {
-      prompts.forEach((prompt, i) => {
-        dag[`task_${i}`] = { ...task, prompt };
-      });
-      const run = await this.execute(dag, executeOptions);
-      return prompts.map((_, i) => run.tasks[`task_${i}`] as TaskResult);
+      const ids = prompts.map((_, i) => `task_${i}`);
+      const entries = prompts.map((prompt, i) => [ids[i] as string, prompt] as const);
+      const run = this.#start(() => compileFanOut(task, entries, this.#agentNames), executeOptions);
+      const result = await run.done;
+      return ids.map((id) => result.tasks[id] as TaskResult);
     }
     const batches = new Map<string, { ids: string[]; prompts: string[] }>();
     for (let k = 0; k < prompts.length; k += batch) {
-      const id = `batch_${k / batch}`;
       const slice = prompts.slice(k, k + batch);
-      dag[id] = { ...task, prompt: '' };
-      batches.set(id, { ids: slice.map((_, j) => `task_${k + j}`), prompts: slice });
+      batches.set(`batch_${k / batch}`, {
+        ids: slice.map((_, j) => `task_${k + j}`),
+        prompts: slice,
+      });
     }
-    const run = this.#start(dag, executeOptions, undefined, batches);
+    const entries = [...batches.keys()].map((id) => [id, ''] as const);
+    const run = this.#start(
+      () => compileFanOut(task, entries, this.#agentNames),
+      executeOptions,
+      undefined,
+      batches,
+    );
     await run.done;
     return [...batches.keys()].flatMap((id) => run.promptResults(id));
   }
@@ -294,7 +307,7 @@ export class Runtime {
   }
 
   #start(
-    dag: DagInput,
+    compile: () => Graph,
     input: ExecuteOptions | undefined,
     tap?: <E extends EventName>(name: E, event: EventMap[E]) => void,
     batches?: Map<string, { ids: string[]; prompts: string[] }>,
@@ -316,7 +329,7 @@ export class Runtime {
         { cause },
       );
     }
-    const graph = compileDag(dag, this.#agentNames);
+    const graph = compile();
     const rank = upwardRanks(
       graph,
       estimateCosts(graph, (agent) => this.#stats.meanMs(agent)),

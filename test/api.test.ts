@@ -122,10 +122,22 @@ describe('library API', () => {
     await local.close();
   });
 
-  it('rejects a fan-out to an unknown agent before running anything', async () => {
+  it('rejects a fan-out to an unknown agent, or with a bad prompt or option, before running anything', async () => {
     await expect(runtime.fanOut('nope', ['a'])).rejects.toMatchObject({
       code: 'ERR_UNKNOWN_AGENT',
     });
+    for (const batch of [1, 2]) {
+      const bad = runtime.fanOut('upper', ['a', 7 as unknown as string, 'c'], { batch });
+      await expect(bad).rejects.toMatchObject({
+        code: 'ERR_DAG_INVALID',
+        message: expect.stringContaining('tasks.task_1.prompt: expected string, received number'),
+      });
+    }
+    await expect(runtime.fanOut('upper', ['a'], { timeoutMs: -1 })).rejects.toMatchObject({
+      code: 'ERR_DAG_INVALID',
+      message: expect.stringContaining('tasks.task_0.timeoutMs'),
+    });
+    expect(await runtime.fanOut('upper', [])).toEqual([]);
   });
 
   it('streams each result as it ends: the first arrives before a slow sibling finishes', async () => {
