@@ -25,10 +25,10 @@ function message(taskId: string, agent: string, prompt = ''): TaskMessage {
   };
 }
 
-function pool(perThread = 1): ThreadPool {
+function pool(perThread = 1, threads = 1): ThreadPool {
   return new ThreadPool({
-    threads: 1,
-    minThreads: 1,
+    threads,
+    minThreads: threads,
     balance: 'least-busy',
     idleTimeoutMs: 10_000,
     inFlight: 4,
@@ -61,26 +61,49 @@ describe('ThreadPool', () => {
     }
   });
 
-  it('queues a short attempt on a busy thread, behind short ones only, and runs one at a time', async () => {
+  it('queues a short attempt on a busy thread behind short ones only, and never a long one', async () => {
+    const threads = pool(4, 2);
+    try {
+      await Promise.all([
+        threads.run(message('warm-1', 'sleep', '50')).reply,
+        threads.run(message('warm-2', 'sleep', '50')).reply,
+      ]);
+      const longs = [message('long-1', 'sleep', '200'), message('long-2', 'sleep', '200')];
+      const behindLong = { ...message('behind-long', 'echo'), short: true };
+      const anotherLong = message('another-long', 'echo');
+      const runs = [...longs, behindLong, anotherLong].map((m) => threads.run(m));
+      // Both threads hold a long attempt: the rest wait in the queue for an idle thread.
+      expect(longs.map((m) => m.threadId)).toEqual([expect.any(Number), expect.any(Number)]);
+      expect(behindLong.threadId).toBeUndefined();
+      expect(anotherLong.threadId).toBeUndefined();
+      await Promise.all(runs.map((run) => run.reply));
+
+      const shorts = ['s1', 's2', 's3', 's4'].map((id) => ({
+        ...message(id, 'sleep', '100'),
+        short: true,
+      }));
+      const replies = shorts.map((m) => threads.run(m).reply);
+      // Two go to the idle threads, two queue behind them at once.
+      expect(shorts.every((m) => m.threadId !== undefined)).toBe(true);
+      expect(new Set(shorts.map((m) => m.threadId)).size).toBe(2);
+      const done = await Promise.all(replies);
+      expect(done.every((reply) => reply.ok)).toBe(true);
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('runs the attempts queued on one thread one after another', async () => {
     const threads = pool(4);
     try {
-      await threads.run(message('warm', 'sleep', '1')).reply;
-      const long = message('long', 'sleep', '200');
-      const behindLong = { ...message('behind-long', 'echo'), short: true };
-      const longRun = threads.run(long);
-      const behindLongRun = threads.run(behindLong);
-      // Handed over at once, or left in the queue for an idle thread:
-      expect(long.threadId).toEqual(expect.any(Number));
-      expect(behindLong.threadId).toBeUndefined();
-      await Promise.all([longRun.reply, behindLongRun.reply]);
-
+      await threads.run(message('warm', 'echo')).reply;
       const first = { ...message('first', 'sleep', '100'), short: true };
       const second = { ...message('second', 'sleep', '100'), short: true };
       const replies = [threads.run(first).reply, threads.run(second).reply];
       expect(second.threadId).toBe(first.threadId);
       const [a, b] = await Promise.all(replies);
       expect(a?.ok && b?.ok).toBe(true);
-      // One thread, one attempt at a time: the second began when the first ended.
+      // One attempt at a time: the second began when the first ended.
       expect(b?.startedAt).toBeGreaterThanOrEqual(a?.finishedAt as number);
     } finally {
       await threads.close();

@@ -36,15 +36,16 @@ export async function speedupScenario(options: {
   const rows: SpeedupRow[] = [];
 
   countPrimes(limit); // warm the main thread's JIT too, as the pools are warmed below
-  const mainMs = median(
-    await Promise.all(
-      Array.from({ length: repeats }, async () =>
-        time(async () => {
-          for (let i = 0; i < tasks; i++) countPrimes(limit);
-        }),
-      ),
-    ),
-  );
+  // One repeat after another: timed side by side, each would also count the others' loops.
+  const mainSamples: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    mainSamples.push(
+      await time(async () => {
+        for (let i = 0; i < tasks; i++) countPrimes(limit);
+      }),
+    );
+  }
+  const mainMs = median(mainSamples);
   const kernel: Record<number, number> = {};
   for (const threads of counts) {
     const runtime = createRuntime({
