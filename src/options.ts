@@ -59,9 +59,9 @@ export const runtimeOptionsSchema = z.strictObject({
    * moment one ends, which hides the cost of waking a thread. A thread still
    * runs one attempt at a time, and a longer task is only ever given to an
    * idle thread, so the planner's priority order holds. 1 turns this off.
-   * @default 4
+   * @default 16
    */
-  inFlightPerThread: z.int().min(1).default(4),
+  inFlightPerThread: z.int().min(1).default(16),
   /** Default limits of every task (see the DAG's `limits`). @default {} */
   limits: limitsSchema.default({}),
   /** Token budget shared by a whole run across all threads; `execute(dag, { runTokens })` overrides it. @default none */

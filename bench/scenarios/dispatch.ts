@@ -16,7 +16,7 @@ interface Contender {
 }
 
 /** The runtime's default `inFlightPerThread`, and the row the dispatch target reads. */
-const DEFAULT_WINDOW = 4;
+const DEFAULT_WINDOW = 16;
 export const DEFAULT_CONTENDER = `agentpool fanOut, window ${DEFAULT_WINDOW} (default)`;
 
 function contenders(threads: number): Contender[] {
@@ -39,7 +39,7 @@ function contenders(threads: number): Contender[] {
     workerType: 'thread',
   });
   const agents = { noop: new URL('../agents/noop.js', import.meta.url) };
-  const runtimes = [1, DEFAULT_WINDOW, 16].map((window) => ({
+  const runtimes = [1, 4, DEFAULT_WINDOW].map((window) => ({
     window,
     runtime: createRuntime({ threads, retries: 0, inFlightPerThread: window, agents }),
   }));
