@@ -12,7 +12,9 @@ interface EventBase {
 
 /**
  * A task's progress through a run, delivered to `runtime.on('task', …)`:
- * `queued` (ready to run), `started` (an attempt was dispatched), `retry`
+ * `queued` (ready to run), `started` (an attempt was handed to a thread; it
+ * may wait there on deck, and one taken back before it began is handed out
+ * again under the same attempt number, with another `started`), `retry`
  * (an attempt failed and another follows after `delayMs`), and one final
  * event named after the task's status, with its `TaskResult`.
  */

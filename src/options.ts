@@ -54,11 +54,13 @@ export const runtimeOptionsSchema = z.strictObject({
   /** How a free thread is chosen for a task (piscina's loadBalancer). @default 'least-busy' */
   balance: z.enum(['least-busy', 'round-robin']).default('least-busy'),
   /**
-   * Most attempts posted to one thread at once, for short tasks (agents
-   * whose attempts average under a millisecond): the next is at hand the
-   * moment one ends, which hides the cost of waking a thread. A thread still
-   * runs one attempt at a time, and a longer task is only ever given to an
-   * idle thread, so the planner's priority order holds. 1 turns this off.
+   * Most attempts posted to one thread at once, so the next is at hand the
+   * moment one ends and the thread does not wait for the main thread in
+   * between. Short tasks (agents averaging under a millisecond) queue up to
+   * this many deep behind each other; a longer task waits on deck (one per
+   * thread) behind a running one only where the planner's priority order
+   * holds (see "The DAG format" in the README). A thread still runs one
+   * attempt at a time. 1 turns both off.
    * @default 16
    */
   inFlightPerThread: z.int().min(1).default(16),

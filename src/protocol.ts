@@ -87,6 +87,12 @@ export interface TaskMessage {
    * may queue on a busy thread behind other short attempts (main thread only).
    */
   short?: boolean | undefined;
+  /**
+   * On deck: the thread whose running attempt this one is to follow, posted
+   * there before that attempt ends so the thread goes straight on to it
+   * (main thread only).
+   */
+  behind?: number | undefined;
   /** The thread the pool handed the attempt to, once known (set on the main thread only). */
   threadId?: number | undefined;
   /** When the pool got the attempt (main thread only). */

@@ -330,10 +330,8 @@ export class Runtime {
       );
     }
     const graph = compile();
-    const rank = upwardRanks(
-      graph,
-      estimateCosts(graph, (agent) => this.#stats.meanMs(agent)),
-    );
+    const cost = estimateCosts(graph, (agent) => this.#stats.meanMs(agent));
+    const rank = upwardRanks(graph, cost);
     const executor = this.#pool();
     const { timeoutMs, timeoutGraceMs, limits, encoding, countTokens, retries } = this.#options;
     const run = new Run({
@@ -342,6 +340,7 @@ export class Runtime {
         batches &&
         new Map([...batches].map(([id, batch]) => [graph.indexOf.get(id) as number, batch])),
       graph,
+      cost,
       rank,
       agents: this.#agents,
       context: options.context,

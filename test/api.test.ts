@@ -180,6 +180,16 @@ describe('library API', () => {
   });
 
   it('cancels mid-run on abort, keeping finished outputs', async () => {
+    // Both threads up (an earlier test had one terminated, and its
+    // replacement takes a while to start), so `stuck` is really running when
+    // the signal comes, not waiting for a thread.
+    for (let tries = 0; tries < 100; tries++) {
+      const warm = await runtime.execute({
+        a: { agent: 'sleep', prompt: '30' },
+        b: { agent: 'sleep', prompt: '30' },
+      });
+      if (warm.tasks.a?.threadId !== warm.tasks.b?.threadId) break;
+    }
     const controller = new AbortController();
     const off = runtime.on('task', (event) => {
       if (event.type === 'done' && event.id === 'first')

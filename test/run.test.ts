@@ -1,4 +1,10 @@
-import { createRuntime, type Runtime, runResultSchema } from 'agentpool';
+import {
+  createRuntime,
+  type RunResult,
+  type Runtime,
+  runResultSchema,
+  type TaskResult,
+} from 'agentpool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectStatus, fixture, maxOverlap, startOrder } from './helpers.js';
 
@@ -214,6 +220,111 @@ describe('short tasks', () => {
     } finally {
       await runtime.close();
     }
+  });
+});
+
+describe('attempts on deck', () => {
+  let runtime: Runtime;
+  // When each attempt was handed to its thread.
+  const handedAt = new Map<string, number>();
+  beforeAll(async () => {
+    runtime = createRuntime({ threads: 2, agents: { sleep: fixture('sleep') } });
+    runtime.on('task', (event) => {
+      if (event.type === 'started') handedAt.set(event.id, event.at);
+    });
+    // Both threads up and the agent loaded, so no cold start passes for a decision.
+    await runtime.execute({
+      a: { agent: 'sleep', prompt: '20' },
+      b: { agent: 'sleep', prompt: '20' },
+    });
+  });
+  afterAll(() => runtime.close());
+
+  /** Tasks handed to their thread while the one before them there still ran. */
+  function onDeck(run: RunResult): string[] {
+    const byThread = new Map<number | null, TaskResult[]>();
+    for (const r of Object.values(run.tasks))
+      byThread.set(r.threadId, [...(byThread.get(r.threadId) ?? []), r]);
+    const early: string[] = [];
+    for (const list of byThread.values()) {
+      list.sort((a, b) => (a.startedAt as number) - (b.startedAt as number));
+      for (let k = 1; k < list.length; k++) {
+        const r = list[k] as TaskResult;
+        if ((handedAt.get(r.id) as number) < (list[k - 1]?.finishedAt as number)) early.push(r.id);
+      }
+    }
+    return early.sort();
+  }
+
+  it('hands each thread its next task before its current one ends, in rank order', async () => {
+    const dag = Object.fromEntries(
+      Array.from({ length: 8 }, (_, k) => [
+        `t${k}`,
+        { agent: 'sleep', prompt: '40', cost: 80 - k },
+      ]),
+    );
+    const run = await runtime.execute(dag);
+    expect(run.done).toBe(8);
+    // Eight equal tasks on two threads: all but the first two can wait on deck.
+    expect(onDeck(run).length).toBeGreaterThan(0);
+    // Two at a time, in rank order.
+    const order = startOrder(run);
+    for (let k = 0; k < 8; k += 2)
+      expect(order.slice(k, k + 2).sort()).toEqual([`t${k}`, `t${k + 1}`]);
+    expect(maxOverlap(Object.values(run.tasks))).toBe(2);
+  });
+
+  it('puts nothing on deck behind a task whose end readies something ranked higher', async () => {
+    const run = await runtime.execute({
+      // head's end readies next, which outranks every other ready task.
+      head: { agent: 'sleep', prompt: '80', cost: 10 },
+      other: { agent: 'sleep', prompt: '80', cost: 10 },
+      next: { agent: 'sleep', prompt: '10', cost: 100, depends_on: ['head'] },
+      low1: { agent: 'sleep', prompt: '10', cost: 50 },
+      low2: { agent: 'sleep', prompt: '10', cost: 50 },
+    });
+    expect(run.done).toBe(5);
+    const head = run.tasks.head as TaskResult;
+    // The low tasks went on deck behind each other, never behind head...
+    expect(onDeck(run).length).toBeGreaterThan(0);
+    for (const r of Object.values(run.tasks)) {
+      if (
+        r.threadId === head.threadId &&
+        r.startedAt !== null &&
+        r.startedAt > (head.startedAt as number)
+      )
+        expect(handedAt.get(r.id), r.id).toBeGreaterThanOrEqual(head.finishedAt);
+    }
+    // ...so head's thread went on to next, not to a lower-ranked task.
+    expect(run.tasks.next?.threadId).toBe(head.threadId);
+  });
+
+  it('takes an attempt back from the deck when another thread frees up first', async () => {
+    const run = await runtime.execute({
+      // Estimated to end first, so the deck goes behind it; it ends last.
+      slow: { agent: 'sleep', prompt: '400', cost: 10 },
+      quick: { agent: 'sleep', prompt: '20', cost: 30 },
+      waiting: { agent: 'sleep', prompt: '10', cost: 5 },
+      filler: { agent: 'sleep', prompt: '10', cost: 5 },
+    });
+    expect(run.done).toBe(4);
+    // `waiting` did not wait out `slow`: it ran on quick's thread as soon as that was free.
+    expect(run.tasks.waiting?.startedAt).toBeLessThan(run.tasks.slow?.finishedAt as number);
+    expect(run.tasks.waiting?.threadId).toBe(run.tasks.quick?.threadId);
+    expect(run.tasks.waiting?.attempts).toBe(1);
+  });
+
+  it('puts nothing on deck when the critical path, not the threads, bounds the run', async () => {
+    const run = await runtime.execute({
+      a: { agent: 'sleep', prompt: '30', cost: 100 },
+      b: { agent: 'sleep', prompt: '30', cost: 100, depends_on: ['a'] },
+      c: { agent: 'sleep', prompt: '30', cost: 100, depends_on: ['b'] },
+      x: { agent: 'sleep', prompt: '30', cost: 10 },
+      y: { agent: 'sleep', prompt: '30', cost: 10 },
+      z: { agent: 'sleep', prompt: '30', cost: 10 },
+    });
+    expect(run.done).toBe(6);
+    expect(onDeck(run)).toEqual([]);
   });
 });
 

@@ -110,6 +110,65 @@ describe('ThreadPool', () => {
     }
   });
 
+  it('puts an attempt on deck behind a long one on its thread, and can take it back until it begins', async () => {
+    const threads = pool(4, 2);
+    try {
+      await Promise.all([
+        threads.run(message('warm-1', 'sleep', '50')).reply,
+        threads.run(message('warm-2', 'sleep', '50')).reply,
+      ]);
+      const running = message('running', 'sleep', '200');
+      const other = message('other', 'sleep', '200');
+      const runs = [threads.run(running), threads.run(other)];
+      const onDeck = { ...message('on-deck', 'sleep', '10'), behind: running.threadId };
+      const takenBack = { ...message('taken-back', 'echo'), behind: other.threadId };
+      const deckRun = threads.run(onDeck);
+      const takenRun = threads.run(takenBack);
+      // Posted to the very threads they follow, though both are busy.
+      expect(onDeck.threadId).toBe(running.threadId);
+      expect(takenBack.threadId).toBe(other.threadId);
+      expect(takenRun.withdraw()).toBe(true);
+      expect(takenRun.withdraw()).toBe(false);
+      const [first] = await Promise.all(runs.map((run) => run.reply));
+      const deck = await deckRun.reply;
+      expect(deck).toMatchObject({ ok: true, threadId: running.threadId });
+      expect(deck.startedAt).toBeGreaterThanOrEqual(first?.finishedAt as number);
+      // Once begun it cannot be taken back; the one taken back never ran.
+      expect(deckRun.withdraw()).toBe(false);
+      expect((await takenRun.reply).ok).toBe(false);
+      expect(threads.probe(takenBack)).toBeUndefined();
+      // The thread it was taken back from has room on deck again.
+      const again = [message('again-1', 'sleep', '100'), message('again-2', 'sleep', '100')];
+      const againRuns = again.map((m) => threads.run(m));
+      const next = { ...message('next', 'echo'), behind: other.threadId };
+      const nextRun = threads.run(next);
+      expect(next.threadId).toBe(other.threadId);
+      expect((await nextRun.reply).ok).toBe(true);
+      await Promise.all(againRuns.map((run) => run.reply));
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('keeps an attempt for the deck of a thread that cannot take it in the queue for the next idle thread', async () => {
+    const threads = pool(4, 1);
+    try {
+      await threads.run(message('warm', 'sleep', '10')).reply;
+      const running = message('running', 'sleep', '100');
+      const runningRun = threads.run(running);
+      const first = { ...message('first', 'sleep', '10'), behind: running.threadId };
+      const second = { ...message('second', 'echo'), behind: running.threadId };
+      const replies = [threads.run(first).reply, threads.run(second).reply];
+      // One deck per thread: the second waits in the queue instead.
+      expect(first.threadId).toBe(running.threadId);
+      expect(second.threadId).toBeUndefined();
+      expect((await Promise.all(replies)).every((reply) => reply.ok)).toBe(true);
+      await runningRun.reply;
+    } finally {
+      await threads.close();
+    }
+  });
+
   it('hands out again an attempt whose thread was killed before it began', async () => {
     const threads = pool(4);
     try {

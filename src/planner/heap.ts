@@ -1,3 +1,10 @@
+/** Whether task `a` goes before task `b`: higher rank, ties to the lower index (the DAG's own order). */
+export function outranks(rank: Float64Array, a: number, b: number): boolean {
+  const ra = rank[a] as number;
+  const rb = rank[b] as number;
+  return ra > rb || (ra === rb && a < b);
+}
+
 /**
  * A binary max-heap of task indices keyed by a shared rank array; ties go to
  * the lower index (the DAG's own order), so runs are reproducible.
@@ -15,9 +22,7 @@ export class RankHeap {
   }
 
   #before(a: number, b: number): boolean {
-    const ra = this.#rank[a] as number;
-    const rb = this.#rank[b] as number;
-    return ra > rb || (ra === rb && a < b);
+    return outranks(this.#rank, a, b);
   }
 
   push(task: number): void {

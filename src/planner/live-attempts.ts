@@ -29,6 +29,10 @@ interface LiveAttempt {
   events: number;
   /** A reply that arrived before all of its events. */
   pending?: { reply: TaskReply; timer: NodeJS.Timeout };
+  /** On deck: the task whose attempt this one follows on its thread. */
+  behind?: number | undefined;
+  /** The task whose attempt is on deck behind this one. */
+  deck?: number | undefined;
 }
 
 /** What a run hears from its attempts. */
@@ -55,9 +59,24 @@ export class LiveAttempts {
     this.#listener = listener;
   }
 
-  /** Hands attempt `attempt` of task `i` to the executor. */
-  start(i: number, attempt: number, message: TaskMessage, cpuMs: number | undefined): void {
+  /**
+   * Hands attempt `attempt` of task `i` to the executor; with `behind`, on
+   * deck behind task `behind`'s attempt, on that attempt's thread.
+   */
+  start(
+    i: number,
+    attempt: number,
+    message: TaskMessage,
+    cpuMs: number | undefined,
+    behind?: number,
+  ): void {
     this.#s.slots.take(message.agent);
+    const ahead = behind === undefined ? undefined : this.#live.get(behind);
+    if (ahead !== undefined) {
+      message.behind = ahead.message.threadId;
+      ahead.deck = i;
+      this.#s.slots.decked++;
+    }
     // A batch runs its prompts one after another, each with the whole timeout and CPU limit.
     const prompts = message.batch?.ids.length ?? 1;
     const watchdog = new Watchdog({
@@ -65,7 +84,7 @@ export class LiveAttempts {
       graceMs: this.#s.timeoutGraceMs,
       cpuMs: cpuMs === undefined ? undefined : cpuMs * prompts,
       probe: () => this.#s.executor.probe(message),
-      onBreach: (code, probe) => this.#breach(i, attempt, code, probe),
+      onBreach: (code, probe) => this.#breach(i, handle, code, probe),
     });
     const handle = this.#s.executor.run(message);
     const agent = message.agent;
@@ -77,9 +96,11 @@ export class LiveAttempts {
       watchdog,
       dispatchedAt: now(),
       events: 0,
+      behind: ahead && behind,
     });
-    // A reply for an attempt already ended (aborted, timed out) finds it gone and is dropped.
-    void handle.reply.then((reply) => this.#settle(i, attempt, reply));
+    // A reply for an attempt already ended (aborted, timed out, taken back)
+    // finds it gone, or another in its place, and is dropped.
+    void handle.reply.then((reply) => this.#settle(i, handle, reply));
   }
 
   /** A progress report or chunk of task `i`'s attempt. Stale ones (an attempt already ended) are dropped. */
@@ -120,20 +141,69 @@ export class LiveAttempts {
     };
   }
 
-  /** Frees an attempt's slot; returns the attempt if it was still live. */
-  #release(i: number, attempt?: number): LiveAttempt | undefined {
+  /** Attempts on deck, as [task on deck, task it follows]. */
+  decks(): [number, number][] {
+    const decks: [number, number][] = [];
+    for (const [i, live] of this.#live) if (live.behind !== undefined) decks.push([i, live.behind]);
+    return decks;
+  }
+
+  /**
+   * The task whose attempt an attempt put on deck now should follow: one
+   * running alone on a known thread of the default pool, with nothing on
+   * deck yet, that `accepts`, and of those the one expected to end first
+   * (by when it was handed over and its estimated cost).
+   */
+  deckTarget(accepts: (i: number) => boolean, cost: Float64Array): number | undefined {
+    let best: number | undefined;
+    let bestEnd = Number.POSITIVE_INFINITY;
+    for (const [i, live] of this.#live) {
+      const { message } = live;
+      if (live.deck !== undefined || live.behind !== undefined || live.pending) continue;
+      if (message.short || message.threadId === undefined || message.memoryMb !== undefined)
+        continue;
+      const end = live.dispatchedAt + (cost[i] as number);
+      if (end < bestEnd && accepts(i)) {
+        best = i;
+        bestEnd = end;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Takes task `i`'s attempt back if it has not started on its thread yet
+   * (it then never runs, and its slot is free): true if it was.
+   */
+  withdraw(i: number): boolean {
     const live = this.#live.get(i);
-    if (live === undefined || (attempt !== undefined && live.attempt !== attempt)) return undefined;
+    if (live === undefined || live.pending || !live.handle.withdraw()) return false;
+    this.#release(i);
+    return true;
+  }
+
+  /** Frees an attempt's slot; returns the attempt if it was still live. */
+  #release(i: number, handle?: AttemptHandle): LiveAttempt | undefined {
+    const live = this.#live.get(i);
+    if (live === undefined || (handle !== undefined && live.handle !== handle)) return undefined;
     this.#live.delete(i);
+    // An attempt on deck behind this one is now its thread's own; one that
+    // was on deck no longer holds a place there.
+    const linked = this.#live.get((live.deck ?? live.behind) as number);
+    if (live.deck !== undefined || live.behind !== undefined) this.#s.slots.decked--;
+    if (linked !== undefined) {
+      if (live.deck !== undefined) linked.behind = undefined;
+      else linked.deck = undefined;
+    }
     live.watchdog.stop();
     if (live.pending) clearTimeout(live.pending.timer);
     this.#s.slots.give(live.agent);
     return live;
   }
 
-  #settle(i: number, attempt: number, reply: TaskReply): void {
+  #settle(i: number, handle: AttemptHandle, reply: TaskReply): void {
     const live = this.#live.get(i);
-    if (live === undefined || live.attempt !== attempt) return;
+    if (live === undefined || live.handle !== handle) return;
     // The attempt is over: no limit can be breached any more.
     live.watchdog.stop();
     if (live.events >= reply.events) {
@@ -145,18 +215,18 @@ export class LiveAttempts {
   }
 
   #complete(i: number, live: LiveAttempt, reply: TaskReply): void {
-    if (this.#release(i, live.attempt) === undefined) return;
+    if (this.#release(i, live.handle) === undefined) return;
     this.#listener.replied(i, reply);
   }
 
   /** The watchdog caught an overrun the worker could not stop: terminate the thread. */
   #breach(
     i: number,
-    attempt: number,
+    handle: AttemptHandle,
     code: 'ERR_TASK_TIMEOUT' | 'ERR_CPU_LIMIT',
     probe: AttemptProbe | undefined,
   ): void {
-    const live = this.#release(i, attempt);
+    const live = this.#release(i, handle);
     if (live === undefined) return;
     live.handle.abort();
     const { taskId, timeoutMs, limits, batch } = live.message;

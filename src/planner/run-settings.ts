@@ -19,6 +19,8 @@ export interface RunAgent {
 export interface RunSettings {
   runId: string;
   graph: Graph;
+  /** Each task's estimated cost, and its critical-path rank (cost plus its dependents' longest chain). */
+  cost: Float64Array;
   rank: Float64Array;
   agents: ReadonlyMap<string, RunAgent>;
   context: Record<string, unknown>;

@@ -8,8 +8,9 @@ import type { BatchItem, ChannelEvent, TaskMessage, TaskReply } from '../protoco
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { backoffDelay, mergeRetry, type RetryPolicy, retries } from '../retry.js';
 import { BatchLedger } from './batch-ledger.js';
+import { clearBehind, type DeckView, threadBound } from './deck.js';
 import { dependencyInputs } from './dependency-inputs.js';
-import { RankHeap } from './heap.js';
+import { outranks, RankHeap } from './heap.js';
 import { type Ending, LiveAttempts } from './live-attempts.js';
 import { summarizeRun } from './run-result.js';
 import type { RunAgent, RunSettings } from './run-settings.js';
@@ -65,6 +66,9 @@ export class Run {
   #finished = false;
   #resolve!: (result: RunResult) => void;
   readonly #onAbort = () => this.#stop('signal');
+  readonly #deckView: DeckView;
+  // Whether this run puts attempts on deck at all (see threadBound).
+  readonly #decking: boolean;
 
   /** Resolves with the run's result once every task has ended. Never rejects. */
   readonly done: Promise<RunResult>;
@@ -96,6 +100,14 @@ export class Run {
       }
     }
     this.#heap = new RankHeap(settings.rank);
+    this.#decking =
+      settings.slots.deckable && threadBound(settings.cost, settings.rank, settings.slots.threads);
+    this.#deckView = {
+      graph,
+      rank: settings.rank,
+      pendingDeps: this.#pendingDeps,
+      waiting: (i) => this.#state[i] === WAITING,
+    };
     this.#live = new LiveAttempts(settings, {
       replied: (i, reply) => {
         this.#finish(i, reply);
@@ -228,22 +240,66 @@ export class Run {
    */
   #pump(): void {
     const slots = this.#s.slots;
+    if (slots.decked > 0) this.#reviewDecks();
     while (this.#stoppedBy === null && slots.free) {
       this.#unpark();
       const top = this.#heap.peek();
       if (top === undefined) return;
-      // Past one attempt per thread only short tasks go ahead: anything longer
-      // waits here, where its rank still counts, for a thread to free up.
-      if (slots.saturated && !this.#short(top)) return;
+      // Past one attempt per thread only short tasks, and one on deck per
+      // thread where that keeps the order, go ahead: anything else waits
+      // here, where its rank still counts, for a thread to free up.
+      let behind: number | undefined;
+      if (slots.saturated && !this.#short(top)) {
+        behind = this.#deckBehind(top);
+        if (behind === undefined) return;
+      }
       const i = this.#heap.pop() as number;
       const blocker = this.#blocker(i);
       if (blocker === undefined) {
-        this.#launch(i);
+        this.#launch(i, behind);
         continue;
       }
       const parked = this.#parked.get(blocker) ?? new RankHeap(this.#s.rank);
       this.#parked.set(blocker, parked);
       parked.push(i);
+    }
+  }
+
+  /**
+   * The running task whose thread task `x` may wait on deck behind, so the
+   * thread goes on to `x` without waiting for the main thread: hiding that
+   * hand-off is worth a few hundred µs per task. Undefined when there is
+   * none, when the run is bound by its critical path rather than its
+   * threads, or when a thread holds one attempt only (`inFlightPerThread: 1`).
+   */
+  #deckBehind(x: number): number | undefined {
+    if (!this.#decking || this.#limits(x).memoryMb !== undefined) return undefined;
+    return this.#live.deckTarget((t) => clearBehind(this.#deckView, t, x), this.#s.cost);
+  }
+
+  /**
+   * Keeps every attempt on deck where the planner would put it now. One
+   * that has not begun is taken back and ranked again when a ready task
+   * outranks it, when the end of the attempt it follows would make such a
+   * task ready, or when a thread is idle and it should start there now.
+   */
+  #reviewDecks(): void {
+    const decks = this.#live.decks();
+    if (decks.length === 0) return;
+    const { rank, slots } = this.#s;
+    const top = this.#heap.peek();
+    let idle = slots.threads - (slots.inFlight - slots.decked);
+    // Best first, so idle threads go to the best of them.
+    decks.sort(([a], [b]) => (outranks(rank, a, b) ? -1 : 1));
+    for (const [x, t] of decks) {
+      const steal = idle > 0 && (top === undefined || outranks(rank, x, top));
+      const stale =
+        (top !== undefined && outranks(rank, top, x)) || !clearBehind(this.#deckView, t, x);
+      if (!(steal || stale) || !this.#live.withdraw(x)) continue;
+      if (steal) idle--;
+      this.#attempts[x] = (this.#attempts[x] as number) - 1;
+      this.#state[x] = READY;
+      this.#heap.push(x);
     }
   }
 
@@ -262,7 +318,7 @@ export class Run {
     }
   }
 
-  #launch(i: number): void {
+  #launch(i: number, behind?: number): void {
     const task = this.#task(i);
     const attempt = (this.#attempts[i] as number) + 1;
     this.#attempts[i] = attempt;
@@ -270,7 +326,7 @@ export class Run {
     const limits = this.#limits(i);
     const timeoutMs = task.timeoutMs ?? this.#agent(i).timeoutMs ?? this.#s.timeoutMs;
     const message = this.#message(i, attempt, timeoutMs, limits);
-    this.#live.start(i, attempt, message, limits.cpuMs);
+    this.#live.start(i, attempt, message, limits.cpuMs, behind);
     this.#emit('started', i, { attempt, threadId: message.threadId ?? null });
   }
 
@@ -465,9 +521,14 @@ export class Run {
     this.#backoff.clear();
     for (let i = 0; i < this.#state.length; i++) {
       const state = this.#state[i];
-      if (state === ENDED || (state === RUNNING && reason !== 'signal')) continue;
+      if (state === ENDED) continue;
       let ending = this.#never();
-      if (state === RUNNING) {
+      if (state === RUNNING && this.#live.withdraw(i)) {
+        // Handed over (on deck, or queued behind short ones) but not begun: it never will.
+        this.#attempts[i] = (this.#attempts[i] as number) - 1;
+      } else if (state === RUNNING) {
+        // It began: left to finish, unless the signal stops everything.
+        if (reason !== 'signal') continue;
         const stopped = this.#live.stop(i);
         if ('reply' in stopped) {
           // Its reply is in, only some events were late: the attempt finished, and counts.

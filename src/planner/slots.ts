@@ -5,16 +5,17 @@ export interface Pumpable {
 
 /**
  * The runtime's shared dispatch budget: attempts in flight across all runs
- * (one per thread, and up to `capacity` when the extra ones are short) and
- * running attempts per agent (for agents' `concurrency` caps, which hold
- * across runs). When an attempt ends, every
- * run is woken, since a task parked in one run may wait on a slot another
- * run held.
+ * (one per thread, and up to `capacity` when the extra ones are short or
+ * on deck) and running attempts per agent (for agents' `concurrency` caps,
+ * which hold across runs). When an attempt ends, every run is woken, since
+ * a task parked in one run may wait on a slot another run held.
  */
 export class Slots {
   readonly threads: number;
   readonly capacity: number;
   inFlight = 0;
+  /** Attempts in flight that wait on deck behind another on its thread. */
+  decked = 0;
   readonly #running = new Map<string, number>();
   readonly #runs = new Set<Pumpable>();
   #waking = false;
@@ -28,9 +29,14 @@ export class Slots {
     return this.inFlight < this.capacity;
   }
 
-  /** Whether every thread has an attempt: only short ones may go ahead now. */
+  /** Whether every thread has an attempt: only short or on-deck ones may go ahead now. */
   get saturated(): boolean {
-    return this.inFlight >= this.threads;
+    return this.inFlight - this.decked >= this.threads;
+  }
+
+  /** Whether attempts may be put on deck at all: a thread may hold more than one. */
+  get deckable(): boolean {
+    return this.capacity > this.threads;
   }
 
   running(agent: string): number {

@@ -17,6 +17,12 @@ export interface AttemptHandle {
   readonly reply: Promise<TaskReply>;
   /** Stops the attempt: cancelled if it has not started, its thread terminated if it has. */
   abort(): void;
+  /**
+   * Takes the attempt back if it has not started: it never runs, and its
+   * reply settles with nothing worth reading. False (and nothing changes)
+   * once it has started.
+   */
+  withdraw(): boolean;
 }
 
 /** Where attempts run: worker threads, or the main thread in inline mode. */

@@ -65,6 +65,8 @@ export class InlinePool implements Executor {
         controller?.abort();
         abandon();
       },
+      // Inline, an attempt starts the moment it is handed over.
+      withdraw: () => false,
     };
   }
 

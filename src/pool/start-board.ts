@@ -55,6 +55,15 @@ export class StartBoard {
     return before === STARTED ? Number(Atomics.load(this.#cells, slot * CELLS + 2)) : undefined;
   }
 
+  /**
+   * Takes back an attempt that has not started, so it never will: true when
+   * that worked, false when it already started (or is not tracked).
+   */
+  withdraw(slot: number): boolean {
+    if (slot < 0) return false;
+    return Atomics.compareExchange(this.#cells, slot * CELLS + STATE, QUEUED, CANCELLED) === QUEUED;
+  }
+
   /** Whether the slot's attempt is known to wait still: neither started nor cancelled. */
   waiting(slot: number): boolean {
     return slot >= 0 && Atomics.load(this.#cells, slot * CELLS + STATE) === QUEUED;

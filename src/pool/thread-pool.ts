@@ -65,6 +65,11 @@ export class ThreadPool {
   // Per thread: attempts posted to it that are not short. A short attempt
   // queues only behind short ones, so it never waits out a long task.
   readonly #long = new Map<number, number>();
+  // Which thread's tally each long attempt is on, so it comes off once.
+  readonly #counted = new WeakMap<TaskMessage, number>();
+  // Attempts taken back before they began: still messages piscina must hand
+  // to some thread (which skips them), but no longer work.
+  readonly #withdrawn = new WeakSet<TaskMessage>();
   #next = 0;
   inFlight = 0;
 
@@ -96,13 +101,13 @@ export class ThreadPool {
    * Chooses a thread: an idle one that already loaded the task's agent when
    * there is one (its module is warm), else the first idle thread
    * (least-busy) or the next idle one in rotation (round-robin). With no
-   * idle thread, a short attempt may queue on the least busy thread that
-   * has room and runs only short attempts, so it is at hand the moment the
-   * thread is free; anything else stays in piscina's queue for the next
-   * idle thread (returns null).
+   * idle thread, an on-deck or short attempt may queue on a busy thread, so
+   * it is at hand the moment the thread is free; anything else stays in
+   * piscina's queue for the next idle thread (returns null).
    */
   #pick<W extends BalancerWorker>(task: BalancerTask, workers: W[], balance: Balance): W | null {
     const message = task[queueOptions]?.message;
+    if (message !== undefined && this.#withdrawn.has(message)) return this.#anyRoom(workers);
     const warm = message === undefined ? undefined : this.#loaded.get(message.agent);
     let first: W | undefined;
     let chosen: W | undefined;
@@ -118,13 +123,7 @@ export class ThreadPool {
       }
     }
     if (first === undefined) {
-      if (message?.short !== true) return null;
-      for (const worker of workers) {
-        if (worker.currentUsage >= this.#perThread || worker.terminating || worker.destroyed)
-          continue;
-        if ((this.#long.get(worker.id) ?? 0) > 0) continue;
-        if (chosen === undefined || worker.currentUsage < chosen.currentUsage) chosen = worker;
-      }
+      chosen = message === undefined ? undefined : this.#busyThread(message, workers);
       if (chosen === undefined) return null;
     } else if (chosen === undefined && balance === 'round-robin') {
       let skip = this.#next++ % free;
@@ -140,15 +139,61 @@ export class ThreadPool {
     if (message) {
       // Lets the planner say which thread an attempt went to the moment it is handed over.
       message.threadId = chosen.id;
-      if (message.short !== true) this.#long.set(chosen.id, (this.#long.get(chosen.id) ?? 0) + 1);
+      if (message.short !== true) {
+        this.#counted.set(message, chosen.id);
+        this.#long.set(chosen.id, (this.#long.get(chosen.id) ?? 0) + 1);
+      }
     }
     return chosen;
   }
 
-  /** The attempt left the thread it was posted to (settled, or lost with the thread). */
+  /**
+   * With every thread busy: the thread an on-deck attempt asked for, if it
+   * is still there and runs exactly one attempt (the one to follow); for a
+   * short attempt, the least busy thread with room that runs only short
+   * ones. Else undefined, and the attempt waits in piscina's queue for the
+   * next idle thread like any other.
+   */
+  #busyThread<W extends BalancerWorker>(message: TaskMessage, workers: W[]): W | undefined {
+    if (message.behind !== undefined) return this.#onDeck(workers, message.behind);
+    if (message.short !== true) return undefined;
+    let chosen: W | undefined;
+    for (const worker of workers) {
+      if (worker.currentUsage >= this.#perThread || worker.terminating || worker.destroyed)
+        continue;
+      if ((this.#long.get(worker.id) ?? 0) > 0) continue;
+      if (chosen === undefined || worker.currentUsage < chosen.currentUsage) chosen = worker;
+    }
+    return chosen;
+  }
+
+  /**
+   * Thread `threadId`, if it is still there, has room, and holds exactly
+   * one long attempt (the one to follow) besides withdrawn ones it will skip.
+   */
+  #onDeck<W extends BalancerWorker>(workers: W[], threadId: number): W | undefined {
+    for (const worker of workers) {
+      if (worker.id !== threadId) continue;
+      const usable =
+        !worker.terminating && !worker.destroyed && worker.currentUsage < this.#perThread;
+      return usable && this.#long.get(threadId) === 1 ? worker : undefined;
+    }
+    return undefined;
+  }
+
+  /** A thread with room, busy or not, for a withdrawn attempt to be skipped on; null if none. */
+  #anyRoom<W extends BalancerWorker>(workers: W[]): W | null {
+    for (const worker of workers)
+      if (worker.currentUsage < this.#perThread && !worker.terminating && !worker.destroyed)
+        return worker;
+    return null;
+  }
+
+  /** The attempt left the thread it was posted to (settled, withdrawn, or lost with the thread). */
   #unpost(message: TaskMessage): void {
-    const threadId = message.threadId;
-    if (threadId === undefined || message.short === true) return;
+    const threadId = this.#counted.get(message);
+    if (threadId === undefined) return;
+    this.#counted.delete(message);
     const long = (this.#long.get(threadId) ?? 1) - 1;
     if (long > 0) this.#long.set(threadId, long);
     else this.#long.delete(threadId);
@@ -201,6 +246,7 @@ export class ThreadPool {
           // goes out again. Bounded, for threads that die as they start.
           if (!aborted && this.#starts.waiting(message.startSlot) && resubmits++ < MAX_RESUBMITS) {
             message.threadId = undefined;
+            message.behind = undefined;
             return submit();
           }
           settled = true;
@@ -229,7 +275,17 @@ export class ThreadPool {
         this.#terminating.add(exited);
       }
     };
-    return { reply, abort };
+    const withdraw = () => {
+      if (aborted || settled || !this.#starts.withdraw(message.startSlot)) return false;
+      // The worker that gets it finds it cancelled and skips it; until then
+      // it is only a message in that thread's queue, not work.
+      aborted = true;
+      this.#withdrawn.add(message);
+      this.#unpost(message);
+      release();
+      return true;
+    };
+    return { reply, abort, withdraw };
   }
 
   #warm(agent: string, threadId: number | null): void {
