@@ -8,9 +8,9 @@ import type { BatchItem, ChannelEvent, TaskMessage, TaskReply } from '../protoco
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { backoffDelay, mergeRetry, type RetryPolicy, retries } from '../retry.js';
 import { BatchLedger } from './batch-ledger.js';
-import { clearBehind, type DeckView, threadBound } from './deck.js';
+import { Decks } from './deck.js';
 import { dependencyInputs } from './dependency-inputs.js';
-import { outranks, RankHeap } from './heap.js';
+import { RankHeap } from './heap.js';
 import { type Ending, LiveAttempts } from './live-attempts.js';
 import { summarizeRun } from './run-result.js';
 import type { RunAgent, RunSettings } from './run-settings.js';
@@ -66,9 +66,7 @@ export class Run {
   #finished = false;
   #resolve!: (result: RunResult) => void;
   readonly #onAbort = () => this.#stop('signal');
-  readonly #deckView: DeckView;
-  // Whether this run puts attempts on deck at all (see threadBound).
-  readonly #decking: boolean;
+  readonly #decks: Decks;
 
   /** Resolves with the run's result once every task has ended. Never rejects. */
   readonly done: Promise<RunResult>;
@@ -100,14 +98,6 @@ export class Run {
       }
     }
     this.#heap = new RankHeap(settings.rank);
-    this.#decking =
-      settings.slots.deckable && threadBound(settings.cost, settings.rank, settings.slots.threads);
-    this.#deckView = {
-      graph,
-      rank: settings.rank,
-      pendingDeps: this.#pendingDeps,
-      waiting: (i) => this.#state[i] === WAITING,
-    };
     this.#live = new LiveAttempts(settings, {
       replied: (i, reply) => {
         this.#finish(i, reply);
@@ -117,6 +107,16 @@ export class Run {
         this.#attemptFailed(i, error, ending);
         this.#afterChange();
       },
+    });
+    this.#decks = new Decks({
+      graph,
+      cost: settings.cost,
+      rank: settings.rank,
+      pendingDeps: this.#pendingDeps,
+      waiting: (i) => this.#state[i] === WAITING,
+      heap: this.#heap,
+      live: this.#live,
+      slots: settings.slots,
     });
     if (settings.runTokens !== undefined) {
       const buffer = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
@@ -240,7 +240,7 @@ export class Run {
    */
   #pump(): void {
     const slots = this.#s.slots;
-    if (slots.decked > 0) this.#reviewDecks();
+    if (slots.decked > 0) this.#decks.review((x) => this.#requeue(x));
     while (this.#stoppedBy === null && slots.free) {
       this.#unpark();
       const top = this.#heap.peek();
@@ -250,7 +250,8 @@ export class Run {
       // here, where its rank still counts, for a thread to free up.
       let behind: number | undefined;
       if (slots.saturated && !this.#short(top)) {
-        behind = this.#deckBehind(top);
+        // Decks are in the default pool: a task with a heap cap of its own runs in another.
+        behind = this.#limits(top).memoryMb === undefined ? this.#decks.behind(top) : undefined;
         if (behind === undefined) return;
       }
       const i = this.#heap.pop() as number;
@@ -265,42 +266,11 @@ export class Run {
     }
   }
 
-  /**
-   * The running task whose thread task `x` may wait on deck behind, so the
-   * thread goes on to `x` without waiting for the main thread: hiding that
-   * hand-off is worth a few hundred µs per task. Undefined when there is
-   * none, when the run is bound by its critical path rather than its
-   * threads, or when a thread holds one attempt only (`inFlightPerThread: 1`).
-   */
-  #deckBehind(x: number): number | undefined {
-    if (!this.#decking || this.#limits(x).memoryMb !== undefined) return undefined;
-    return this.#live.deckTarget((t) => clearBehind(this.#deckView, t, x), this.#s.cost);
-  }
-
-  /**
-   * Keeps every attempt on deck where the planner would put it now. One
-   * that has not begun is taken back and ranked again when a ready task
-   * outranks it, when the end of the attempt it follows would make such a
-   * task ready, or when a thread is idle and it should start there now.
-   */
-  #reviewDecks(): void {
-    const decks = this.#live.decks();
-    if (decks.length === 0) return;
-    const { rank, slots } = this.#s;
-    const top = this.#heap.peek();
-    let idle = slots.threads - (slots.inFlight - slots.decked);
-    // Best first, so idle threads go to the best of them.
-    decks.sort(([a], [b]) => (outranks(rank, a, b) ? -1 : 1));
-    for (const [x, t] of decks) {
-      const steal = idle > 0 && (top === undefined || outranks(rank, x, top));
-      const stale =
-        (top !== undefined && outranks(rank, top, x)) || !clearBehind(this.#deckView, t, x);
-      if (!(steal || stale) || !this.#live.withdraw(x)) continue;
-      if (steal) idle--;
-      this.#attempts[x] = (this.#attempts[x] as number) - 1;
-      this.#state[x] = READY;
-      this.#heap.push(x);
-    }
+  /** An attempt taken back before it began: its task is ready again, under the same attempt number. */
+  #requeue(i: number): void {
+    this.#attempts[i] = (this.#attempts[i] as number) - 1;
+    this.#state[i] = READY;
+    this.#heap.push(i);
   }
 
   /** Whether task `i` is expected to take well under a millisecond (a batch never is). */
