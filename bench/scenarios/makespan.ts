@@ -21,6 +21,7 @@ export interface MakespanRow {
 export const SCHEDULERS = [
   'agentpool (cost hints)',
   'agentpool (no hints)',
+  'agentpool (hints), window 1',
   'ready queue, FIFO',
   'p-graph',
   'level barrier (reference)',
@@ -54,9 +55,12 @@ export async function makespanScenario(options: {
   for (const threads of options.threads) {
     const pool = new WaitPool(threads);
     const runtime = agentpoolRuntime(threads);
+    // One attempt per thread at a time: no decks, the planner hands over every task.
+    const single = agentpoolRuntime(threads, 1);
     const schedulers: Record<(typeof SCHEDULERS)[number], Scheduler> = {
       'agentpool (cost hints)': agentpool(runtime, true),
       'agentpool (no hints)': agentpool(runtime, false),
+      'agentpool (hints), window 1': agentpool(single, true),
       'ready queue, FIFO': fifoReadyQueue(pool, threads),
       'p-graph': pGraph(pool, threads),
       'level barrier (reference)': levelBarrier(pool),
@@ -78,7 +82,7 @@ export async function makespanScenario(options: {
       const list = ratios.get(name) as number[];
       rows.push({ threads, scheduler: name, ratios: list, median: median(list) });
     }
-    await Promise.all([pool.close(), runtime.close()]);
+    await Promise.all([pool.close(), runtime.close(), single.close()]);
   }
   const markdown = table(
     ['threads', ...SCHEDULERS],
