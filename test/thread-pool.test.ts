@@ -188,4 +188,39 @@ describe('ThreadPool', () => {
       await threads.close();
     }
   });
+
+  it('hands out again an attempt whose reply was lost when its thread died after it finished', async () => {
+    const threads = pool(4);
+    try {
+      // The module is loaded, so an attempt posted behind another starts at once.
+      await threads.run(message('warm', 'log-or-exit')).reply;
+      const first = { ...message('first', 'log-or-exit'), short: true };
+      const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
+      const firstRun = threads.run(first);
+      const exitRun = threads.run(exits);
+      const thread = first.threadId;
+      expect(exits.threadId).toBe(thread);
+      // The first attempt finishes, but its reply waits for stdout to drain;
+      // the next one starts meanwhile and ends the thread: the reply is never sent.
+      const reply = await firstRun.reply;
+      expect(reply).toMatchObject({ ok: true, output: { taskId: 'first' } });
+      expect(reply.threadId).not.toBe(thread);
+      expect(await exitRun.reply).toMatchObject({
+        ok: false,
+        error: { code: 'ERR_WORKER_CRASHED' },
+      });
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('closes though a thread dies while it closes', async () => {
+    const threads = pool(4);
+    await threads.run(message('warm', 'log-or-exit')).reply;
+    const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
+    const exitRun = threads.run(exits);
+    // piscina's own close waits for a word from every thread, which one that exits never sends.
+    await threads.close();
+    expect((await exitRun.reply).ok).toBe(false);
+  });
 });

@@ -2,7 +2,7 @@
 // file (dist/workers/worker.js) and located by the pool with import.meta.url.
 import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { markStarted } from '../src/pool/start-board.js';
+import { markFinished, markStarted } from '../src/pool/start-board.js';
 import type { TaskMessage } from '../src/protocol.js';
 import { threadLink } from './channel.js';
 import { runBatch, runTask } from './run-task.js';
@@ -17,13 +17,13 @@ export default function run(message: TaskMessage): Promise<unknown> {
   return result;
 }
 
+const { starts } = workerData as { starts: SharedArrayBuffer };
+
 async function attempt(message: TaskMessage): Promise<unknown> {
   // Cancelled while it waited in the pool's queue: it must not run at all.
-  if (
-    !markStarted((workerData as { starts: SharedArrayBuffer }).starts, message.startSlot, threadId)
-  )
-    return null;
+  if (!markStarted(starts, message.startSlot, threadId)) return null;
   const reply = await (message.batch ? runBatch : runTask)(message, { link: threadLink });
+  markFinished(starts, message.startSlot);
   if (!('encoded' in reply)) return reply;
   // Hand the serialized output's memory to the main thread instead of copying it.
   const movable = {

@@ -8,6 +8,7 @@ const STATE = 0;
 const QUEUED = 0n;
 const STARTED = 1n;
 const CANCELLED = 2n;
+const FINISHED = 3n;
 
 /**
  * Where each attempt handed to the pool stands, shared between the main
@@ -17,7 +18,10 @@ const CANCELLED = 2n;
  * started (the worker, as it begins) or to cancelled (the main thread,
  * aborting it first) with compare-and-swap, so exactly one side wins: an
  * attempt cancelled while queued never runs, and one that started is
- * stopped by terminating its thread.
+ * stopped by terminating its thread. The worker marks it finished once its
+ * reply is made: a thread can die (a later attempt queued on it exits or
+ * runs out of heap) after posting a reply but before the main thread reads
+ * it, and then the attempt was not at fault and must go out again.
  */
 export class StartBoard {
   readonly buffer: SharedArrayBuffer;
@@ -64,14 +68,25 @@ export class StartBoard {
     return Atomics.compareExchange(this.#cells, slot * CELLS + STATE, QUEUED, CANCELLED) === QUEUED;
   }
 
-  /** Whether the slot's attempt is known to wait still: neither started nor cancelled. */
-  waiting(slot: number): boolean {
-    return slot >= 0 && Atomics.load(this.#cells, slot * CELLS + STATE) === QUEUED;
+  /**
+   * Whether the slot's attempt can go out again after its thread died: it
+   * never started there, or it finished and only its reply was lost with the
+   * thread. Either way the slot is made ready for the next try.
+   */
+  reclaim(slot: number): boolean {
+    if (slot < 0) return false;
+    const state = slot * CELLS + STATE;
+    return (
+      Atomics.load(this.#cells, state) === QUEUED ||
+      Atomics.compareExchange(this.#cells, state, FINISHED, QUEUED) === FINISHED
+    );
   }
 
   /** Where and when the slot's attempt started, or undefined while it waits. */
   read(slot: number): { startedAt: number; threadId: number; activeMs: number } | undefined {
-    if (slot < 0 || Atomics.load(this.#cells, slot * CELLS + STATE) !== STARTED) return undefined;
+    if (slot < 0) return undefined;
+    const state = Atomics.load(this.#cells, slot * CELLS + STATE);
+    if (state !== STARTED && state !== FINISHED) return undefined;
     return {
       startedAt: Number(Atomics.load(this.#cells, slot * CELLS + 1)) / 1000,
       threadId: Number(Atomics.load(this.#cells, slot * CELLS + 2)),
@@ -80,13 +95,25 @@ export class StartBoard {
   }
 }
 
+// Worker side: one view per board (a thread serves one pool, so one board).
+let views: WeakMap<SharedArrayBuffer, BigInt64Array> | undefined;
+function cellsOf(buffer: SharedArrayBuffer): BigInt64Array {
+  views ??= new WeakMap();
+  let cells = views.get(buffer);
+  if (cells === undefined) {
+    cells = new BigInt64Array(buffer);
+    views.set(buffer, cells);
+  }
+  return cells;
+}
+
 /**
  * Worker side: claims the slot's attempt as started on this thread. Returns
  * false when the main thread cancelled it first: the attempt must not run.
  */
 export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: number): boolean {
   if (slot < 0) return true;
-  const cells = new BigInt64Array(buffer);
+  const cells = cellsOf(buffer);
   // Written before the state flips, so a reader that sees "started" sees them.
   Atomics.store(cells, slot * CELLS + 1, BigInt(Math.round(now() * 1000)));
   Atomics.store(cells, slot * CELLS + 2, BigInt(threadId));
@@ -96,4 +123,9 @@ export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: n
     BigInt(Math.round(performance.eventLoopUtilization().active * 1000)),
   );
   return Atomics.compareExchange(cells, slot * CELLS + STATE, QUEUED, STARTED) === QUEUED;
+}
+
+/** Worker side: the slot's attempt has its reply, about to be posted. */
+export function markFinished(buffer: SharedArrayBuffer, slot: number): void {
+  if (slot >= 0) Atomics.compareExchange(cellsOf(buffer), slot * CELLS + STATE, STARTED, FINISHED);
 }

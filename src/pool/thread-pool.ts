@@ -92,6 +92,11 @@ export class ThreadPool {
     this.#pool.on('message', (message: ChannelHello) => {
       if (message?.type === CHANNEL_MARK) options.bridge.attach(message);
     });
+    // piscina reports here what concerns no attempt it still tracks: a reply
+    // that comes in after its thread was counted dead or the pool destroyed,
+    // a thread that died between attempts (it is replaced). Every attempt
+    // has already been settled by then; unheard, the event would throw.
+    this.#pool.on('error', () => {});
     this.#pool.on('workerDestroy', (worker: { id: number }) => {
       for (const threads of this.#loaded.values()) threads.delete(worker.id);
     });
@@ -242,9 +247,11 @@ export class ThreadPool {
         (error: unknown) => {
           this.#unpost(message);
           // Its thread died before it began (queued behind an attempt that
-          // was killed or ran out of heap): not this attempt's failure, so it
-          // goes out again. Bounded, for threads that die as they start.
-          if (!aborted && this.#starts.waiting(message.startSlot) && resubmits++ < MAX_RESUBMITS) {
+          // was killed, exited or ran out of heap), or after it finished but
+          // before its reply was read: not this attempt's failure, so it goes
+          // out again. Bounded, for threads that die as they start.
+          if (!aborted && resubmits < MAX_RESUBMITS && this.#starts.reclaim(message.startSlot)) {
+            resubmits++;
             message.threadId = undefined;
             message.behind = undefined;
             return submit();
@@ -329,9 +336,15 @@ export class ThreadPool {
     return this.#pool.utilization;
   }
 
+  /**
+   * Ends every thread. The runtime closes its pools only once each run it
+   * started has ended, so nothing still on a thread is wanted: attempts
+   * being killed or withdrawn. Not piscina's `close`, which waits for each
+   * thread to report its tasks done and never hears from one that dies
+   * meanwhile (it gives up after `closeTimeout`, 30 s).
+   */
   async close(): Promise<void> {
-    // piscina's close waits for busy threads; one we are terminating is busy until it exits.
     await Promise.allSettled([...this.#terminating]);
-    await this.#pool.close({ force: true });
+    await this.#pool.destroy();
   }
 }
