@@ -120,6 +120,8 @@ interface ReplyBase {
   cpuMs: number;
   /** Progress and chunk events the attempt sent; the planner waits for all of them before the result. */
   events: number;
+  /** The worker would not begin the attempt: its run's token budget was spent by then. */
+  refused?: true;
 }
 
 /** A task's outcome as the planner sees it. Agent errors come back as data, never as a rejection. */

@@ -62,10 +62,49 @@ describe('limits', () => {
     expect(statuses.filter((s) => s === 'done').length).toBeGreaterThanOrEqual(2);
     expect(statuses).toContain('ERR_RUN_TOKEN_BUDGET');
     for (const task of Object.values(run.tasks)) {
-      if (task.status === 'skipped')
+      if (task.status === 'skipped') {
+        expect(task.error.code).toBe('ERR_RUN_TOKEN_BUDGET');
         expect(task.error.message).toContain("the run's 450-token budget is spent");
+      }
     }
     expect(run.done + run.failed + run.skipped).toBe(12);
+  });
+
+  it('starts nothing once a charge to the run budget is refused, not even what waited on a thread', async () => {
+    const single = createRuntime({ threads: 1, retries: 0, agents });
+    try {
+      // Warm: the agent now averages well under 1 ms, so its attempts queue on the thread.
+      await single.fanOut(
+        'tokens',
+        Array.from({ length: 1000 }, () => 'hi'),
+        { runTokens: 1e9 },
+      );
+      for (let round = 0; round < 3; round++) {
+        const dag = Object.fromEntries(
+          Array.from({ length: 40 }, (_, i) => [
+            `t${i}`,
+            { agent: 'tokens', prompt: 'hi', context: { consume: i === 5 ? 1000 : 0 } },
+          ]),
+        );
+        const run = await single.execute(dag, { runTokens: 500 });
+        const spender = expectStatus(run.tasks.t5, 'failed');
+        expect(spender.error.code).toBe('ERR_RUN_TOKEN_BUDGET');
+        for (const task of Object.values(run.tasks)) {
+          if (task.id === 't5') continue;
+          // Whatever began, began before the overrun; the rest were skipped, never started.
+          if (task.status === 'done') expect(task.startedAt).toBeLessThan(spender.finishedAt);
+          else {
+            expect(task.status, task.id).toBe('skipped');
+            expect(task.error.code).toBe('ERR_RUN_TOKEN_BUDGET');
+            expect(task.startedAt).toBeNull();
+          }
+        }
+        expect(run.done).toBeLessThanOrEqual(5);
+        expect(run.skipped).toBe(39 - run.done);
+      }
+    } finally {
+      await single.close();
+    }
   });
 
   it('fails an output over its size limit', async () => {

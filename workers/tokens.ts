@@ -22,6 +22,11 @@ function counter(encoding: Encoding): Counter {
   return count;
 }
 
+/** Whether a charge to the run's shared budget has been refused: the run starts nothing new. */
+export function runBudgetSpent(run: RunTokens): boolean {
+  return Atomics.load(new BigInt64Array(run.buffer), 1) !== 0n;
+}
+
 /** What an agent sees as `ctx.tokens`. */
 export interface Tokens {
   /** Tokens this attempt has used so far. */

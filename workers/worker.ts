@@ -2,10 +2,11 @@
 // file (dist/workers/worker.js) and located by the pool with import.meta.url.
 import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { markFinished, markStarted } from '../src/pool/start-board.js';
+import { markFinished, markStarted, refuse } from '../src/pool/start-board.js';
 import type { TaskMessage } from '../src/protocol.js';
 import { threadLink } from './channel.js';
 import { runBatch, runTask } from './run-task.js';
+import { runBudgetSpent } from './tokens.js';
 
 // piscina may post a thread several attempts at once (`inFlightPerThread`),
 // so the next is at hand the moment one ends; they still run one at a time.
@@ -20,6 +21,10 @@ export default function run(message: TaskMessage): Promise<unknown> {
 const { starts } = workerData as { starts: SharedArrayBuffer };
 
 async function attempt(message: TaskMessage): Promise<unknown> {
+  // Queued behind the attempt that spent the run's token budget: the
+  // planner would not start it now, so neither does the thread.
+  if (message.runTokens && runBudgetSpent(message.runTokens) && refuse(starts, message.startSlot))
+    return null;
   // Cancelled while it waited in the pool's queue: it must not run at all.
   if (!markStarted(starts, message.startSlot, threadId)) return null;
   const reply = await (message.batch ? runBatch : runTask)(message, { link: threadLink });

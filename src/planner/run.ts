@@ -63,6 +63,8 @@ export class Run {
   readonly #runTokens: { buffer: SharedArrayBuffer; cells: BigInt64Array } | undefined;
   #endedCount = 0;
   #stoppedBy: StopReason = null;
+  // How the stop ended what had not begun: for an attempt found later never to have begun.
+  #stopped: [TaskStatus, TaskError] | undefined;
   #finished = false;
   #resolve!: (result: RunResult) => void;
   readonly #onAbort = () => this.#stop('signal');
@@ -332,6 +334,18 @@ export class Run {
 
   /** Books an attempt's reply: the task ends, or waits out a backoff to retry. */
   #finish(i: number, reply: TaskReply): void {
+    if (reply.refused) {
+      // Its thread would not begin it, the run's token budget being spent:
+      // it never ran, and ends as the stop ends everything that never began.
+      this.#attempts[i] = (this.#attempts[i] as number) - 1;
+      this.#state[i] = READY;
+      if (this.#stoppedBy === null) this.#stop('token-budget');
+      else {
+        const [status, error] = this.#stopped as [TaskStatus, TaskError];
+        this.#end(i, status, { ...this.#never(), error });
+      }
+      return;
+    }
     this.#tokens[i] = (this.#tokens[i] as number) + reply.tokens;
     const ending = {
       startedAt: reply.startedAt,
@@ -487,6 +501,7 @@ export class Run {
       culprit: culprit === undefined ? undefined : this.#graph.ids[culprit],
       signal: this.#s.signal,
     });
+    this.#stopped = [status, error];
     for (const timer of this.#backoff.values()) clearTimeout(timer);
     this.#backoff.clear();
     for (let i = 0; i < this.#state.length; i++) {

@@ -1,6 +1,7 @@
 import { deserialize } from 'node:v8';
-import { toTaskError } from '../errors.js';
-import type { TaskReply, WireReply } from '../protocol.js';
+import { now } from '../clock.js';
+import { AgentpoolError, toTaskError } from '../errors.js';
+import type { TaskMessage, TaskReply, WireReply } from '../protocol.js';
 
 /** Turns a worker's reply into the planner's: a pre-serialized output is decoded. */
 export function decodeReply(wire: WireReply): TaskReply {
@@ -30,4 +31,17 @@ export function failureReply(error: unknown, at: number, startedAt = at, cpuMs =
     cpuMs,
     events: 0,
   };
+}
+
+/** The reply for an attempt its worker would not begin: the run's token budget was spent. */
+export function refusedReply(message: TaskMessage): TaskReply {
+  const reply = failureReply(
+    new AgentpoolError(
+      'ERR_RUN_TOKEN_BUDGET',
+      `task "${message.taskId}" was not started: the run's token budget is spent`,
+    ),
+    now(),
+  );
+  reply.refused = true;
+  return reply;
 }

@@ -9,6 +9,7 @@ const QUEUED = 0n;
 const STARTED = 1n;
 const CANCELLED = 2n;
 const FINISHED = 3n;
+const REFUSED = 4n;
 
 /**
  * Where each attempt handed to the pool stands, shared between the main
@@ -21,7 +22,9 @@ const FINISHED = 3n;
  * stopped by terminating its thread. The worker marks it finished once its
  * reply is made: a thread can die (a later attempt queued on it exits or
  * runs out of heap) after posting a reply but before the main thread reads
- * it, and then the attempt was not at fault and must go out again.
+ * it, and then the attempt was not at fault and must go out again. A worker
+ * may also refuse to begin an attempt (its run's token budget is spent):
+ * like a cancelled one, it never runs.
  */
 export class StartBoard {
   readonly buffer: SharedArrayBuffer;
@@ -61,11 +64,18 @@ export class StartBoard {
 
   /**
    * Takes back an attempt that has not started, so it never will: true when
-   * that worked, false when it already started (or is not tracked).
+   * that worked (or its worker refused it), false when it already started
+   * (or is not tracked).
    */
   withdraw(slot: number): boolean {
     if (slot < 0) return false;
-    return Atomics.compareExchange(this.#cells, slot * CELLS + STATE, QUEUED, CANCELLED) === QUEUED;
+    const before = Atomics.compareExchange(this.#cells, slot * CELLS + STATE, QUEUED, CANCELLED);
+    return before === QUEUED || before === REFUSED;
+  }
+
+  /** Whether the slot's worker refused to begin its attempt. */
+  refused(slot: number): boolean {
+    return slot >= 0 && Atomics.load(this.#cells, slot * CELLS + STATE) === REFUSED;
   }
 
   /**
@@ -123,6 +133,15 @@ export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: n
     BigInt(Math.round(performance.eventLoopUtilization().active * 1000)),
   );
   return Atomics.compareExchange(cells, slot * CELLS + STATE, QUEUED, STARTED) === QUEUED;
+}
+
+/**
+ * Worker side: declines to begin the slot's attempt. False when it cannot
+ * (the main thread cancelled it first, or it is not tracked).
+ */
+export function refuse(buffer: SharedArrayBuffer, slot: number): boolean {
+  if (slot < 0) return false;
+  return Atomics.compareExchange(cellsOf(buffer), slot * CELLS + STATE, QUEUED, REFUSED) === QUEUED;
 }
 
 /** Worker side: the slot's attempt has its reply, about to be posted. */

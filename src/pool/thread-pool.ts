@@ -9,7 +9,7 @@ import {
   type TaskReply,
   type WireReply,
 } from '../protocol.js';
-import { decodeReply, failureReply } from './decode.js';
+import { decodeReply, failureReply, refusedReply } from './decode.js';
 import type { AttemptHandle, AttemptProbe } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
 import { StartBoard } from './start-board.js';
@@ -236,9 +236,12 @@ export class ThreadPool {
           this.#unpost(message);
           settled = true;
           if (aborted) return ABANDONED;
-          // null: the worker found the attempt cancelled on the board, which only an abort does.
-          if (wire === null)
+          // null: the worker did not begin the attempt: it refused it (the
+          // run's budget is spent), or found it cancelled, which only an abort does.
+          if (wire === null) {
+            if (this.#starts.refused(message.startSlot)) return refusedReply(message);
             return failureReply(new Error('attempt cancelled before it started'), now());
+          }
           const decoded = decodeReply(wire);
           if (decoded.ok || decoded.error.code !== 'ERR_AGENT_LOAD')
             this.#warm(message.agent, decoded.threadId);
