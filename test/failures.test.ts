@@ -238,7 +238,7 @@ describe('trigger rules', () => {
 describe('timeouts count from the start, not the queue', () => {
   it('does not time out an attempt that waited in the pool queue', async () => {
     // One thread, three attempts: the last waits ~500 ms for it (in the planner,
-    // or in the pool's queue), and its timeout counts only from its start.
+    // or in the pool's queue), past its 450 ms timeout, which counts only from its start.
     const runtime = createRuntime({
       threads: 1,
       inFlightPerThread: 3,
@@ -248,9 +248,9 @@ describe('timeouts count from the start, not the queue', () => {
     });
     try {
       const run = await runtime.execute({
-        a: { agent: 'sleep', prompt: '250', timeoutMs: 300 },
-        b: { agent: 'sleep', prompt: '250', timeoutMs: 300 },
-        c: { agent: 'sleep', prompt: '250', timeoutMs: 300 },
+        a: { agent: 'sleep', prompt: '250', timeoutMs: 450 },
+        b: { agent: 'sleep', prompt: '250', timeoutMs: 450 },
+        c: { agent: 'sleep', prompt: '250', timeoutMs: 450 },
       });
       expect(run.done).toBe(3);
       expect(run.tasks.c?.startedAt).toBeGreaterThan((run.tasks.a?.finishedAt as number) - 1);

@@ -10,6 +10,7 @@ const agents = {
   big: fixture('big-output'),
   sleep: fixture('sleep'),
   echo: fixture('echo'),
+  cheat: fixture('token-cheat'),
 };
 
 describe('limits', () => {
@@ -68,6 +69,19 @@ describe('limits', () => {
       }
     }
     expect(run.done + run.failed + run.skipped).toBe(12);
+  });
+
+  it('holds a task to its budget even if the agent catches the error or rewrites its account', async () => {
+    const run = await runtime.execute({
+      swallows: { agent: 'cheat', limits: { tokens: 100 } },
+      rewrites: { agent: 'cheat', limits: { tokens: 100 }, context: { rewrite: true } },
+    });
+    for (const id of ['swallows', 'rewrites']) {
+      const task = expectStatus(run.tasks[id], 'failed');
+      expect(task.error.code).toBe('ERR_TOKEN_BUDGET');
+      expect(task.error.message).toBe(`task "${id}" used 5,000 tokens of its 100-token budget`);
+      expect(task.tokens).toBe(5000);
+    }
   });
 
   it('starts nothing once a charge to the run budget is refused, not even what waited on a thread', async () => {
@@ -155,6 +169,29 @@ describe('limits', () => {
     const waiter = expectStatus(run.tasks.waiter, 'done');
     expect(waiter.durationMs).toBeGreaterThanOrEqual(390);
     expect(waiter.cpuMs).toBeLessThan(150);
+  });
+
+  it('counts CPU time from the agent being loaded: a thread loading a module or the tokenizer is not the task', async () => {
+    // Fresh threads: each attempt below is the first on its thread to load its
+    // agent module (a .ts one through the TypeScript loader) and the tokenizer.
+    const fresh = createRuntime({
+      threads: 2,
+      retries: 0,
+      agents: { tokens: fixture('tokens'), typed: new URL('./fixtures/typed.ts', import.meta.url) },
+    });
+    try {
+      const limits = { cpuMs: 40, tokens: 1000 };
+      const run = await fresh.execute({
+        counted: { agent: 'tokens', prompt: 'hello world', limits },
+        typed: { agent: 'typed', prompt: 'hi', limits },
+      });
+      for (const id of ['counted', 'typed']) {
+        const task = expectStatus(run.tasks[id], 'done');
+        expect(task.cpuMs).toBeLessThan(40);
+      }
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('reports active time per task', async () => {

@@ -24,6 +24,8 @@ export interface RunTaskOptions {
   cancelSignal?: (() => AbortSignal) | undefined;
   /** The link to the main thread, made on first use. */
   link: () => Link;
+  /** Called once the agent (and the tokenizer, if metered) is loaded: the attempt's CPU time counts from here. */
+  loaded?: (() => void) | undefined;
 }
 
 /**
@@ -105,7 +107,9 @@ export async function runTask(
   encodeOutput = true,
 ): Promise<WireReply> {
   let startedAt = now();
-  const elu = performance.eventLoopUtilization();
+  // Replaced once the agent is loaded: a thread's first load of a module or
+  // of the tokenizer is the thread's cost, not the task's CPU time.
+  let elu = performance.eventLoopUtilization();
   const { limits, runTokens } = message;
   const metered = limits.tokens !== undefined || runTokens !== undefined || message.countTokens;
   let meter: TokenMeter | undefined;
@@ -143,7 +147,10 @@ export async function runTask(
   };
   try {
     const handler = await handlerFor(message.module, message.agent);
+    if (metered) tokens().load();
     startedAt = now();
+    elu = performance.eventLoopUtilization();
+    options.loaded?.();
     if (metered) tokens().charge(message.prompt);
     const ctx: AgentContext = {
       taskId: message.taskId,
@@ -177,6 +184,8 @@ export async function runTask(
     };
     const output = await handler(message.prompt, ctx);
     if (deadline.passed) throw deadline.error();
+    // A budget overrun stands even if the agent caught its error.
+    if (meter?.overrun) throw meter.overrun;
     if (metered) {
       const text = outputText(output);
       if (text !== undefined) tokens().charge(text);
@@ -228,7 +237,8 @@ export async function runBatch(message: TaskMessage, options: RunTaskOptions): P
       prompt: batch.prompts[k] as string,
       batch: undefined,
     };
-    const reply = await runTask(item, options, false);
+    // CPU time counts from the first prompt's start; each prompt's own, from its own.
+    const reply = await runTask(item, k === 0 ? options : { ...options, loaded: undefined }, false);
     tokens += reply.tokens;
     events += reply.events;
     const { startedAt: start, finishedAt, cpuMs } = reply;

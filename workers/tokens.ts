@@ -49,12 +49,14 @@ export interface Tokens {
  * never jointly overspend it: a charge that does not fit is refused whole.
  */
 export class TokenMeter implements Tokens {
-  used = 0;
+  // Private, with getters: the agent reads its account but cannot rewrite it.
+  #used = 0;
   readonly #taskId: string;
   readonly #encoding: Encoding;
-  readonly limit: number | undefined;
+  readonly #limit: number | undefined;
   readonly #run: BigInt64Array | undefined;
   readonly #runBudget: number;
+  #overrun: AgentpoolError | undefined;
 
   constructor(
     taskId: string,
@@ -64,22 +66,43 @@ export class TokenMeter implements Tokens {
   ) {
     this.#taskId = taskId;
     this.#encoding = encoding;
-    this.limit = limit;
+    this.#limit = limit;
     this.#run = run && new BigInt64Array(run.buffer);
     this.#runBudget = run?.budget ?? Number.POSITIVE_INFINITY;
   }
 
+  get used(): number {
+    return this.#used;
+  }
+
+  get limit(): number | undefined {
+    return this.#limit;
+  }
+
+  /**
+   * The budget error thrown in this attempt, if any. It is final: an agent
+   * that catches it and returns still fails with it.
+   */
+  get overrun(): AgentpoolError | undefined {
+    return this.#overrun;
+  }
+
   /** Whether any budget applies, so prompts and outputs must be counted. */
   get metered(): boolean {
-    return this.limit !== undefined || this.#run !== undefined;
+    return this.#limit !== undefined || this.#run !== undefined;
   }
 
   get remaining(): number {
-    const own = this.limit === undefined ? Number.POSITIVE_INFINITY : this.limit - this.used;
+    const own = this.#limit === undefined ? Number.POSITIVE_INFINITY : this.#limit - this.#used;
     const run = this.#run
       ? this.#runBudget - Number(Atomics.load(this.#run, 0))
       : Number.POSITIVE_INFINITY;
     return Math.max(0, Math.min(own, run));
+  }
+
+  /** Loads the tokenizer now (once per thread and encoding), so the first count costs no more than the next. */
+  load(): void {
+    counter(this.#encoding);
   }
 
   count(text: string): number {
@@ -91,16 +114,21 @@ export class TokenMeter implements Tokens {
   consume(n: number): void {
     if (!Number.isFinite(n) || n < 0)
       throw new TypeError(`ctx.tokens.consume expects a number >= 0, got ${n}`);
-    const after = this.used + n;
-    if (this.limit !== undefined && after > this.limit) {
-      this.used = after;
-      throw new AgentpoolError(
+    const after = this.#used + n;
+    if (this.#limit !== undefined && after > this.#limit) {
+      this.#used = after;
+      throw this.#fail(
         'ERR_TOKEN_BUDGET',
-        `task "${this.#taskId}" used ${formatCount(after)} tokens of its ${formatCount(this.limit)}-token budget`,
+        `task "${this.#taskId}" used ${formatCount(after)} tokens of its ${formatCount(this.#limit)}-token budget`,
       );
     }
     if (this.#run) this.#chargeRun(n);
-    this.used = after;
+    this.#used = after;
+  }
+
+  #fail(code: 'ERR_TOKEN_BUDGET' | 'ERR_RUN_TOKEN_BUDGET', message: string): AgentpoolError {
+    this.#overrun ??= new AgentpoolError(code, message);
+    return this.#overrun;
   }
 
   charge(text: string): number {
@@ -117,7 +145,7 @@ export class TokenMeter implements Tokens {
       if (Number(spent + amount) > this.#runBudget) {
         // Mark the budget as spent so the planner starts nothing new.
         Atomics.store(cells, 1, 1n);
-        throw new AgentpoolError(
+        throw this.#fail(
           'ERR_RUN_TOKEN_BUDGET',
           `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but the run has ${formatCount(this.#runBudget - Number(spent))} of its ${formatCount(this.#runBudget)}-token budget left`,
         );

@@ -2,7 +2,7 @@
 // file (dist/workers/worker.js) and located by the pool with import.meta.url.
 import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { markFinished, markStarted, refuse } from '../src/pool/start-board.js';
+import { markFinished, markLoaded, markStarted, refuse } from '../src/pool/start-board.js';
 import type { TaskMessage } from '../src/protocol.js';
 import { threadLink } from './channel.js';
 import { runBatch, runTask } from './run-task.js';
@@ -27,7 +27,8 @@ async function attempt(message: TaskMessage): Promise<unknown> {
     return null;
   // Cancelled while it waited in the pool's queue: it must not run at all.
   if (!markStarted(starts, message.startSlot, threadId)) return null;
-  const reply = await (message.batch ? runBatch : runTask)(message, { link: threadLink });
+  const loaded = () => markLoaded(starts, message.startSlot);
+  const reply = await (message.batch ? runBatch : runTask)(message, { link: threadLink, loaded });
   markFinished(starts, message.startSlot);
   if (!('encoded' in reply)) return reply;
   // Hand the serialized output's memory to the main thread instead of copying it.

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { now } from '../clock.js';
 
 // Per slot: state, start time (µs since epoch), thread id, the thread's
-// event-loop active time at the start (µs).
+// event-loop active time once the attempt's agent was loaded (µs; -1 before).
 const CELLS = 4;
 const STATE = 0;
 const QUEUED = 0n;
@@ -10,6 +10,8 @@ const STARTED = 1n;
 const CANCELLED = 2n;
 const FINISHED = 3n;
 const REFUSED = 4n;
+// The active-time cell of an attempt whose agent is still loading.
+const NOT_LOADED = -1n;
 
 /**
  * Where each attempt handed to the pool stands, shared between the main
@@ -92,15 +94,22 @@ export class StartBoard {
     );
   }
 
-  /** Where and when the slot's attempt started, or undefined while it waits. */
-  read(slot: number): { startedAt: number; threadId: number; activeMs: number } | undefined {
+  /**
+   * Where and when the slot's attempt started, or undefined while it waits;
+   * `activeMs` (the thread's active time when its agent was loaded) is
+   * undefined until then.
+   */
+  read(
+    slot: number,
+  ): { startedAt: number; threadId: number; activeMs: number | undefined } | undefined {
     if (slot < 0) return undefined;
     const state = Atomics.load(this.#cells, slot * CELLS + STATE);
     if (state !== STARTED && state !== FINISHED) return undefined;
+    const loadedAt = Atomics.load(this.#cells, slot * CELLS + 3);
     return {
       startedAt: Number(Atomics.load(this.#cells, slot * CELLS + 1)) / 1000,
       threadId: Number(Atomics.load(this.#cells, slot * CELLS + 2)),
-      activeMs: Number(Atomics.load(this.#cells, slot * CELLS + 3)) / 1000,
+      activeMs: loadedAt === NOT_LOADED ? undefined : Number(loadedAt) / 1000,
     };
   }
 }
@@ -127,12 +136,18 @@ export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: n
   // Written before the state flips, so a reader that sees "started" sees them.
   Atomics.store(cells, slot * CELLS + 1, BigInt(Math.round(now() * 1000)));
   Atomics.store(cells, slot * CELLS + 2, BigInt(threadId));
-  Atomics.store(
-    cells,
-    slot * CELLS + 3,
-    BigInt(Math.round(performance.eventLoopUtilization().active * 1000)),
-  );
+  Atomics.store(cells, slot * CELLS + 3, NOT_LOADED);
   return Atomics.compareExchange(cells, slot * CELLS + STATE, QUEUED, STARTED) === QUEUED;
+}
+
+/**
+ * Worker side: the slot's attempt has loaded its agent. Its CPU time, read
+ * from outside by the watchdog, counts from here, not from the module load.
+ */
+export function markLoaded(buffer: SharedArrayBuffer, slot: number): void {
+  if (slot < 0) return;
+  const active = Math.round(performance.eventLoopUtilization().active * 1000);
+  Atomics.store(cellsOf(buffer), slot * CELLS + 3, BigInt(active));
 }
 
 /**

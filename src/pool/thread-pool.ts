@@ -327,11 +327,14 @@ export class ThreadPool {
       return { startedAt: message.dispatchedAt ?? now(), activeMs: undefined };
     const start = this.#starts.read(message.startSlot);
     if (start === undefined) return undefined;
+    const loadedAt = start.activeMs;
+    // Still loading its agent: no CPU time of its own yet.
+    if (loadedAt === undefined) return { startedAt: start.startedAt, activeMs: undefined };
     const thread = this.#pool.threads.find((worker) => worker.threadId === start.threadId);
     const active = thread?.performance.eventLoopUtilization().active;
     return {
       startedAt: start.startedAt,
-      activeMs: active === undefined ? undefined : active - start.activeMs,
+      activeMs: active === undefined ? undefined : active - loadedAt,
     };
   }
 
