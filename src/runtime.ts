@@ -269,6 +269,7 @@ export class Runtime {
   stats(): RuntimeStats {
     return {
       threads: this.#options.threads,
+      liveThreads: this.#executor?.liveThreads() ?? 0,
       activeRuns: this.#active.size,
       utilization: this.#executor?.utilization() ?? null,
       ...this.#stats.snapshot(),

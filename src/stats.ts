@@ -23,6 +23,8 @@ export interface AgentStats {
 /** What `runtime.stats()` returns. */
 export interface RuntimeStats {
   threads: number;
+  /** Worker threads alive now: the default pool's plus those of memory profiles in use (0 inline or before the first run). */
+  liveThreads: number;
   /** Runs in progress. */
   activeRuns: number;
   /** Fraction of thread capacity spent running tasks since the pool started (null inline or before the first run). */

@@ -1,4 +1,4 @@
-import { createRuntime, type Runtime } from 'agentpool';
+import { createRuntime, type Runtime, type TaskInput } from 'agentpool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectStatus, fixture, maxOverlap } from './helpers.js';
 
@@ -153,6 +153,43 @@ describe('limits', () => {
     expectStatus(run.tasks.b, 'done');
     // The memory profiles and the default pool together never ran more than `threads`.
     expect(maxOverlap(Object.values(run.tasks))).toBeLessThanOrEqual(2);
+  });
+
+  it('never runs more than `threads` across memory profiles, and closes a profile once idle', async () => {
+    const profiles = createRuntime({ threads: 2, retries: 0, idleTimeoutMs: 300, agents });
+    try {
+      // Six heap caps: six pools, each of which could run two at once on its own.
+      const dag: Record<string, TaskInput> = Object.fromEntries(
+        Array.from({ length: 18 }, (_, i) => [
+          `t${i}`,
+          { agent: 'sleep', prompt: '40', limits: { memoryMb: 64 + 16 * (i % 6) } },
+        ]),
+      );
+      dag.plain = { agent: 'sleep', prompt: '40' };
+      // Warm: the agent averages under 1 ms, so its attempts are posted several to a
+      // thread at once, and only the cross-pool count keeps them to `threads`.
+      await profiles.fanOut('sleep', Array.from({ length: 300 }, () => '0'));
+      let most = 0;
+      profiles.on('task', () => {
+        most = Math.max(most, profiles.stats().liveThreads);
+      });
+      const run = await profiles.execute(dag);
+      expect(run.done).toBe(19);
+      expect(maxOverlap(Object.values(run.tasks))).toBeLessThanOrEqual(2);
+      expect(most).toBeGreaterThan(2);
+      // Idle for idleTimeoutMs, the profiles' pools close; the default pool's two threads stay.
+      const deadline = Date.now() + 10_000;
+      while (profiles.stats().liveThreads > 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(profiles.stats().liveThreads).toBe(2);
+      // A cap seen before gets a pool of its own again.
+      const again = await profiles.execute({
+        a: { agent: 'sleep', prompt: '5', limits: { memoryMb: 64 } },
+      });
+      expectStatus(again.tasks.a, 'done');
+    } finally {
+      await profiles.close();
+    }
   });
 
   it('stops a task that keeps its thread busy past its CPU limit, but not one waiting on timers', async () => {

@@ -39,5 +39,7 @@ export interface Executor {
   probe(message: TaskMessage): AttemptProbe | undefined;
   /** Fraction of capacity spent running tasks since the pool started, or null inline. */
   utilization(): number | null;
+  /** Worker threads alive now (0 inline). */
+  liveThreads(): number;
   close(): Promise<void>;
 }

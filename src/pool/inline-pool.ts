@@ -79,6 +79,10 @@ export class InlinePool implements Executor {
     };
   }
 
+  liveThreads(): number {
+    return 0;
+  }
+
   utilization(): null {
     return null;
   }

@@ -14,15 +14,18 @@ export interface PoolsOptions {
 /**
  * The runtime's threads. `resourceLimits` are fixed per thread, so each
  * distinct `memoryMb` gets its own piscina pool, made on first use, whose
- * threads beyond the first exit when idle; tasks without one share the
- * default pool. All
- * pools together never run more than `threads` attempts.
+ * threads beyond the first exit after a second idle, and which is closed
+ * whole once it has been idle `idleTimeoutMs`; tasks without one share the
+ * default pool. All pools together never run more than `threads` attempts.
  */
 export class Pools implements Executor {
   readonly threads: number;
   readonly terminates = true;
   readonly #options: PoolsOptions;
   readonly #pools = new Map<number | undefined, ThreadPool>();
+  // Memory profiles with nothing in flight, and the timer that closes each.
+  readonly #idle = new Map<ThreadPool, NodeJS.Timeout>();
+  readonly #closing = new Set<Promise<void>>();
 
   constructor(options: PoolsOptions) {
     this.threads = options.threads;
@@ -67,7 +70,39 @@ export class Pools implements Executor {
   }
 
   run(message: TaskMessage): AttemptHandle {
-    return this.#pool(message.memoryMb).run(message);
+    const { memoryMb } = message;
+    const pool = this.#pool(memoryMb);
+    const handle = pool.run(message);
+    if (memoryMb !== undefined) {
+      clearTimeout(this.#idle.get(pool));
+      this.#idle.delete(pool);
+      // The pool's own bookkeeping settles first: by now its count is current.
+      void handle.reply.then(() => this.#whenIdle(memoryMb, pool));
+    }
+    return handle;
+  }
+
+  /** Closes a memory profile's pool once it has had nothing in flight for `idleTimeoutMs`. */
+  #whenIdle(memoryMb: number, pool: ThreadPool): void {
+    if (pool.inFlight > 0 || this.#pools.get(memoryMb) !== pool) return;
+    clearTimeout(this.#idle.get(pool));
+    const timer = setTimeout(() => {
+      this.#idle.delete(pool);
+      if (pool.inFlight > 0 || this.#pools.get(memoryMb) !== pool) return;
+      // The next task with this cap makes a new pool.
+      this.#pools.delete(memoryMb);
+      const closed = pool.close().finally(() => this.#closing.delete(closed));
+      this.#closing.add(closed);
+    }, this.#options.idleTimeoutMs);
+    timer.unref();
+    this.#idle.set(pool, timer);
+  }
+
+  /** Worker threads alive now, across the default pool and the memory profiles. */
+  liveThreads(): number {
+    let live = 0;
+    for (const pool of this.#pools.values()) live += pool.liveThreads;
+    return live;
   }
 
   probe(message: TaskMessage): AttemptProbe | undefined {
@@ -79,7 +114,10 @@ export class Pools implements Executor {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    for (const timer of this.#idle.values()) clearTimeout(timer);
+    this.#idle.clear();
+    const open = [...this.#pools.values()];
     this.#pools.clear();
+    await Promise.all([...open.map((pool) => pool.close()), ...this.#closing]);
   }
 }

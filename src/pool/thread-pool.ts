@@ -342,6 +342,11 @@ export class ThreadPool {
     return this.#pool.utilization;
   }
 
+  /** Threads alive now. */
+  get liveThreads(): number {
+    return this.#pool.threads.length;
+  }
+
   /**
    * Ends every thread. The runtime closes its pools only once each run it
    * started has ended, so nothing still on a thread is wanted: attempts
