@@ -15,6 +15,8 @@ import { fixture } from './helpers.js';
 // CHAOS_TASKS and CHAOS_SEEDS scale the suite up; the defaults keep it well under a minute.
 const TASKS = Number(process.env.CHAOS_TASKS ?? 500);
 const SEEDS = Number(process.env.CHAOS_SEEDS ?? 2);
+// A run must end within this (generous: a 500-task run takes a few seconds); the test, a little later.
+const BOUND_MS = Math.max(60_000, TASKS * 120);
 
 /** Each way an agent misbehaves, the limits that provoke it, and the code its task must fail with. */
 const MODES: Record<string, { code: string; task?: Partial<TaskInput> }> = {
@@ -99,46 +101,54 @@ describe('chaos', () => {
   }
 
   for (let seed = 1; seed <= SEEDS; seed++) {
-    it(`isolates every failure (seed ${seed}, ${TASKS} tasks)`, async () => {
-      const started = Date.now();
-      const { run, dag, modes } = await chaosRun(seed);
-      expect(Date.now() - started).toBeLessThan(60_000);
-      const expected = expectedStatuses(dag, modes);
-      expect(run.total).toBe(TASKS);
-      for (const [id, status] of expected) {
-        const result = run.tasks[id];
-        // Each task ended exactly once, with the one status it had to.
-        expect(ends.get(`${run.runId}/${id}`), id).toBe(1);
-        expect(result?.status, `${id} (${modes.get(id)})`).toBe(status);
-        if (result?.status === 'failed')
-          expect(result.error.code, `${id} (${modes.get(id)})`).toBe(
-            MODES[modes.get(id) as string]?.code,
-          );
-        if (result?.status === 'skipped') expect(result.error.code).toBe('ERR_UPSTREAM_FAILED');
-        if (result?.status === 'done') {
-          const deps = (dag[id]?.depends_on ?? []) as string[];
-          expect(result.output).toEqual(expectedOutput(id, deps));
+    it(
+      `isolates every failure (seed ${seed}, ${TASKS} tasks)`,
+      async () => {
+        const started = Date.now();
+        const { run, dag, modes } = await chaosRun(seed);
+        expect(Date.now() - started).toBeLessThan(BOUND_MS);
+        const expected = expectedStatuses(dag, modes);
+        expect(run.total).toBe(TASKS);
+        for (const [id, status] of expected) {
+          const result = run.tasks[id];
+          // Each task ended exactly once, with the one status it had to.
+          expect(ends.get(`${run.runId}/${id}`), id).toBe(1);
+          expect(result?.status, `${id} (${modes.get(id)})`).toBe(status);
+          if (result?.status === 'failed')
+            expect(result.error.code, `${id} (${modes.get(id)})`).toBe(
+              MODES[modes.get(id) as string]?.code,
+            );
+          if (result?.status === 'skipped') expect(result.error.code).toBe('ERR_UPSTREAM_FAILED');
+          if (result?.status === 'done') {
+            const deps = (dag[id]?.depends_on ?? []) as string[];
+            expect(result.output).toEqual(expectedOutput(id, deps));
+          }
         }
-      }
-      const failures = [...modes.values()].filter((m) => m !== 'ok').length;
-      expect(failures).toBeGreaterThan(TASKS / 20);
-      expect(run.failed).toBeGreaterThan(0);
-      expect(run.skipped).toBeGreaterThan(0);
+        const failures = [...modes.values()].filter((m) => m !== 'ok').length;
+        expect(failures).toBeGreaterThan(TASKS / 20);
+        expect(run.failed).toBeGreaterThan(0);
+        expect(run.skipped).toBeGreaterThan(0);
 
-      // The same runtime then runs a clean DAG on healthy threads.
-      const clean = await runtime.fanOut('echo', Array.from({ length: 20 }, String));
-      expect(clean.every((r) => r.status === 'done')).toBe(true);
-      expect(new Set(clean.map((r) => r.threadId)).size).toBe(2);
-    });
+        // The same runtime then runs a clean DAG on healthy threads.
+        const clean = await runtime.fanOut('echo', Array.from({ length: 20 }, String));
+        expect(clean.every((r) => r.status === 'done')).toBe(true);
+        expect(new Set(clean.map((r) => r.threadId)).size).toBe(2);
+      },
+      BOUND_MS + 30_000,
+    );
   }
 
-  it('does not grow the main-thread heap across repeated chaos runs', async () => {
-    await chaosRun(101);
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    for (let k = 0; k < 5; k++) await chaosRun(102 + k);
-    gc();
-    const grown = process.memoryUsage().heapUsed - before;
-    expect(grown).toBeLessThan(8 * 1024 * 1024);
-  }, 120_000);
+  it(
+    'does not grow the main-thread heap across repeated chaos runs',
+    async () => {
+      await chaosRun(101);
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let k = 0; k < 5; k++) await chaosRun(102 + k);
+      gc();
+      const grown = process.memoryUsage().heapUsed - before;
+      expect(grown).toBeLessThan(8 * 1024 * 1024);
+    },
+    6 * BOUND_MS,
+  );
 });

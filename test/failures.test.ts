@@ -17,6 +17,7 @@ describe('failures stay with their task', () => {
         spin: fixture('spin'),
         patient: fixture('wait-signal'),
         exit: fixture('exit'),
+        escape: fixture('escape'),
         uncloneable: fixture('uncloneable'),
         noDefault: fixture('no-default'),
         badHandler: fixture('bad-handler'),
@@ -131,6 +132,14 @@ describe('failures stay with their task', () => {
     expect(exit.error.message).toContain('exited with code: 3');
     expect(exit.attempts).toBe(2);
     expectStatus(run.tasks.ok, 'done');
+  });
+
+  it('reports an error escaping the agent (from a timer) as a crash of its thread', async () => {
+    const run = await runtime.execute({ escape: { agent: 'escape', retries: 0 } });
+    const escape = expectStatus(run.tasks.escape, 'failed');
+    // The agent's own code is named, but the outcome is the crash it caused.
+    expect(escape.error.code).toBe('ERR_WORKER_CRASHED');
+    expect(escape.error.message).toBe('worker thread crashed: E_ESCAPED: escaped from a timer');
   });
 
   it('fails an uncloneable output without retrying it, and without losing the thread', async () => {

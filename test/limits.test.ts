@@ -168,7 +168,10 @@ describe('limits', () => {
       dag.plain = { agent: 'sleep', prompt: '40' };
       // Warm: the agent averages under 1 ms, so its attempts are posted several to a
       // thread at once, and only the cross-pool count keeps them to `threads`.
-      await profiles.fanOut('sleep', Array.from({ length: 300 }, () => '0'));
+      await profiles.fanOut(
+        'sleep',
+        Array.from({ length: 300 }, () => '0'),
+      );
       let most = 0;
       profiles.on('task', () => {
         most = Math.max(most, profiles.stats().liveThreads);

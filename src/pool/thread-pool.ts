@@ -315,8 +315,12 @@ export class ThreadPool {
     if ((error as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
       reply.error.code = 'ERR_MEMORY_LIMIT';
       reply.error.message = `task "${message.taskId}" ran out of its ${formatCount(this.#memoryMb ?? 0)} MB heap limit; its thread was replaced`;
-    } else if (reply.error.code === 'ERR_WORKER_CRASHED') {
-      reply.error.message = `worker thread crashed: ${reply.error.message}`;
+    } else if (reply.error.code !== 'ERR_DAG_INVALID') {
+      // Whatever killed the thread (an exit, an error escaping the agent
+      // with a code of its own), the outcome is the crash; the code is named.
+      const own = reply.error.code === 'ERR_WORKER_CRASHED' ? '' : `${reply.error.code}: `;
+      reply.error.code = 'ERR_WORKER_CRASHED';
+      reply.error.message = `worker thread crashed: ${own}${reply.error.message}`;
     }
     return reply;
   }
