@@ -136,10 +136,10 @@ describe('failures stay with their task', () => {
 
   it('reports an error escaping the agent (from a timer) as a crash of its thread', async () => {
     const run = await runtime.execute({ escape: { agent: 'escape', retries: 0 } });
-    const escape = expectStatus(run.tasks.escape, 'failed');
+    const escaped = expectStatus(run.tasks.escape, 'failed');
     // The agent's own code is named, but the outcome is the crash it caused.
-    expect(escape.error.code).toBe('ERR_WORKER_CRASHED');
-    expect(escape.error.message).toBe('worker thread crashed: E_ESCAPED: escaped from a timer');
+    expect(escaped.error.code).toBe('ERR_WORKER_CRASHED');
+    expect(escaped.error.message).toBe('worker thread crashed: E_ESCAPED: escaped from a timer');
   });
 
   it('fails an uncloneable output without retrying it, and without losing the thread', async () => {
