@@ -136,6 +136,12 @@ function expectation(issue: z.core.$ZodIssue): string {
       return `to be ${TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`}`;
     case 'invalid_value':
       return `to be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union': {
+      // Each alternative's own first complaint: "to be an integer or one of "auto"".
+      const each = issue.errors.flatMap((branch) => branch.slice(0, 1).map(expectation));
+      if (each.length > 0) return `to be ${each.map((e) => e.replace(/^to be /, '')).join(' or ')}`;
+      return `to be valid (${issue.message})`;
+    }
     default:
       return `to be valid (${issue.message})`;
   }

@@ -308,11 +308,23 @@ describe('runtime options', () => {
     );
     expect(() => createRuntime({ agents: { a: 42 as unknown as string } })).toThrow('`agents.a`');
     expect(() => createRuntime({ thread: 2 } as object)).toThrow('unknown option `thread`');
-    try {
-      createRuntime({ threads: 1.5 });
-    } catch (error) {
-      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTIONS', name: 'OptionsError' });
-    }
+    expect(() => createRuntime({ threads: 1.5 })).toThrow(
+      'Expected `threads` to be an integer or one of "auto", got `1.5`',
+    );
+    const thrown = (() => {
+      try {
+        createRuntime({ threads: 1.5 });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toMatchObject({ code: 'ERR_INVALID_OPTIONS', name: 'OptionsError' });
+    expect(() => createRuntime({ inFlightPerThread: 0 })).toThrow(
+      'Expected `inFlightPerThread` to be a number >= 1, got `0`',
+    );
+    expect(() => createRuntime({ agents: { a: { module: 'a.js', concurrency: 0 } } })).toThrow(
+      'Expected `agents.a.concurrency` to be a number > 0, got `0`',
+    );
   });
 
   it('rejects bad execute options', async () => {

@@ -65,7 +65,9 @@ describe('limits', () => {
     for (const task of Object.values(run.tasks)) {
       if (task.status === 'skipped') {
         expect(task.error.code).toBe('ERR_RUN_TOKEN_BUDGET');
-        expect(task.error.message).toContain("the run's 450-token budget is spent");
+        expect(task.error.message).toBe(
+          `skipped: the run's 450-token budget is spent (${run.tokens} used)`,
+        );
       }
     }
     expect(run.done + run.failed + run.skipped).toBe(12);
@@ -119,6 +121,21 @@ describe('limits', () => {
     } finally {
       await single.close();
     }
+  });
+
+  it('counts tokens with the configured encoding', async () => {
+    // Cyrillic is 9 tokens in o200k_base (the default) and 28 in p50k_base.
+    const prompt = 'Привет, как дела? Это тест.';
+    const counts: Record<string, unknown> = {};
+    for (const encoding of ['o200k_base', 'p50k_base'] as const) {
+      const counting = createRuntime({ threads: 0, encoding, agents });
+      const run = await counting.execute({
+        a: { agent: 'tokens', prompt, limits: { tokens: 100 } },
+      });
+      counts[encoding] = (expectStatus(run.tasks.a, 'done').output as { counted: number }).counted;
+      await counting.close();
+    }
+    expect(counts).toEqual({ o200k_base: 9, p50k_base: 28 });
   });
 
   it('fails an output over its size limit', async () => {

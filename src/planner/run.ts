@@ -498,6 +498,7 @@ export class Run {
     const status = reason === 'token-budget' ? 'skipped' : 'cancelled';
     const error = stopError(reason, {
       runTokens: this.#s.runTokens,
+      spent: this.#runTokens && Number(Atomics.load(this.#runTokens.cells, 0)),
       culprit: culprit === undefined ? undefined : this.#graph.ids[culprit],
       signal: this.#s.signal,
     });

@@ -4,11 +4,21 @@ import type { StopReason } from '../results.js';
 /** Why the run stopped, as the error of every task it stopped. */
 export function stopError(
   reason: Exclude<StopReason, null>,
-  context: { runTokens?: number | undefined; culprit?: string | undefined; signal?: AbortSignal },
+  context: {
+    runTokens?: number | undefined;
+    /** Tokens charged to the run's budget when it stopped. */
+    spent?: number | undefined;
+    culprit?: string | undefined;
+    signal?: AbortSignal;
+  },
 ): TaskError {
   if (reason === 'token-budget') {
     const budget = formatCount(context.runTokens ?? 0);
-    return taskError('ERR_RUN_TOKEN_BUDGET', `skipped: the run's ${budget}-token budget is spent`);
+    const used = context.spent === undefined ? '' : ` (${formatCount(context.spent)} used)`;
+    return taskError(
+      'ERR_RUN_TOKEN_BUDGET',
+      `skipped: the run's ${budget}-token budget is spent${used}`,
+    );
   }
   if (reason === 'fail-fast') {
     return taskError(
