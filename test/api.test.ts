@@ -359,11 +359,22 @@ describe('runtime options', () => {
     }
   });
 
-  it('balances round-robin when asked', async () => {
-    const runtime = createRuntime({ threads: 2, balance: 'round-robin', agents });
-    const results = await runtime.fanOut('sleep', ['20', '20', '20', '20']);
-    expect(new Set(results.map((r) => r.threadId)).size).toBe(2);
-    await runtime.close();
+  it('balances round-robin when asked, and least-busy keeps to the warm thread', async () => {
+    // One task at a time on three warm threads: least-busy always finds the
+    // first one idle; round-robin passes the work around.
+    const used: Record<string, number> = {};
+    for (const balance of ['least-busy', 'round-robin'] as const) {
+      const runtime = createRuntime({ threads: 3, balance, agents });
+      await runtime.fanOut('sleep', ['30', '30', '30']);
+      const threads = new Set<number | null>();
+      for (let k = 0; k < 6; k++) {
+        const run = await runtime.execute({ a: { agent: 'sleep', prompt: '1' } });
+        threads.add(run.tasks.a?.threadId ?? null);
+      }
+      used[balance] = threads.size;
+      await runtime.close();
+    }
+    expect(used).toEqual({ 'least-busy': 1, 'round-robin': 3 });
   });
 
   it('refuses runs after close, and lets a running run finish first', async () => {

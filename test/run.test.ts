@@ -120,11 +120,23 @@ describe('running a DAG on worker threads', () => {
   });
 
   it('prefers a thread that already loaded the agent', async () => {
-    const local = createRuntime({ threads: 2, agents: { probe: fixture('thread-id') } });
+    const local = createRuntime({
+      threads: 2,
+      agents: { probe: fixture('thread-id'), sleep: fixture('sleep') },
+    });
     try {
-      const results = await local.fanOut('probe', Array.from({ length: 12 }, String));
-      for (const result of results)
-        expect(expectStatus(result, 'done').output).toMatchObject({ loads: 1 });
+      // The first thread is busy, so the probe agent loads on the second only.
+      const busy = local.execute({ hold: { agent: 'sleep', prompt: '150' } });
+      await new Promise((r) => setTimeout(r, 50));
+      const first = await local.execute({ p: { agent: 'probe' } });
+      const warm = first.tasks.p?.threadId;
+      await busy;
+      // Both threads are idle now; the first in line has not loaded it, the second has.
+      for (let k = 0; k < 4; k++) {
+        const run = await local.execute({ p: { agent: 'probe' } });
+        expect(run.tasks.p?.threadId).toBe(warm);
+        expect(expectStatus(run.tasks.p, 'done').output).toMatchObject({ loads: 1 });
+      }
     } finally {
       await local.close();
     }

@@ -104,8 +104,9 @@ export class ThreadPool {
 
   /**
    * Chooses a thread: an idle one that already loaded the task's agent when
-   * there is one (its module is warm), else the first idle thread
-   * (least-busy) or the next idle one in rotation (round-robin). With no
+   * there is one (its module is warm), else any idle one. Least-busy takes
+   * the first such thread; round-robin takes the next in rotation among them,
+   * so warm threads share the work instead of the first one taking it all. With no
    * idle thread, an on-deck or short attempt may queue on a busy thread, so
    * it is at hand the moment the thread is free; anything else stays in
    * piscina's queue for the next idle thread (returns null).
@@ -117,23 +118,27 @@ export class ThreadPool {
     let first: W | undefined;
     let chosen: W | undefined;
     let free = 0;
+    let freeWarm = 0;
     // One pass, no allocation: this runs for every task piscina hands out.
     for (const worker of workers) {
       if (worker.currentUsage !== 0 || worker.terminating || worker.destroyed) continue;
       free++;
       first ??= worker;
       if (warm?.has(worker.id)) {
-        chosen = worker;
-        break;
+        freeWarm++;
+        chosen ??= worker;
+        if (balance === 'least-busy') break;
       }
     }
     if (first === undefined) {
       chosen = message === undefined ? undefined : this.#busyThread(message, workers);
       if (chosen === undefined) return null;
-    } else if (chosen === undefined && balance === 'round-robin') {
-      let skip = this.#next++ % free;
+    } else if (balance === 'round-robin') {
+      // The next in rotation among the idle warm threads, or among all idle ones.
+      let skip = this.#next++ % (freeWarm || free);
       for (const worker of workers) {
         if (worker.currentUsage !== 0 || worker.terminating || worker.destroyed) continue;
+        if (freeWarm > 0 && !warm?.has(worker.id)) continue;
         if (skip-- === 0) {
           chosen = worker;
           break;
