@@ -290,7 +290,11 @@ describe('library API', () => {
     expect(stats.agents.sleep?.succeeded).toBeGreaterThan(0);
     expect(stats.runMs.count).toBeGreaterThan(0);
     expect(stats.runMs.p99).toBeGreaterThanOrEqual(stats.runMs.p50);
-    expect(stats.utilization).toBeGreaterThanOrEqual(0);
+    expect(stats.runMs.max).toBeGreaterThanOrEqual(5);
+    expect(stats.queueWaitMs.count).toBe(stats.runMs.count);
+    expect(stats.utilization).toBeGreaterThan(0);
+    expect(stats.utilization).toBeLessThanOrEqual(1);
+    expect(stats.liveThreads).toBe(2);
   });
 });
 

@@ -1,6 +1,6 @@
 import { createRuntime, type Runtime, type TaskEvent } from 'agentpool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectStatus, fixture } from './helpers.js';
+import { expectStatus, fixture, maxOverlap } from './helpers.js';
 
 describe('failures stay with their task', () => {
   let runtime: Runtime;
@@ -80,7 +80,9 @@ describe('failures stay with their task', () => {
 
   it('kills a task stuck in a synchronous loop at its timeout while others finish', async () => {
     const run = await runtime.execute({
-      stuck: { agent: 'spin', timeoutMs: 200, retries: 0 },
+      stuck: { agent: 'spin', timeoutMs: 200, retries: 0, priority: 10 },
+      // On the other thread across the kill: untouched by it.
+      across: { agent: 'sleep', prompt: '450', priority: 10 },
       a: { agent: 'sleep', prompt: '50' },
       b: { agent: 'sleep', prompt: '50', depends_on: ['a'] },
       c: { agent: 'sleep', prompt: '50', depends_on: ['b'] },
@@ -93,13 +95,18 @@ describe('failures stay with their task', () => {
     // The report still knows which thread it held.
     expect(stuck.threadId).toEqual(expect.any(Number));
     expect(run.tasks.afterStuck?.error?.code).toBe('ERR_UPSTREAM_FAILED');
-    expect(run.done).toBe(3);
-    // The killed thread was replaced: both threads serve the next run.
+    const across = expectStatus(run.tasks.across, 'done');
+    expect(across.startedAt).toBeLessThan(stuck.finishedAt);
+    expect(across.finishedAt).toBeGreaterThan(stuck.finishedAt);
+    expect(run.done).toBe(4);
+    // The killed thread was replaced: two threads serve the next run at once.
     const next = await runtime.execute({
-      x: { agent: 'sleep', prompt: '30' },
-      y: { agent: 'sleep', prompt: '30' },
+      x: { agent: 'sleep', prompt: '100' },
+      y: { agent: 'sleep', prompt: '100' },
     });
     expect(next.done).toBe(2);
+    expect(new Set([next.tasks.x?.threadId, next.tasks.y?.threadId]).size).toBe(2);
+    expect(maxOverlap(Object.values(next.tasks))).toBe(2);
   });
 
   it('aborts ctx.signal at the timeout so a cooperative agent stops without losing its thread', async () => {
@@ -171,11 +178,83 @@ describe('failures stay with their task', () => {
     expectStatus(run.tasks.c, 'done');
   });
 
+  it('retries once by default, after a jittered 250-500 ms, without holding the thread meanwhile', async () => {
+    // Defaults only: retries { max: 1, backoffMs: 500, factor: 2, jitter: true }.
+    const defaults = createRuntime({
+      threads: 1,
+      agents: { flaky: fixture('flaky'), fail: fixture('fail'), sleep: fixture('sleep') },
+    });
+    const retries: TaskEvent[] = [];
+    defaults.on('task', (event) => {
+      if (event.type === 'retry') retries.push(event);
+    });
+    try {
+      const run = await defaults.execute({
+        flaky: { agent: 'flaky' },
+        fail: { agent: 'fail' },
+        // Ranked below both, on the only thread: it runs while they wait out their backoff.
+        other: { agent: 'sleep', prompt: '100', priority: -10 },
+      });
+      expect(expectStatus(run.tasks.flaky, 'done').attempts).toBe(2);
+      expect(expectStatus(run.tasks.fail, 'failed').attempts).toBe(2);
+      expect(retries).toHaveLength(2);
+      for (const retry of retries) {
+        const { delayMs } = retry as Extract<TaskEvent, { type: 'retry' }>;
+        expect(delayMs).toBeGreaterThanOrEqual(250);
+        expect(delayMs).toBeLessThanOrEqual(500);
+      }
+      const other = expectStatus(run.tasks.other, 'done');
+      const flaky = run.tasks.flaky;
+      expect(other.startedAt).toBeLessThan(flaky?.startedAt as number);
+      expect(other.finishedAt).toBeLessThanOrEqual(flaky?.startedAt as number);
+    } finally {
+      await defaults.close();
+    }
+  });
+
+  it('takes failFast from the runtime too, and reports skips and cancels as events', async () => {
+    const strict = createRuntime({
+      threads: 1,
+      failFast: true,
+      retries: 0,
+      agents: { fail: fixture('fail'), sleep: fixture('sleep') },
+    });
+    const ends: string[] = [];
+    strict.on('task', (event) => {
+      if ('result' in event) ends.push(`${event.id}:${event.type}`);
+    });
+    try {
+      const run = await strict.execute({
+        bad: { agent: 'fail', priority: 10 },
+        after: { agent: 'sleep', prompt: '1', depends_on: ['bad'], trigger: 'all_done' },
+        queued: { agent: 'sleep', prompt: '1' },
+      });
+      expect(run.stoppedBy).toBe('fail-fast');
+      expect(ends.sort()).toEqual(['after:cancelled', 'bad:failed', 'queued:cancelled']);
+      // Without failFast, a failure only skips its dependents, and says so in an event.
+      const lenient = await strict.execute(
+        {
+          bad: { agent: 'fail' },
+          child: { agent: 'sleep', prompt: '1', depends_on: ['bad'] },
+          other: { agent: 'sleep', prompt: '1' },
+        },
+        { failFast: false, runId: 'lenient' },
+      );
+      expect(lenient.stoppedBy).toBeNull();
+      expect(ends).toContain('child:skipped');
+      expectStatus(lenient.tasks.other, 'done');
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('cancels everything queued at the first failure with failFast', async () => {
     const run = await runtime.execute(
       {
-        bad: { agent: 'fail', retries: 0 },
-        running: { agent: 'sleep', prompt: '100' },
+        // `bad` fails only once `running` has surely begun on the other thread.
+        gate: { agent: 'sleep', prompt: '40' },
+        bad: { agent: 'fail', retries: 0, depends_on: ['gate'] },
+        running: { agent: 'sleep', prompt: '150' },
         queued1: { agent: 'sleep', prompt: '1', depends_on: ['running'] },
         queued2: { agent: 'sleep', prompt: '1', depends_on: ['running'] },
       },
@@ -190,7 +269,7 @@ describe('failures stay with their task', () => {
       expect(task.error).toMatchObject({ code: 'ERR_CANCELLED' });
       expect(task.error.message).toContain('"bad" failed and failFast is set');
     }
-    expect(run).toMatchObject({ done: 1, failed: 1, cancelled: 2 });
+    expect(run).toMatchObject({ done: 2, failed: 1, cancelled: 2 });
   });
 });
 

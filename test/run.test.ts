@@ -367,7 +367,8 @@ describe('per-agent concurrency', () => {
       expect(maxOverlap(limited)).toBe(1);
       // Backfill: the free agent's tasks ran on the other thread while the
       // limited ones queued, instead of waiting behind them.
-      expect(run.tasks.f2?.startedAt).toBeLessThan(run.tasks.l2?.finishedAt as number);
+      // Without it they would wait until l1 ended and l2 took the thread back.
+      expect(run.tasks.f2?.finishedAt).toBeLessThan(run.tasks.l1?.finishedAt as number);
     } finally {
       await runtime.close();
     }
