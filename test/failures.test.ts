@@ -149,6 +149,27 @@ describe('failures stay with their task', () => {
     expect(escaped.error.message).toBe('worker thread crashed: E_ESCAPED: escaped from a timer');
   });
 
+  it('does not blame the next task for an error an earlier one left behind on its thread', async () => {
+    const single = createRuntime({
+      threads: 1,
+      retries: 0,
+      agents: { late: fixture('late-throw'), echo: fixture('echo') },
+    });
+    try {
+      const first = await single.execute({ a: { agent: 'late', prompt: '10' } });
+      const a = expectStatus(first.tasks.a, 'done');
+      // a's timer throws 10 ms after a ended; the idle thread only runs it
+      // when the next task arrives, and that task must not pay for it.
+      await new Promise((r) => setTimeout(r, 200));
+      const second = await single.execute({ b: { agent: 'echo' } });
+      const b = expectStatus(second.tasks.b, 'done');
+      expect(b.attempts).toBe(1);
+      expect(b.threadId).not.toBe(a.threadId);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('fails an uncloneable output without retrying it, and without losing the thread', async () => {
     const run = await runtime.execute({ u: { agent: 'uncloneable' } });
     const u = expectStatus(run.tasks.u, 'failed');

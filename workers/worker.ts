@@ -11,11 +11,26 @@ import { runBudgetSpent } from './tokens.js';
 // piscina may post a thread several attempts at once (`inFlightPerThread`),
 // so the next is at hand the moment one ends; they still run one at a time.
 let turn: Promise<unknown> = Promise.resolve();
+// Attempts handed to this thread and not yet ended.
+let held = 0;
 
 export default function run(message: TaskMessage): Promise<unknown> {
-  const result = turn.then(() => attempt(message));
-  turn = result.catch(() => {});
+  // An idle thread blocks in Atomics.wait (piscina), and its timers with it.
+  // Let any now due fire before the attempt is claimed: an error one of them
+  // throws (left behind by an earlier task) then ends the thread while this
+  // attempt can still be handed to another, instead of failing it.
+  const idle = held++ === 0;
+  const result = turn.then(() => (idle ? afterDueTimers(message) : attempt(message)));
+  turn = result.catch(() => {}).finally(() => held--);
   return result;
+}
+
+// Two immediates: the loop may be past its timers phase when the first is
+// queued, never when the second is.
+function afterDueTimers(message: TaskMessage): Promise<unknown> {
+  return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))).then(() =>
+    attempt(message),
+  );
 }
 
 const { starts } = workerData as { starts: SharedArrayBuffer };
