@@ -13,6 +13,7 @@ import { cell } from './lib/stats.js';
 import { channelScenario } from './scenarios/channel.js';
 import { dispatchScenario } from './scenarios/dispatch.js';
 import { makespanScenario, SCHEDULERS } from './scenarios/makespan.js';
+import { roundTripScenario } from './scenarios/round-trip.js';
 import { scaleScenario } from './scenarios/scale.js';
 import { speedupScenario } from './scenarios/speedup.js';
 
@@ -51,6 +52,16 @@ const dispatch = await dispatchScenario({
   rounds: smoke ? 2 : quick ? 3 : 5,
 });
 log(dispatch.markdown);
+const roundTrip = await roundTripScenario({
+  threads: cores,
+  rounds: smoke ? 2 : quick ? 3 : 5,
+  budget: smoke
+    ? { timeMs: 50, iterations: 30, warmupIterations: 10 }
+    : quick
+      ? { timeMs: 150, iterations: 100, warmupIterations: 20 }
+      : { timeMs: 500, iterations: 200, warmupIterations: 50 },
+});
+log(roundTrip.markdown);
 const channel = await channelScenario({ quick, threads: cores });
 log(channel.markdown);
 // Speedup before scale: its main-thread baseline must not inherit the heap a 1M-task plan leaves.
@@ -119,12 +130,12 @@ const chart = lineChart({
   })),
 });
 await mkdir(outDir, { recursive: true });
-const report = [makespan, dispatch, channel, scale, speedup]
+const report = [makespan, dispatch, roundTrip, channel, scale, speedup]
   .filter((s) => s !== undefined)
   .map((s) => s.markdown);
 await writeFile(
   `${outDir}/${stamp}-${mode}.json`,
-  `${JSON.stringify({ mode, machine, makespan: makespan.rows, dispatch: dispatch.rows, channel: channel.ratio, scale: scale?.rows, speedup: speedup?.rows, targets }, null, 2)}\n`,
+  `${JSON.stringify({ mode, machine, makespan: makespan.rows, dispatch: dispatch.rows, roundTrip: roundTrip.rows, channel: channel.ratio, scale: scale?.rows, speedup: speedup?.rows, targets }, null, 2)}\n`,
 );
 await writeFile(
   `${outDir}/${stamp}-${mode}.md`,
