@@ -62,7 +62,11 @@ const roundTrip = await roundTripScenario({
       : { timeMs: 500, iterations: 200, warmupIterations: 50 },
 });
 log(roundTrip.markdown);
-const channel = await channelScenario({ quick, threads: cores });
+const channel = await channelScenario({
+  threads: cores,
+  tasks: smoke ? 300 : quick ? 1_000 : 10_000,
+  rounds: smoke ? 2 : quick ? 3 : 5,
+});
 log(channel.markdown);
 // Speedup before scale: its main-thread baseline must not inherit the heap a 1M-task plan leaves.
 const speedup = smoke ? undefined : await speedupScenario({ quick });
@@ -135,7 +139,7 @@ const report = [makespan, dispatch, roundTrip, channel, scale, speedup]
   .map((s) => s.markdown);
 await writeFile(
   `${outDir}/${stamp}-${mode}.json`,
-  `${JSON.stringify({ mode, machine, makespan: makespan.rows, dispatch: dispatch.rows, roundTrip: roundTrip.rows, channel: channel.ratio, scale: scale?.rows, speedup: speedup?.rows, targets }, null, 2)}\n`,
+  `${JSON.stringify({ mode, machine, makespan: makespan.rows, dispatch: dispatch.rows, roundTrip: roundTrip.rows, channel: channel.rows, scale: scale?.rows, speedup: speedup?.rows, targets }, null, 2)}\n`,
 );
 await writeFile(
   `${outDir}/${stamp}-${mode}.md`,
