@@ -84,7 +84,15 @@ const speedup = smoke
       ...(quick && { shards: Math.min(8, Math.max(2, cores)) }),
     });
 if (speedup) log(speedup.markdown);
-const scale = smoke ? undefined : await scaleScenario({ quick });
+const scale = smoke
+  ? undefined
+  : await scaleScenario({
+      threads: cores,
+      sizes: quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000],
+      runLimit: quick ? 10_000 : 100_000,
+      runTasks: quick ? 5_000 : 20_000,
+      planTimeMs: quick ? 100 : 1_000,
+    });
 if (scale) log(scale.markdown);
 
 // Targets, checked against this run's own numbers.
@@ -94,7 +102,7 @@ const fanOut = dispatch.rows.find((r) => r.name === DEFAULT_FANOUT);
 const kernelAtCores = speedup?.rows.find(
   (r) => r.workload.startsWith('prime') && r.threads === cores,
 )?.vsOneThread;
-const plan100k = scale?.rows.find((r) => r.tasks === 100_000)?.planUsPerTask;
+const plan100k = scale?.rows.find((r) => r.tasks === 100_000)?.plan.median;
 const targets = [
   [
     'makespan / lower bound ≤ 1.05 at every thread count (agentpool, cost hints)',
