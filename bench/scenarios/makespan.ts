@@ -13,7 +13,7 @@ import { median, spread, table, time } from '../lib/stats.js';
 export interface MakespanRow {
   threads: number;
   scheduler: string;
-  /** makespan / lower bound, per DAG and repeat. */
+  /** makespan / lower bound, one per DAG (each DAG runs once per scheduler). */
   ratios: number[];
   median: number;
 }
@@ -34,20 +34,15 @@ export const SCHEDULERS = [
  * Atomics.wait, so 16 threads are meaningful on 2 cores.
  */
 export async function makespanScenario(options: {
-  quick: boolean;
   threads: number[];
-  tasks?: number;
-  dags?: number;
-  minMs?: number;
-  maxMs?: number;
+  tasks: number;
+  dags: number;
+  /** Shortest and longest task, ms (see `bench/lib/modes.ts` for why). */
+  minMs: number;
+  maxMs: number;
 }): Promise<{ rows: MakespanRow[]; markdown: string }> {
-  const dagCount = options.dags ?? (options.quick ? 2 : 3);
-  const tasks = options.tasks ?? (options.quick ? 120 : 300);
-  // Tasks of 4 to 200 ms (mean about 13 ms): agent work, long enough that
-  // what is measured is the schedule, not this machine's thread wake-up time
-  // (a few hundred µs per task even for raw piscina on a small VM).
-  const minMs = options.minMs ?? 4;
-  const maxMs = options.maxMs ?? 200;
+  const { tasks, minMs, maxMs } = options;
+  const dagCount = options.dags;
   const dags = Array.from({ length: dagCount }, (_, k) =>
     randomDag({ tasks, seed: 100 + k, minMs, maxMs }),
   );
@@ -96,6 +91,6 @@ export async function makespanScenario(options: {
   );
   return {
     rows,
-    markdown: `### Makespan / lower bound (median, min–max over ${dagCount} DAGs of ${tasks} tasks of ${minMs}–${maxMs} ms; lower is better, 1 is perfect)\n\n${markdown}`,
+    markdown: `### Makespan / lower bound (median and min–max across ${dagCount} DAGs of ${tasks} tasks of ${minMs}–${maxMs} ms, each run once per scheduler; lower is better, 1 is perfect)\n\n${markdown}`,
   };
 }

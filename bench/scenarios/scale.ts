@@ -1,9 +1,11 @@
 import type { DagInput } from '../../src/dag/schema.js';
 import { compileDag } from '../../src/dag/validate.js';
-import { createRuntime } from '../../src/index.js';
+import { createRuntime, type Runtime } from '../../src/index.js';
 import { estimateCosts, upwardRanks } from '../../src/planner/rank.js';
+import { canMeasureHeap, retainedBytes } from '../lib/heap.js';
 import { seeded } from '../lib/random-dag.js';
-import { median, table, time } from '../lib/stats.js';
+import { cell, type Summary, summarize, table } from '../lib/stats.js';
+import { latencies } from '../lib/tiny.js';
 
 /** A seeded DAG where each task depends on up to 3 of the 50 tasks before it. */
 function wideDag(size: number): DagInput {
@@ -18,100 +20,139 @@ function wideDag(size: number): DagInput {
   return dag;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-function heapUsed(): number {
-  gc?.();
-  return process.memoryUsage().heapUsed;
-}
-
 export interface ScaleRow {
   tasks: number;
-  planUsPerTask: number;
+  /** validate + plan, µs per task, one per tinybench sample. */
+  plan: Summary;
   planBytesPerTask: number | null;
-  runUsPerTask: number | null;
+  /** A whole run inline (`threads: 0`), µs per task, one per repeat. */
+  inline: Summary | null;
+  /** The same run through the worker pool. */
+  pool: Summary | null;
+  /** What a caller holds per task while it keeps an inline run's result. */
   runBytesPerTask: number | null;
 }
 
+// Enough tasks per measurement that timer grain and heap noise are small
+// next to the figure: small DAGs are measured many times over.
+const planIterations = (size: number) => Math.min(20, Math.max(2, Math.ceil(100_000 / size)));
+const planWarmup = (size: number) => Math.min(5, Math.max(1, Math.ceil(50_000 / size)));
+const heapCopies = (size: number) => Math.max(1, Math.ceil(100_000 / size));
+
+async function timedRuns(runtime: Runtime, dag: DagInput, size: number, repeats: number) {
+  const us: number[] = [];
+  const results = [];
+  for (let r = 0; r < repeats; r++) {
+    const start = performance.now();
+    const result = await runtime.execute(dag);
+    us.push(((performance.now() - start) * 1000) / size);
+    if (result.done !== size) throw new Error(`scale: ${size - result.done} tasks did not finish`);
+    results.push(result);
+  }
+  return { us: summarize(us), results };
+}
+
+/** Inline runs, their results held until the heap is measured: what a caller keeps per task. */
+async function inlineRuns(runtime: Runtime, dag: DagInput, size: number, repeats: number) {
+  // An inline runtime keeps its last run's result reachable until the next
+  // run starts (measured: ~290 B/task of a dropped 10k-task result); a
+  // one-task run first, so the warm-up's result is not freed mid-measurement.
+  await runtime.execute(wideDag(1));
+  const held = await retainedBytes(size * repeats, 1, () => timedRuns(runtime, dag, size, repeats));
+  return { inline: (held.kept[0] as { us: Summary }).us, runBytesPerTask: held.bytesPerItem };
+}
+
 /**
- * How cost grows with DAG size: validate + plan (index form and critical-path
- * ranks), and a whole inline run (`threads: 0`, no-op tasks, so the planner
- * is all that is measured), in µs and retained main-thread bytes per task.
+ * How cost grows with DAG size: validate + plan (index form and
+ * critical-path ranks, timed with tinybench), and whole runs of no-op tasks
+ * both inline (`threads: 0`: the planner alone) and through the worker pool
+ * (validate, plan and dispatch), in µs and retained main-thread bytes per
+ * task.
  */
 export async function scaleScenario(options: {
-  quick: boolean;
+  sizes: number[];
+  /** Largest DAG also run whole (inline and through the pool). */
+  runLimit: number;
+  /** Each run size is repeated until about this many tasks have run (1–20 repeats). */
+  runTasks: number;
+  threads: number;
+  /** tinybench measuring time per planned size, ms. */
+  planTimeMs: number;
 }): Promise<{ rows: ScaleRow[]; markdown: string }> {
-  const planSizes = options.quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000];
-  const runLimit = options.quick ? 10_000 : 100_000;
-  const agents = new Set(['noop']);
-  const runtime = createRuntime({
-    threads: 0,
-    retries: 0,
-    agents: { noop: new URL('../agents/noop.js', import.meta.url) },
-  });
+  const agents = { noop: new URL('../agents/noop.js', import.meta.url) };
+  const inline = createRuntime({ threads: 0, retries: 0, agents });
+  const pool = createRuntime({ threads: options.threads, retries: 0, agents });
+  const names = new Set(Object.keys(agents));
   const rows: ScaleRow[] = [];
-  for (const size of planSizes) {
-    let dag: DagInput | undefined = wideDag(size);
-    const input = dag;
-    const plan = () => {
-      const graph = compileDag(input, agents);
-      return {
-        graph,
-        rank: upwardRanks(
+  try {
+    for (const size of options.sizes) {
+      const input = wideDag(size);
+      const plan = () => {
+        const graph = compileDag(input, names);
+        const rank = upwardRanks(
           graph,
           estimateCosts(graph, () => undefined),
-        ),
+        );
+        if (rank.length !== size) throw new Error('plan lost tasks');
+        return { graph, rank }; // what a run holds on to
       };
-    };
-    plan(); // warm
-    const repeats = size >= 1_000_000 ? 1 : 3;
-    const samples: number[] = [];
-    for (let r = 0; r < repeats; r++) samples.push(await time(async () => plan()));
-    const before = heapUsed();
-    const kept = plan();
-    const planBytes = gc ? (heapUsed() - before) / size : null;
-    if (kept.rank.length !== size) throw new Error('plan lost tasks');
-    let runUs: number | null = null;
-    let runBytes: number | null = null;
-    if (size <= runLimit) {
-      await runtime.execute(wideDag(100));
-      const beforeRun = heapUsed();
-      const start = performance.now();
-      const result = await runtime.execute(input);
-      runUs = ((performance.now() - start) * 1000) / size;
-      // Measured while the result is still held: what a caller keeps per task.
-      runBytes = gc ? (heapUsed() - beforeRun) / size : null;
-      if (result.done !== size)
-        throw new Error(`scale: ${size - result.done} tasks did not finish`);
+      const timing = await latencies(
+        { plan },
+        {
+          timeMs: options.planTimeMs,
+          iterations: planIterations(size),
+          warmupIterations: planWarmup(size),
+        },
+        false,
+      );
+      const planMs = timing.get('plan') as Summary;
+      const planBytes = (await retainedBytes(size, heapCopies(size), plan)).bytesPerItem;
+      const row: ScaleRow = {
+        tasks: size,
+        plan: summarize(planMs.samples.map((ms) => (ms * 1000) / size)),
+        planBytesPerTask: planBytes,
+        inline: null,
+        pool: null,
+        runBytesPerTask: null,
+      };
+      if (size <= options.runLimit) {
+        const repeats = Math.min(20, Math.max(1, Math.ceil(options.runTasks / size)));
+        // Each warmed first: the JIT, the agent on every thread, the pool's threads up.
+        const warm = wideDag(Math.min(size, 2_000));
+        await inline.execute(warm);
+        // Inline first: what pool runs leave behind is let go over the next
+        // second or so (measured: ~20 B/task), under a bytes measurement.
+        Object.assign(row, await inlineRuns(inline, input, size, repeats));
+        await pool.execute(warm);
+        row.pool = (await timedRuns(pool, input, size, repeats)).us;
+      }
+      rows.push(row);
     }
-    dag = undefined;
-    rows.push({
-      tasks: size,
-      planUsPerTask: (median(samples) * 1000) / size,
-      planBytesPerTask: planBytes,
-      runUsPerTask: runUs,
-      runBytesPerTask: runBytes,
-    });
+  } finally {
+    await Promise.all([inline.close(), pool.close()]);
   }
-  await runtime.close();
-  const fmt = (n: number | null, digits = 2) => (n === null ? '–' : n.toFixed(digits));
+  const bytes = (n: number | null) =>
+    n === null ? (canMeasureHeap ? 'noise' : '–') : n.toFixed(0);
   const markdown = table(
     [
       'tasks',
       'validate + plan, µs/task',
       'plan bytes/task',
-      'whole inline run, µs/task',
+      'inline run, µs/task',
+      `pool run (${options.threads} threads), µs/task`,
       'run result bytes/task',
     ],
     rows.map((r) => [
       r.tasks.toLocaleString('en-US'),
-      fmt(r.planUsPerTask),
-      fmt(r.planBytesPerTask, 0),
-      fmt(r.runUsPerTask),
-      fmt(r.runBytesPerTask, 0),
+      cell(r.plan),
+      bytes(r.planBytesPerTask),
+      r.inline ? cell(r.inline) : '–',
+      r.pool ? cell(r.pool) : '–',
+      r.inline ? bytes(r.runBytesPerTask) : '–',
     ]),
   );
   return {
     rows,
-    markdown: `### Scale: cost per task as DAGs grow${gc ? '' : ' (run node with --expose-gc for the bytes columns)'}\n\n${markdown}`,
+    markdown: `### Scale: cost per task as DAGs grow\n\nMedian (min–max). Planning is timed with tinybench (${options.planTimeMs} ms or at least 2–20 calls per size after 1–5 warm-up calls); runs are repeated until at least ${options.runTasks.toLocaleString('en-US')} tasks have run (1–20 repeats) after a warm-up run. Bytes are retained main-thread heap per task, measured over at least 100,000 tasks' worth of plans${canMeasureHeap ? '' : ' (run node with --expose-gc for the bytes columns)'}; "noise" where the heap measured smaller after than before.\n\n${markdown}`,
   };
 }

@@ -1,128 +1,48 @@
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { loadDagFile } from '../../src/cli/dag-file.js';
-import { createRuntime, type DagInput } from '../../src/index.js';
-import { countPrimes } from '../agents/kernel.js';
-import { median, table, time } from '../lib/stats.js';
+import type { SpeedupRow } from '../lib/speedup-row.js';
+import { cell, table } from '../lib/stats.js';
+import { exampleSpeedup } from './example-speedup.js';
+import { kernelSpeedup } from './kernel-speedup.js';
 
-export interface SpeedupRow {
-  workload: string;
-  threads: number;
-  ms: number;
-  vsOneThread: number;
-  vsMainThread: number;
-}
-
-const EXAMPLE = fileURLToPath(new URL('../../../examples/research/dag.yaml', import.meta.url));
+export type { SpeedupRow };
 
 /**
- * CPU-bound speedup with threads: a pure kernel fanned out, and the CLI's
- * example workload, at 1..cores threads, against the same work on the main
- * thread with no pool (the kernel) or on one thread (both).
+ * CPU-bound speedup with threads: a pure kernel and the CLI's example
+ * workload at each thread count, against one thread and against the main
+ * thread running the same work with no pool.
  */
 export async function speedupScenario(options: {
-  quick: boolean;
-  threadCounts?: number[];
+  cores: number;
+  counts: number[];
+  repeats: number;
+  exampleCounts: number[];
+  exampleRepeats: number;
+  kernel: { limit: number; tasks: number };
+  /** Index shards of the example to run; all when undefined. */
+  shards?: number;
 }): Promise<{ rows: SpeedupRow[]; markdown: string }> {
-  const cores = availableParallelism();
-  const counts =
-    options.threadCounts ??
-    Array.from(new Set([1, 2, 4, 8, 16].filter((t) => t <= cores).concat(cores))).sort(
-      (a, b) => a - b,
-    );
-  const repeats = options.quick ? 1 : 3;
-  const limit = options.quick ? 150_000 : 300_000;
-  const tasks = Math.max(16, cores * 8);
-  const rows: SpeedupRow[] = [];
-
-  countPrimes(limit); // warm the main thread's JIT too, as the pools are warmed below
-  // One repeat after another: timed side by side, each would also count the others' loops.
-  const mainSamples: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    mainSamples.push(
-      await time(async () => {
-        for (let i = 0; i < tasks; i++) countPrimes(limit);
-      }),
-    );
-  }
-  const mainMs = median(mainSamples);
-  const kernel: Record<number, number> = {};
-  for (const threads of counts) {
-    const runtime = createRuntime({
-      threads,
-      retries: 0,
-      agents: { kernel: new URL('../agents/kernel.js', import.meta.url) },
-    });
-    await runtime.fanOut('kernel', ['1000']); // threads up
-    const samples: number[] = [];
-    for (let r = 0; r < repeats; r++)
-      samples.push(
-        await time(() =>
-          runtime.fanOut(
-            'kernel',
-            Array.from({ length: tasks }, () => String(limit)),
-          ),
-        ),
-      );
-    await runtime.close();
-    kernel[threads] = median(samples);
-  }
-  for (const threads of counts) {
-    const ms = kernel[threads] as number;
-    rows.push({
-      workload: `prime kernel, ${tasks} tasks`,
-      threads,
-      ms,
-      vsOneThread: (kernel[1] as number) / ms,
-      vsMainThread: mainMs / ms,
-    });
-  }
-
-  const file = await loadDagFile(EXAMPLE);
-  const example: Record<number, number> = {};
-  for (const threads of counts) {
-    const samples: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const runtime = createRuntime({
-        threads,
-        agents: file.agents,
-        limits: file.defaults.limits ?? {},
-        retries: 0,
-      });
-      samples.push(
-        await time(async () => {
-          const run = await runtime.execute(file.tasks as DagInput, { context: file.context });
-          if (run.done !== run.total)
-            throw new Error(`example: ${run.total - run.done} tasks did not finish`);
-        }),
-      );
-      await runtime.close();
-    }
-    example[threads] = median(samples);
-  }
-  for (const threads of counts) {
-    const ms = example[threads] as number;
-    rows.push({
-      workload: 'examples/research (cold pool each run)',
-      threads,
-      ms,
-      vsOneThread: (example[1] as number) / ms,
-      vsMainThread: Number.NaN,
-    });
-  }
+  const { counts, repeats } = options;
+  const rows = [
+    ...(await kernelSpeedup({ counts, repeats, ...options.kernel })),
+    ...(await exampleSpeedup({
+      counts: options.exampleCounts,
+      repeats: options.exampleRepeats,
+      ...(options.shards !== undefined && { shards: options.shards }),
+    })),
+  ];
   const markdown = table(
-    ['workload', 'threads', 'ms (median)', 'speedup vs 1 thread', 'vs main thread, no pool'],
+    ['workload', 'threads', 'pool', 'ms per run', 'speedup vs 1 thread', 'vs main thread, no pool'],
     rows.map((r) => [
       r.workload,
-      r.threads,
-      Math.round(r.ms),
-      r.vsOneThread.toFixed(2),
-      Number.isNaN(r.vsMainThread) ? '–' : r.vsMainThread.toFixed(2),
+      r.threads === 0 ? 'main thread' : r.threads,
+      r.pool === 'none' ? '–' : r.pool,
+      cell(r.ms, 0),
+      r.vsOneThread ? cell(r.vsOneThread) : '–',
+      cell(r.vsMainThread),
     ]),
-    ['l', 'r', 'r', 'r', 'r'],
+    ['l', 'r', 'l', 'r', 'r', 'r'],
   );
   return {
     rows,
-    markdown: `### Speedup on CPU-bound work (${cores} cores; main thread alone: ${Math.round(mainMs)} ms for the kernel)\n\n${markdown}`,
+    markdown: `### Speedup on CPU-bound work (${options.cores} cores; ${repeats} repeats of the kernel, ${options.exampleRepeats} of the example)\n\nMedian (min–max) over repeats; each repeat runs every configuration once, one after another, in alternating order, and speedups are taken within a repeat. "cold" is a fresh runtime's first run, "warm" a second run right after on the same threads; the kernel's pools are warmed before the first repeat.\n\n${markdown}`,
   };
 }
