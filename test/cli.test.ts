@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,7 +143,54 @@ describe('agentpool run', () => {
         .map((e: { name: string }) => e.name)
         .sort(),
     ).toEqual(['bad', 'ok']);
-    expect(await readFile(join(dir, 'timeline.html'), 'utf8')).toContain('<svg');
+    // The chart says what it is (biome's noSvgWithoutTitle, and screen readers).
+    expect(await readFile(join(dir, 'timeline.html'), 'utf8')).toMatch(
+      /<svg [^>]*><title>Timeline of fails\.yaml: one lane per worker thread/,
+    );
+  });
+
+  it('keeps what a run writes in the repo root (the README quick start) out of git and the lint', async () => {
+    // Names the ignore patterns cover, but not the quick start's own, so a user's timeline.html survives.
+    const files = [
+      `timeline-${process.pid}.html`,
+      `trace-${process.pid}.json`,
+      `results-${process.pid}.json`,
+    ];
+    try {
+      const run = await agentpool([
+        'run',
+        join(dags, 'dag.yaml'),
+        '--report',
+        files[0] as string,
+        '--trace',
+        files[1] as string,
+        '--out',
+        files[2] as string,
+      ]);
+      expect(run.code).toBe(0);
+      for (const file of files) expect(existsSync(join(root, file))).toBe(true);
+      const lint = await new Promise<Outcome>((resolve) => {
+        execFile(
+          join(root, 'node_modules/.bin/biome'),
+          ['check', ...files],
+          { cwd: root },
+          (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+        );
+      });
+      // Biome refuses paths it ignores; it lints nothing, so nothing in them can fail `npm test`.
+      expect(lint.stderr + lint.stdout).toContain('These paths were provided but ignored');
+      for (const file of files) expect(lint.stderr + lint.stdout).toContain(`- ${file}`);
+      if (existsSync(join(root, '.git'))) {
+        const ignored = await new Promise<string>((resolve) => {
+          execFile('git', ['check-ignore', ...files], { cwd: root }, (_error, stdout) =>
+            resolve(stdout),
+          );
+        });
+        expect(ignored.trim().split('\n').sort()).toEqual([...files].sort());
+      }
+    } finally {
+      await Promise.all(files.map((file) => rm(join(root, file), { force: true })));
+    }
   });
 
   it('cancels cleanly on Ctrl-C: partial results written, exit 130', async () => {

@@ -119,12 +119,12 @@ svg{border:1px solid #e4e7eb;border-radius:4px;background:#fff}
 <h1>${escapeHtml(title)}</h1>
 <div class="summary">${summary}</div>
 <p class="legend">${legend}<span>▬ queue wait</span><span>outlined: critical path (${escapeHtml(analysis.criticalPath.join(' → '))})</span></p>
-<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${ticks}${rows}${waits.join('')}${bars}</svg>
+<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"><title>${escapeHtml(`Timeline of ${title}: one lane per worker thread, a bar per task attempt`)}</title>${ticks}${rows}${waits.join('')}${bars}</svg>
 <div id="tip"></div>
 <script>
 const tip = document.getElementById('tip');
 for (const bar of document.querySelectorAll('rect.bar')) {
-  bar.addEventListener('mousemove', (e) => { tip.textContent = bar.dataset.details; tip.style.display = 'block'; tip.style.left = e.clientX + 12 + 'px'; tip.style.top = e.clientY + 12 + 'px'; });
+  bar.addEventListener('mousemove', (e) => { tip.textContent = bar.dataset.details; tip.style.display = 'block'; tip.style.left = \`\${e.clientX + 12}px\`; tip.style.top = \`\${e.clientY + 12}px\`; });
   bar.addEventListener('mouseleave', () => { tip.style.display = 'none'; });
 }
 </script>
