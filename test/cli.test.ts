@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,6 +193,32 @@ describe('agentpool run', () => {
     }
   });
 
+  it('runs .ts agents as ES modules from a folder whose package.json has no "type": "module"', async () => {
+    // A user's project: agentpool installed, a package.json without `type` (so Node and tsx
+    // default .ts files to CommonJS), agents written with import/export.
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-ts-'));
+    await cp(join(dags, 'no-type'), dir, { recursive: true });
+    await writeFile(join(dir, 'package.json'), '{ "name": "user-project", "private": true }\n');
+    await mkdir(join(dir, 'node_modules'));
+    await symlink(root, join(dir, 'node_modules/agentpool'), 'dir');
+    for (const threads of ['1', '0']) {
+      const { code, stdout, stderr } = await agentpool([
+        'run',
+        join(dir, 'dag.yaml'),
+        '--format',
+        'json',
+        '--threads',
+        threads,
+      ]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout).tasks.hello).toMatchObject({
+        status: 'done',
+        output: { text: 'HELLO!', task: 'hello' },
+      });
+    }
+  });
+
   it('cancels cleanly on Ctrl-C: partial results written, exit 130', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
     const out = join(dir, 'partial.json');
@@ -293,7 +319,6 @@ describe('agentpool validate', () => {
   it('reports unknown dependencies and agents once the schema is right', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
     const file = join(dir, 'dag.json');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(
       file,
       JSON.stringify({
