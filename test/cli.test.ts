@@ -308,12 +308,27 @@ describe('agentpool validate', () => {
   it('prints every problem and exits 2', async () => {
     const { code, stderr } = await agentpool(['validate', join(dags, 'broken.yaml')]);
     expect(code).toBe(2);
+    // All four problems: a schema error in one task does not hide the others' structure.
     expect(stderr).toContain('agents.ghost: module');
     expect(stderr).toContain('does not exist');
     expect(stderr).toContain('tasks.d: unknown field `timeout`');
+    expect(stderr).toContain('a depends on "reserch", which is not a task');
+    expect(stderr).toContain('b uses agent "writer", which is not registered');
     const cycle = await agentpool(['validate', join(dags, 'cycle.yaml')]);
     expect(cycle.code).toBe(2);
     expect(cycle.stderr).toContain('ERR_DAG_CYCLE');
+  });
+
+  it('reports every independent cycle, next to schema errors', async () => {
+    const { code, stderr } = await agentpool(['validate', join(dags, 'knots.yaml')]);
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines.filter((line) => line.includes('ERR_DAG_CYCLE'))).toEqual([
+      expect.stringContaining('cycle: draft -> review -> draft'),
+      expect.stringContaining('index depends on itself'),
+    ]);
+    expect(stderr).toContain('ERR_DAG_INVALID: tasks.slow.timeoutMs');
+    expect(stderr).not.toContain('publish ->');
   });
 
   it('reports unknown dependencies and agents once the schema is right', async () => {
