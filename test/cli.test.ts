@@ -298,6 +298,64 @@ describe('agentpool run', () => {
   });
 });
 
+describe('bad input', () => {
+  it('run exits 2 for a missing agent module before any task starts, naming the file and the agent', async () => {
+    const { code, stdout, stderr } = await agentpool(['run', join(dags, 'missing-module.yaml')]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /missing-module\.yaml: agents\.ghost: module \S+agents\/missing\.js does not exist/,
+    );
+    expect(stdout).toBe(''); // not even the task that could have run
+  });
+
+  it('names the file in the errors of run as validate does', async () => {
+    const run = await agentpool(['run', join(dags, 'cycle.yaml')]);
+    const validate = await agentpool(['validate', join(dags, 'cycle.yaml')]);
+    const line = `${join(dags, 'cycle.yaml')}: ERR_DAG_CYCLE: cycle: research -> draft -> research`;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(line);
+    expect(validate.stderr).toContain(line);
+  });
+
+  it('reads a document with a misspelt top-level field as a document', async () => {
+    for (const command of ['run', 'validate']) {
+      const { code, stderr } = await agentpool([command, join(dags, 'typo.yaml')]);
+      expect(code).toBe(2);
+      expect(stderr).toContain('typo.yaml: unknown field `default` (did you mean `defaults`?)');
+      // Not read as a task map with tasks named `agents`, `default` and `tasks`.
+      expect(stderr).not.toContain('tasks.default');
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('prints one line per document field problem, naming the value received', async () => {
+    const { code, stderr } = await agentpool(['validate', join(dags, 'fields.yaml')]);
+    expect(code).toBe(2);
+    const file = join(dags, 'fields.yaml');
+    expect(stderr.trim().split('\n')).toEqual([
+      `${file}: agents.a.module: missing (expected a module path, file URL string or URL)`,
+      `${file}: agents.a: unknown field \`modul\` (did you mean \`module\`?)`,
+      `${file}: agents.b: expected a module path or { module, concurrency, retries, timeoutMs, limits }, got 5`,
+      `${file}: defaults.retries: expected a number or an object, got "x"`,
+      `${file}: defaults.timeoutMs: expected a number > 0, got -1`,
+      `${file}: context: expected an object, got 7`,
+      `${file}: ERR_DAG_INVALID: tasks.x.limits: unknown field \`token\` (did you mean \`tokens\`?)`,
+    ]);
+  });
+
+  it('gives a line and column for bad JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
+    const file = join(dir, 'bad.json');
+    await writeFile(file, '{\n  "tasks": {\n    "x": { "agent": "echo", }\n  }\n}\n');
+    const { code, stderr } = await agentpool(['validate', file]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `${file}: invalid JSON: line 3, column 29: Expected double-quoted property name`,
+    );
+    expect(stderr).not.toContain('position');
+  });
+});
+
 describe('agentpool validate', () => {
   it('accepts a good file', async () => {
     const { code, stdout } = await agentpool(['validate', join(dags, 'dag.yaml')]);
@@ -317,6 +375,19 @@ describe('agentpool validate', () => {
     const cycle = await agentpool(['validate', join(dags, 'cycle.yaml')]);
     expect(cycle.code).toBe(2);
     expect(cycle.stderr).toContain('ERR_DAG_CYCLE');
+  });
+
+  it('loads each agent module with the loader the workers use, reporting those that are no agent', async () => {
+    const { code, stderr } = await agentpool(['validate', join(dags, 'unloadable.yaml')]);
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /unloadable\.yaml: agents\.plain: ERR_AGENT_LOAD: module \S+no-default\.js must have a default export made with defineAgent\(\)/,
+    );
+    expect(lines[1]).toMatch(
+      /unloadable\.yaml: agents\.broken: ERR_AGENT_LOAD: cannot load module \S+bad-handler\.js: defineAgent expects a handler function/,
+    );
   });
 
   it('reports every independent cycle, next to schema errors', async () => {

@@ -124,7 +124,8 @@ try {
     // Help and version exit 0; a bad flag or argument is bad input.
     process.exitCode = error.exitCode === 0 ? 0 : EXIT.badInput;
   } else if (error instanceof AgentpoolError) {
-    process.stderr.write(`agentpool: ${error.message}\n`);
+    // One line per problem (a DagFileError may have several), each saying where it came from.
+    for (const line of error.message.split('\n')) process.stderr.write(`agentpool: ${line}\n`);
     process.exitCode = EXIT.badInput;
   } else {
     process.stderr.write(

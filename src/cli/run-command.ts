@@ -5,7 +5,7 @@ import { AgentpoolError } from '../errors.js';
 import type { RunResult } from '../results.js';
 import { createRuntime } from '../runtime.js';
 import { analyze } from './analysis.js';
-import { loadDagFile } from './dag-file.js';
+import { checkDagFile } from './check-dag.js';
 import { readContext } from './input.js';
 import { toJson } from './json.js';
 import { LiveView, NdjsonView, PlainView, type View } from './live-view.js';
@@ -45,7 +45,12 @@ function summary(run: RunResult, ratio: string): string {
 
 /** `agentpool run <dag>`: runs the file's DAG and returns the exit code. */
 export async function runCommand(path: string, flags: RunFlags): Promise<number> {
-  const file = await loadDagFile(path);
+  // Bad input stops here, before a thread starts, with what validate would say (less module loading).
+  const { dag: file, problems } = await checkDagFile(path, { load: false });
+  if (problems.length > 0) {
+    for (const problem of problems) process.stderr.write(`${problem}\n`);
+    return EXIT.badInput;
+  }
   const context = { ...file.context, ...(flags.context ? await readContext(flags.context) : {}) };
   const runtime = createRuntime({
     ...(flags.threads !== undefined && { threads: flags.threads }),
@@ -56,7 +61,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     }),
     limits: file.defaults.limits ?? {},
   });
-  const total = Object.keys(file.tasks).length;
+  const total = Object.keys(file.tasks as object).length;
   const out = process.stdout;
   const view: View | undefined =
     flags.format === 'ndjson'

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { type DagIssue, DagValidationError } from '../errors.js';
+import { issueText, valueAt } from '../zod-text.js';
 import { buildGraph, type Graph } from './graph.js';
 import { type DagInput, type TaskSpec, taskSchema } from './schema.js';
 import { closest } from './suggest.js';
@@ -11,13 +12,18 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function schemaIssues(id: string, error: z.ZodError): DagIssue[] {
+function schemaIssues(id: string, raw: unknown, error: z.ZodError): DagIssue[] {
   return error.issues.map((issue) => {
     const path = [id, ...issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key))];
-    let message = issue.message.replace(/^Invalid input: /, '');
-    if (issue.code === 'unrecognized_keys') {
-      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
-    }
+    // zod's type errors already name what they received ("expected string, received number");
+    // the rest get the value, and unknown fields the closest known one.
+    const missing = issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined;
+    const message =
+      issue.code === 'invalid_type' && !missing
+        ? issue.message.replace(/^Invalid input: /, '')
+        : missing
+          ? `missing (expected ${issue.expected})`
+          : issueText(issue, raw, taskSchema);
     return {
       code: 'ERR_DAG_INVALID',
       message: `${formatPath(path)}: ${message}`,
@@ -55,7 +61,7 @@ function parseTasks(input: Record<string, unknown>): {
     }
     const parsed = taskSchema.safeParse(raw);
     if (!parsed.success) {
-      issues.push(...schemaIssues(id, parsed.error));
+      issues.push(...schemaIssues(id, raw, parsed.error));
       continue;
     }
     const task = parsed.data;

@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compileDag } from '../dag/validate.js';
+import { AgentpoolError, DagValidationError } from '../errors.js';
+import { type DagFile, modulePath, readDagFile } from './dag-file.js';
+
+const UNKNOWN_AGENT_HINT =
+  ' (declare it under `agents:`, or put it at agents/<name>.js next to the file)';
+
+function fileOf(module: string | URL): string | undefined {
+  if (module instanceof URL || module.startsWith('file:')) {
+    const url = new URL(module);
+    return url.protocol === 'file:' ? fileURLToPath(url) : undefined;
+  }
+  return module;
+}
+
+/**
+ * Problems with the agent modules: each must exist, and with `load`, import
+ * and have an agent as its default export. Loading uses the workers' own
+ * loader (tsx for TypeScript, the same default-export check), here on the
+ * main thread, so what passes here loads in a worker too.
+ */
+async function moduleProblems(dag: DagFile, load: boolean): Promise<string[]> {
+  const problems: string[] = [];
+  const loader = load ? await import('../../workers/load-agent.js') : undefined;
+  for (const [name, spec] of Object.entries(dag.agents)) {
+    const field = dag.conventionalAgents.includes(name) ? `agent ${name}` : `agents.${name}`;
+    const module = modulePath(spec);
+    const file = fileOf(module);
+    if (file !== undefined && !existsSync(file)) {
+      problems.push(`${field}: module ${file} does not exist`);
+      continue;
+    }
+    if (!loader) continue;
+    const href = file !== undefined ? pathToFileURL(file).href : new URL(module).href;
+    try {
+      await loader.handlerFor(href, name);
+    } catch (error) {
+      if (!(error instanceof AgentpoolError)) throw error;
+      // The loader's message leads with the agent's name; the field says it already.
+      problems.push(`${field}: ${error.code}: ${error.message.replace(/^agent "[^"]*": /, '')}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Everything wrong with a DAG file that can be known before it runs, one
+ * line per problem, each led by the file: its document fields, its agent
+ * modules (missing ones; with `load`, ones that do not load or export no
+ * agent), and every problem `compileDag` finds in its tasks (schema,
+ * unknown dependencies and agents, cycles). `run` checks without `load`
+ * (its workers load the modules); `validate` with it. Throws `DagFileError`
+ * for a file that cannot be read or parsed.
+ */
+export async function checkDagFile(
+  path: string,
+  options: { load: boolean },
+): Promise<{ dag: DagFile; problems: string[] }> {
+  const { dag, problems } = await readDagFile(path);
+  problems.push(...(await moduleProblems(dag, options.load)));
+  try {
+    compileDag(dag.tasks, new Set([...Object.keys(dag.agents), ...dag.invalidAgents]));
+  } catch (error) {
+    if (!(error instanceof DagValidationError)) throw error;
+    for (const issue of error.issues) {
+      const hint = issue.code === 'ERR_UNKNOWN_AGENT' ? UNKNOWN_AGENT_HINT : '';
+      problems.push(`${issue.code}: ${issue.message}${hint}`);
+    }
+  }
+  return { dag, problems: problems.map((problem) => `${path}: ${problem}`) };
+}
