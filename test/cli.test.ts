@@ -43,20 +43,49 @@ describe('agentpool run', () => {
     expect(stdout).not.toContain(ESC);
     expect(stdout).toMatch(/\[1\/4\] done\s+research \(sleep\) \d+ ms, thread \d+/);
     expect(stdout).toContain('4/4 done, 0 failed, 0 skipped, 0 cancelled');
+    // Then the outputs of the final tasks (nothing depends on them), not of the others.
+    const preview = stdout.slice(stdout.indexOf('Outputs of the final tasks:'));
+    expect(preview).toMatch(
+      /^Outputs of the final tasks:\nreview \(sleep\)\n {2}id: review\n {2}slept: 40\n/,
+    );
+    expect(preview).toContain('translate (sleep)\n  id: translate');
+    expect(preview).not.toContain('draft');
   });
 
-  it('runs the bundled example workload: every task done, a readable summary', async () => {
+  it('shows tokens against each task budget, and cuts long outputs in the preview', async () => {
+    const { code, stdout } = await agentpool(['run', join(dags, 'budget.yaml')]);
+    expect(code).toBe(0);
+    // The task's own budget, else its agent's, else the file's default.
+    expect(stdout).toMatch(/done\s+spend \(tokens\) \d+ ms, thread \d+, \d+ \/ 1,000 tokens/);
+    expect(stdout).toMatch(/done\s+thrifty \(frugal\) \d+ ms, thread \d+, \d+ \/ 500 tokens/);
+    expect(stdout).toMatch(/done\s+own \(tokens\) \d+ ms, thread \d+, \d+ \/ 2,000 tokens/);
+    expect(stdout).toMatch(/\nown \(tokens\) · \d+ \/ 2,000 tokens\n {2}used: 50\n/);
+    const echo = stdout.slice(stdout.indexOf('\necho (echo)'));
+    expect(echo).toContain('    line 1\n');
+    expect(echo).toMatch(/ {4}… \d+ more lines\n/);
+    expect(echo).not.toContain('line 16');
+  });
+
+  it('runs the bundled example workload: every task done, a readable summary shown', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
+    const out = join(dir, 'results.json');
     const { code, stdout } = await agentpool(
-      ['run', join(root, 'examples/research/dag.yaml'), '--format', 'json'],
+      ['run', join(root, 'examples/research/dag.yaml'), '--out', out],
       { timeout: 60_000 },
     );
     expect(code).toBe(0);
-    const run = runResultSchema.parse(JSON.parse(stdout));
+    const run = runResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
     expect(run).toMatchObject({ total: 12, done: 12 });
-    expect(run.tokens).toBeGreaterThan(0);
-    const draft = run.tasks.draft;
-    expect(draft?.status).toBe('done');
-    expect(JSON.stringify(draft?.output)).toMatch(/ship|port|maritime/i);
+    expect(run.tasks.draft?.status).toBe('done');
+    expect(JSON.stringify(run.tasks.draft?.output)).toMatch(/ship|port|maritime/i);
+    // What the run found is on screen without --out: the review (with the summary) and keywords.
+    const preview = stdout.slice(stdout.indexOf('Outputs of the final tasks:'));
+    expect(preview).toMatch(/\nreview \(reviewer\) · [\d,]+ \/ 2,000 tokens\n {2}verdict: \w+/);
+    expect(preview).toMatch(/\n {2}summary:\n {4}\w[^\n]*(ship|port|maritime)/i);
+    expect(preview).toMatch(
+      /\nkeywords \(keywords\) · [\d,]+ \/ 2,000 tokens\n {2}method: RAKE\n {2}keyphrases:\n {4}\w/,
+    );
+    for (const line of preview.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 
   it('redraws a live view in place on a pseudo-terminal', async () => {

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { createLogUpdate } from 'log-update';
 import type { EventMap } from '../events.js';
 import { toJson } from './json.js';
+import { type TokenBudgets, tokensText } from './preview.js';
 import type { Recorder } from './recorder.js';
 
 function seconds(ms: number): string {
@@ -82,11 +83,14 @@ export class LiveView implements View {
 export class PlainView implements View {
   readonly #out: Writable;
   readonly #total: number;
+  readonly #budgets: TokenBudgets;
   #finished = 0;
 
-  constructor(out: Writable, total: number) {
+  /** @param budgets token budgets by task id: a task with one shows its tokens against it. */
+  constructor(out: Writable, total: number, budgets: TokenBudgets = new Map()) {
     this.#out = out;
     this.#total = total;
+    this.#budgets = budgets;
   }
 
   start(): void {}
@@ -107,9 +111,11 @@ export class PlainView implements View {
     const r = e.result;
     const where =
       r.threadId === null ? '' : r.threadId === 0 ? ', main thread' : `, thread ${r.threadId}`;
+    const budget = this.#budgets.get(r.id);
+    const tokens = budget === undefined ? '' : `, ${tokensText(r.tokens, budget)}`;
     const detail =
       r.status === 'done'
-        ? `${Math.round(r.durationMs)} ms${where}`
+        ? `${Math.round(r.durationMs)} ms${where}${tokens}`
         : `${r.error.code}: ${r.error.message}`;
     this.#out.write(
       `[${String(this.#finished).padStart(width)}/${this.#total}] ${r.status.padEnd(9)} ${r.id} (${r.agent}) ${detail}\n`,

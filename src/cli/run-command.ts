@@ -5,10 +5,12 @@ import { AgentpoolError } from '../errors.js';
 import type { RunResult } from '../results.js';
 import { createRuntime } from '../runtime.js';
 import { analyze } from './analysis.js';
+import { tokenBudgets } from './budgets.js';
 import { checkDagFile } from './check-dag.js';
 import { readContext } from './input.js';
 import { toJson } from './json.js';
 import { LiveView, NdjsonView, PlainView, type View } from './live-view.js';
+import { finalOutputs } from './preview.js';
 import { Recorder } from './recorder.js';
 import { timelineHtml } from './report-html.js';
 import { chromeTrace } from './trace.js';
@@ -61,7 +63,9 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     }),
     limits: file.defaults.limits ?? {},
   });
-  const total = Object.keys(file.tasks as object).length;
+  const graph = compileDag(file.tasks);
+  const budgets = tokenBudgets(graph, file);
+  const total = graph.ids.length;
   const out = process.stdout;
   const view: View | undefined =
     flags.format === 'ndjson'
@@ -71,7 +75,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
         : // A terminal with no rows (some pseudo-terminals) could show nothing of a redrawn block.
           out.isTTY && (out.rows ?? 0) > 0
           ? new LiveView(out, total)
-          : new PlainView(out, total);
+          : new PlainView(out, total, budgets);
   const runId = `${basename(path)}-${Date.now().toString(36)}`;
   const recorder = new Recorder(runtime, runId, (name, event) => view?.event(name, event));
   const controller = new AbortController();
@@ -99,7 +103,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
 
   // What ran is written even when the run was interrupted: nothing finished is lost.
   const attempts = [...recorder.attempts].sort((a, b) => a.startedAt - b.startedAt);
-  const analysis = analyze(run, compileDag(file.tasks), attempts, Math.max(1, runtime.threads));
+  const analysis = analyze(run, graph, attempts, Math.max(1, runtime.threads));
   if (flags.out) await writeFile(flags.out, `${toJson(run, 2)}\n`);
   if (flags.report)
     await writeFile(flags.report, timelineHtml(basename(path), run, attempts, analysis));
@@ -113,6 +117,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
       ? `; ${analysis.ratio.toFixed(2)}× the lower bound on ${analysis.threads} threads`
       : '';
     out.write(summary(run, ratio));
+    out.write(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100));
   }
   if (interrupted) return EXIT.interrupted;
   return run.done === run.total ? EXIT.ok : EXIT.tasksFailed;
