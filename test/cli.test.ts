@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runResultSchema } from 'agentpool';
 import { describe, expect, it } from 'vitest';
@@ -253,7 +254,7 @@ describe('agentpool run', () => {
     const out = join(dir, 'partial.json');
     const child: ChildProcess = spawn(
       process.execPath,
-      [cli, 'run', join(dags, 'slow.json'), '--out', out],
+      [cli, 'run', join(dags, 'slow.json'), '--out', out, '--report', join(dir, 'timeline.html')],
       { cwd: root },
     );
     let stdout = '';
@@ -270,6 +271,13 @@ describe('agentpool run', () => {
     expect(run.tasks.long.status).toBe('cancelled');
     expect(run.tasks.never.status).toBe('cancelled');
     expect(run.stoppedBy).toBe('signal');
+    // Not measured against the lower bound as if it had run to the end.
+    expect(stdout).toContain('1/3 done, 0 failed, 0 skipped, 2 cancelled');
+    expect(stdout).not.toContain('lower bound');
+    expect(stdout).toContain('stopped by signal');
+    expect(await readFile(join(dir, 'timeline.html'), 'utf8')).toContain(
+      'n/a (stopped by signal before the end)',
+    );
   });
 
   it('overlays --context on the file context and applies --retries, --timeout and --fail-fast', async () => {
@@ -451,6 +459,28 @@ describe('agentpool validate', () => {
   });
 });
 
+describe('the live view', () => {
+  it('never shows a negative elapsed time (a worker clock a little ahead)', async () => {
+    const { LiveView, seconds } = await import('../dist/src/cli/live-view.js');
+    expect(seconds(-40)).toBe('0.0s');
+    expect(seconds(1540)).toBe('1.5s');
+    let text = '';
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => {
+      text += chunk;
+    });
+    const view = new LiveView(Object.assign(stream, { columns: 120, rows: 40 }), 1);
+    const running = new Map([
+      ['early', { id: 'early', agent: 'echo', attempt: 1, threadId: 1, since: Date.now() + 500 }],
+    ]);
+    const recorder = { counts: { done: 0, failed: 0, skipped: 0, cancelled: 0 }, running };
+    view.start(recorder as unknown as Parameters<typeof view.start>[0]);
+    view.stop();
+    expect(text).toContain('early  echo  thread 1  0.0s');
+    expect(text).not.toContain('-0.0s');
+  });
+});
+
 describe('agentpool graph and help', () => {
   it('prints Mermaid and Graphviz with the critical path marked', async () => {
     const mermaid = await agentpool(['graph', join(dags, 'dag.yaml')]);
@@ -466,6 +496,10 @@ describe('agentpool graph and help', () => {
     const help = await agentpool(['run', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Examples:');
+    const top = await agentpool(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/Examples:\n {2}\$ agentpool run examples\/research\/dag\.yaml/);
+    expect(top.stdout).toContain('$ agentpool validate dag.yaml');
     const version = await agentpool(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(existsSync(cli)).toBe(true);

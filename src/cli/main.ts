@@ -30,7 +30,17 @@ const program = new Command()
   .description('Run DAGs of CPU-heavy agent tasks on every core.')
   .version(version, '-v, --version')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ agentpool run examples/research/dag.yaml                    # the bundled example, live view
+  $ agentpool run dag.yaml --report timeline.html --out results.json
+  $ agentpool validate dag.yaml                                 # every problem, exit 2 on any
+  $ agentpool graph dag.yaml --format dot | dot -Tsvg > dag.svg
+  $ agentpool run --help                                        # each command's flags and examples`,
+  );
 
 program
   .command('run')

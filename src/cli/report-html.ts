@@ -94,7 +94,13 @@ export function timelineHtml(
       'lower bound',
       `${ms(analysis.lowerBoundMs)} = max(critical path ${ms(analysis.criticalPathMs)}, work ${ms(analysis.busyMs)} / ${analysis.threads})`,
     ],
-    ['vs lower bound', `${analysis.ratio.toFixed(2)}×`],
+    [
+      'vs lower bound',
+      // A run cut short did not do all its work: its ratio would flatter it.
+      run.stoppedBy === null
+        ? `${analysis.ratio.toFixed(2)}×`
+        : `n/a (stopped by ${run.stoppedBy} before the end)`,
+    ],
     [
       'tasks',
       `${run.done} done, ${run.failed} failed, ${run.skipped} skipped, ${run.cancelled} cancelled of ${run.total}`,

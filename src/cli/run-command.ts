@@ -113,9 +113,12 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     const { tasks: _tasks, ...totals } = run;
     out.write(`${toJson({ type: 'run', ...totals })}\n`);
   } else {
-    const ratio = attempts.length
-      ? `; ${analysis.ratio.toFixed(2)}× the lower bound on ${analysis.threads} threads`
-      : '';
+    // A run cut short did not do all its work: measuring it against the bound would flatter it.
+    const complete = !interrupted && run.stoppedBy === null;
+    const ratio =
+      attempts.length && complete
+        ? `; ${analysis.ratio.toFixed(2)}× the lower bound on ${analysis.threads} threads`
+        : '';
     out.write(summary(run, ratio));
     out.write(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100));
   }
