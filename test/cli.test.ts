@@ -231,6 +231,10 @@ describe('agentpool run', () => {
     await writeFile(join(dir, 'package.json'), '{ "name": "user-project", "private": true }\n');
     await mkdir(join(dir, 'node_modules'));
     await symlink(root, join(dir, 'node_modules/agentpool'), 'dir');
+    // validate loads them the same way, on the main thread.
+    const validate = await agentpool(['validate', join(dir, 'dag.yaml')]);
+    expect(validate.stderr).toBe('');
+    expect(validate.code).toBe(0);
     for (const threads of ['1', '0']) {
       const { code, stdout, stderr } = await agentpool([
         'run',
@@ -415,15 +419,21 @@ describe('agentpool validate', () => {
   });
 
   it('loads each agent module with the loader the workers use, reporting those that are no agent', async () => {
+    const started = Date.now();
     const { code, stderr } = await agentpool(['validate', join(dags, 'unloadable.yaml')]);
     expect(code).toBe(2);
+    // ticking.js's timer did not keep validate alive (it loads modules in a thread it ends).
+    expect(Date.now() - started).toBeLessThan(15_000);
     const lines = stderr.trim().split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(
       /unloadable\.yaml: agents\.plain: ERR_AGENT_LOAD: module \S+no-default\.js must have a default export made with defineAgent\(\)/,
     );
     expect(lines[1]).toMatch(
       /unloadable\.yaml: agents\.broken: ERR_AGENT_LOAD: cannot load module \S+bad-handler\.js: defineAgent expects a handler function/,
+    );
+    expect(lines[2]).toMatch(
+      /unloadable\.yaml: agents\.quitter: ERR_AGENT_LOAD: the thread loading it exited \(code 3\)/,
     );
   });
 

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileDag } from '../dag/validate.js';
-import { AgentpoolError, DagValidationError } from '../errors.js';
+import { DagValidationError } from '../errors.js';
+import { loadProblems } from './check-modules.js';
 import { type DagFile, modulePath, readDagFile } from './dag-file.js';
 
 const UNKNOWN_AGENT_HINT =
@@ -17,32 +18,32 @@ function fileOf(module: string | URL): string | undefined {
 
 /**
  * Problems with the agent modules: each must exist, and with `load`, import
- * and have an agent as its default export. Loading uses the workers' own
- * loader (tsx for TypeScript, the same default-export check), here on the
- * main thread, so what passes here loads in a worker too.
+ * and have an agent as its default export, which `loadProblems` finds out
+ * in a worker thread with the task threads' own loader, so what passes here
+ * loads in a run too.
  */
 async function moduleProblems(dag: DagFile, load: boolean): Promise<string[]> {
-  const problems: string[] = [];
-  const loader = load ? await import('../../workers/load-agent.js') : undefined;
+  const problems = new Map<string, string>();
+  const toLoad: { agent: string; href: string }[] = [];
   for (const [name, spec] of Object.entries(dag.agents)) {
-    const field = dag.conventionalAgents.includes(name) ? `agent ${name}` : `agents.${name}`;
     const module = modulePath(spec);
     const file = fileOf(module);
-    if (file !== undefined && !existsSync(file)) {
-      problems.push(`${field}: module ${file} does not exist`);
-      continue;
-    }
-    if (!loader) continue;
-    const href = file !== undefined ? pathToFileURL(file).href : new URL(module).href;
-    try {
-      await loader.handlerFor(href, name);
-    } catch (error) {
-      if (!(error instanceof AgentpoolError)) throw error;
-      // The loader's message leads with the agent's name; the field says it already.
-      problems.push(`${field}: ${error.code}: ${error.message.replace(/^agent "[^"]*": /, '')}`);
-    }
+    if (file !== undefined && !existsSync(file))
+      problems.set(name, `module ${file} does not exist`);
+    else
+      toLoad.push({
+        agent: name,
+        href: file !== undefined ? pathToFileURL(file).href : new URL(module).href,
+      });
   }
-  return problems;
+  if (load) for (const [name, problem] of await loadProblems(toLoad)) problems.set(name, problem);
+  // In the file's order of agents, each named as the file names it.
+  return Object.keys(dag.agents).flatMap((name) => {
+    const problem = problems.get(name);
+    if (problem === undefined) return [];
+    const field = dag.conventionalAgents.includes(name) ? `agent ${name}` : `agents.${name}`;
+    return [`${field}: ${problem}`];
+  });
 }
 
 /**

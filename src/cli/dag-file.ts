@@ -12,8 +12,6 @@ const AGENT_EXTENSIONS = ['.js', '.mjs', '.ts', '.mts'];
 /** A loaded DAG file, agent modules resolved to absolute paths. */
 export interface DagFile extends DagDocument {
   file: string;
-  /** Agents used by tasks that have no module (neither declared nor found next to the file). */
-  missingAgents: string[];
   /** Agents declared with a wrong entry (reported among the file's problems), so left out of `agents`. */
   invalidAgents: string[];
   /** Agents not declared but found by convention at `agents/<name>.js` (or `.mjs`, `.ts`, `.mts`). */
@@ -69,22 +67,22 @@ export async function readDagFile(path: string): Promise<{ dag: DagFile; problem
         ? absolute(dir, spec)
         : { ...spec, module: absolute(dir, spec.module) };
   }
-  const missingAgents: string[] = [];
   const conventionalAgents: string[] = [];
   const tasks = typeof document.tasks === 'object' && document.tasks !== null ? document.tasks : {};
   for (const task of Object.values(tasks)) {
     const name = (task as { agent?: unknown } | null)?.agent;
-    if (typeof name !== 'string' || name in agents || missingAgents.includes(name)) continue;
+    if (typeof name !== 'string' || name in agents) continue;
     // A declared agent whose entry is wrong is not looked for elsewhere: it is reported as such.
     if (invalidAgents.includes(name)) continue;
     const found = conventionalModule(dir, name);
+    // Not found: validation reports the task's agent as unknown.
     if (found) {
       agents[name] = found;
       conventionalAgents.push(name);
-    } else missingAgents.push(name);
+    }
   }
   return {
-    dag: { ...document, agents, file, missingAgents, conventionalAgents, invalidAgents },
+    dag: { ...document, agents, file, conventionalAgents, invalidAgents },
     problems,
   };
 }
