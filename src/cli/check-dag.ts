@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Graph } from '../dag/graph.js';
 import { compileDag } from '../dag/validate.js';
 import { DagValidationError } from '../errors.js';
 import { loadProblems } from './check-modules.js';
@@ -53,16 +54,18 @@ async function moduleProblems(dag: DagFile, load: boolean): Promise<string[]> {
  * agent), and every problem `compileDag` finds in its tasks (schema,
  * unknown dependencies and agents, cycles). `run` checks without `load`
  * (its workers load the modules); `validate` with it. Throws `DagFileError`
- * for a file that cannot be read or parsed.
+ * for a file that cannot be read or parsed. `graph` is the compiled DAG,
+ * when its tasks are valid.
  */
 export async function checkDagFile(
   path: string,
   options: { load: boolean },
-): Promise<{ dag: DagFile; problems: string[] }> {
+): Promise<{ dag: DagFile; problems: string[]; graph?: Graph | undefined }> {
   const { dag, problems } = await readDagFile(path);
   problems.push(...(await moduleProblems(dag, options.load)));
+  let graph: Graph | undefined;
   try {
-    compileDag(dag.tasks, new Set([...Object.keys(dag.agents), ...dag.invalidAgents]));
+    graph = compileDag(dag.tasks, new Set([...Object.keys(dag.agents), ...dag.invalidAgents]));
   } catch (error) {
     if (!(error instanceof DagValidationError)) throw error;
     for (const issue of error.issues) {
@@ -70,5 +73,5 @@ export async function checkDagFile(
       problems.push(`${issue.code}: ${issue.message}${hint}`);
     }
   }
-  return { dag, problems: problems.map((problem) => `${path}: ${problem}`) };
+  return { dag, problems: problems.map((problem) => `${path}: ${problem}`), graph };
 }

@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { compileDag } from '../dag/validate.js';
 import { AgentpoolError } from '../errors.js';
 import type { RunResult } from '../results.js';
 import { createRuntime } from '../runtime.js';
@@ -48,8 +47,8 @@ function summary(run: RunResult, ratio: string): string {
 /** `agentpool run <dag>`: runs the file's DAG and returns the exit code. */
 export async function runCommand(path: string, flags: RunFlags): Promise<number> {
   // Bad input stops here, before a thread starts, with what validate would say (less module loading).
-  const { dag: file, problems } = await checkDagFile(path, { load: false });
-  if (problems.length > 0) {
+  const { dag: file, problems, graph } = await checkDagFile(path, { load: false });
+  if (problems.length > 0 || !graph) {
     for (const problem of problems) process.stderr.write(`${problem}\n`);
     return EXIT.badInput;
   }
@@ -63,7 +62,6 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     }),
     limits: file.defaults.limits ?? {},
   });
-  const graph = compileDag(file.tasks);
   const budgets = tokenBudgets(graph, file);
   const total = graph.ids.length;
   const out = process.stdout;
