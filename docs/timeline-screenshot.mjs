@@ -23,8 +23,13 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage({ viewport: { width: 1160, height: 420 } });
   await page.goto(pathToFileURL(report).href);
-  // A bar whose task waited for a thread: hovering it also outlines its queue wait.
-  const waited = await page.locator('g.wait').first().getAttribute('data-task');
+  // The bar of the task that waited longest for a thread: hovering it also outlines its wait.
+  const waits = await page
+    .locator('g.wait')
+    .evaluateAll((all) =>
+      all.map((g) => [g.getAttribute('data-task'), g.getBoundingClientRect().width]),
+    );
+  const [waited] = waits.reduce((a, b) => (b[1] > a[1] ? b : a), [null, 0]);
   const bar = page.locator(`rect.bar[data-task="${waited}"]`).first();
   const box = await bar.boundingBox();
   if (box) await page.mouse.move(box.x + Math.min(box.width / 3, 140), box.y + box.height / 2);

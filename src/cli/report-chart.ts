@@ -75,7 +75,8 @@ export function timelineSvg(
   const ticks = niceTicks(span)
     .map((t) => {
       const at = x(origin + t);
-      const label = ms(t);
+      // One unit along the whole axis (not "8000 ms" next to "10.0 s").
+      const label = span >= 10_000 ? `${Number((t / 1000).toFixed(1))} s` : `${Math.round(t)} ms`;
       // Keep every label inside the chart: the first starts at its tick, one near the edge ends there.
       const anchor = t === 0 ? 'start' : at + labelWidth(label) / 2 > WIDTH - 2 ? 'end' : 'middle';
       return `<line class="grid" x1="${at.toFixed(1)}" x2="${at.toFixed(1)}" y1="${TOP - 6}" y2="${height - 4}"/><text class="tick" text-anchor="${anchor}" x="${at.toFixed(1)}" y="14">${label}</text>`;
