@@ -10,8 +10,8 @@ import type { ResolveHook } from 'node:module';
  * `import`/`export default defineAgent(...)` then fails to load with
  * "Cannot require() ES Module ... in a cycle". Agents are ES modules by
  * contract (a default export), so agentpool does not let a missing
- * package.json field decide. `.mts` is ESM anyway; `.cts` stays CommonJS for
- * anyone who wants it.
+ * package.json field decide. `.mts` is ESM anyway; `.cts` (CommonJS by
+ * name) is left as tsx resolves it.
  */
 export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
   const resolved = await nextResolve(specifier, context);
