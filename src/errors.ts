@@ -75,13 +75,20 @@ export class DagValidationError extends AgentpoolError {
   }
 }
 
-/** A DAG file that cannot be read or parsed, or whose document fields are wrong. */
+/**
+ * A DAG file that cannot be read or parsed, or whose document fields are
+ * wrong. The message has one line per problem, each led by the file.
+ */
 export class DagFileError extends AgentpoolError {
   override name = 'DagFileError';
   readonly file: string;
-  constructor(file: string, message: string, options?: { cause?: unknown }) {
-    super('ERR_DAG_FILE', `${file}: ${message}`, options);
+  /** Each problem, without the file. */
+  readonly problems: string[];
+  constructor(file: string, problems: string | string[], options?: { cause?: unknown }) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super('ERR_DAG_FILE', list.map((problem) => `${file}: ${problem}`).join('\n'), options);
     this.file = file;
+    this.problems = list;
   }
 }
 

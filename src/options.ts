@@ -4,6 +4,7 @@ import { limitsSchema } from './dag/schema.js';
 import { describe, OptionsError } from './errors.js';
 import { ENCODINGS } from './protocol.js';
 import { retryOverrideSchema, retryPolicySchema } from './retry.js';
+import { expectation, valueAt } from './zod-text.js';
 
 const moduleSchema = z.union([z.instanceof(URL), z.string().min(1)], {
   error: 'expected a module path, file URL string or URL',
@@ -105,47 +106,6 @@ export const executeOptionsSchema = z.strictObject({
   runTokens: z.int().min(0).optional(),
 });
 export type ExecuteOptions = z.input<typeof executeOptionsSchema>;
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-const TYPE_NAMES: Partial<Record<string, string>> = {
-  int: 'an integer',
-  record: 'an object',
-  object: 'an object',
-  array: 'an array',
-};
-
-/** Renders what a zod issue expected as the tail of "Expected `field` …". */
-function expectation(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'too_small':
-    case 'too_big': {
-      const op =
-        issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
-      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
-      return `to be ${issue.origin === 'number' ? 'a number' : issue.origin} ${op} ${String(bound)}`;
-    }
-    case 'invalid_type':
-      return `to be ${TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`}`;
-    case 'invalid_value':
-      return `to be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_union': {
-      // Each alternative's own first complaint: "to be an integer or one of "auto"".
-      const each = issue.errors.flatMap((branch) => branch.slice(0, 1).map(expectation));
-      if (each.length > 0) return `to be ${each.map((e) => e.replace(/^to be /, '')).join(' or ')}`;
-      return `to be valid (${issue.message})`;
-    }
-    default:
-      return `to be valid (${issue.message})`;
-  }
-}
 
 /** Parses options with a schema, or throws `OptionsError` naming each bad field and the value received. */
 export function parseOptions<S extends z.ZodType>(

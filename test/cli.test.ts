@@ -1,8 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runResultSchema } from 'agentpool';
 import { describe, expect, it } from 'vitest';
@@ -43,20 +44,49 @@ describe('agentpool run', () => {
     expect(stdout).not.toContain(ESC);
     expect(stdout).toMatch(/\[1\/4\] done\s+research \(sleep\) \d+ ms, thread \d+/);
     expect(stdout).toContain('4/4 done, 0 failed, 0 skipped, 0 cancelled');
+    // Then the outputs of the final tasks (nothing depends on them), not of the others.
+    const preview = stdout.slice(stdout.indexOf('Outputs of the final tasks:'));
+    expect(preview).toMatch(
+      /^Outputs of the final tasks:\nreview \(sleep\)\n {2}id: review\n {2}slept: 40\n/,
+    );
+    expect(preview).toContain('translate (sleep)\n  id: translate');
+    expect(preview).not.toContain('draft');
   });
 
-  it('runs the bundled example workload: every task done, a readable summary', async () => {
+  it('shows tokens against each task budget, and cuts long outputs in the preview', async () => {
+    const { code, stdout } = await agentpool(['run', join(dags, 'budget.yaml')]);
+    expect(code).toBe(0);
+    // The task's own budget, else its agent's, else the file's default.
+    expect(stdout).toMatch(/done\s+spend \(tokens\) \d+ ms, thread \d+, \d+ \/ 1,000 tokens/);
+    expect(stdout).toMatch(/done\s+thrifty \(frugal\) \d+ ms, thread \d+, \d+ \/ 500 tokens/);
+    expect(stdout).toMatch(/done\s+own \(tokens\) \d+ ms, thread \d+, \d+ \/ 2,000 tokens/);
+    expect(stdout).toMatch(/\nown \(tokens\) · \d+ \/ 2,000 tokens\n {2}used: 50\n/);
+    const echo = stdout.slice(stdout.indexOf('\necho (echo)'));
+    expect(echo).toContain('    line 1\n');
+    expect(echo).toMatch(/ {4}… \d+ more lines\n/);
+    expect(echo).not.toContain('line 16');
+  });
+
+  it('runs the bundled example workload: every task done, a readable summary shown', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
+    const out = join(dir, 'results.json');
     const { code, stdout } = await agentpool(
-      ['run', join(root, 'examples/research/dag.yaml'), '--format', 'json'],
+      ['run', join(root, 'examples/research/dag.yaml'), '--out', out],
       { timeout: 60_000 },
     );
     expect(code).toBe(0);
-    const run = runResultSchema.parse(JSON.parse(stdout));
+    const run = runResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
     expect(run).toMatchObject({ total: 12, done: 12 });
-    expect(run.tokens).toBeGreaterThan(0);
-    const draft = run.tasks.draft;
-    expect(draft?.status).toBe('done');
-    expect(JSON.stringify(draft?.output)).toMatch(/ship|port|maritime/i);
+    expect(run.tasks.draft?.status).toBe('done');
+    expect(JSON.stringify(run.tasks.draft?.output)).toMatch(/ship|port|maritime/i);
+    // What the run found is on screen without --out: the review (with the summary) and keywords.
+    const preview = stdout.slice(stdout.indexOf('Outputs of the final tasks:'));
+    expect(preview).toMatch(/\nreview \(reviewer\) · [\d,]+ \/ 2,000 tokens\n {2}verdict: \w+/);
+    expect(preview).toMatch(/\n {2}summary:\n {4}\w[^\n]*(ship|port|maritime)/i);
+    expect(preview).toMatch(
+      /\nkeywords \(keywords\) · [\d,]+ \/ 2,000 tokens\n {2}method: RAKE\n {2}keyphrases:\n {4}\w/,
+    );
+    for (const line of preview.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 
   it('redraws a live view in place on a pseudo-terminal', async () => {
@@ -143,7 +173,84 @@ describe('agentpool run', () => {
         .map((e: { name: string }) => e.name)
         .sort(),
     ).toEqual(['bad', 'ok']);
-    expect(await readFile(join(dir, 'timeline.html'), 'utf8')).toContain('<svg');
+    // The chart says what it is (biome's noSvgWithoutTitle, and screen readers).
+    expect(await readFile(join(dir, 'timeline.html'), 'utf8')).toMatch(
+      /<svg [^>]*><title>Timeline of fails\.yaml: one lane per worker thread/,
+    );
+  });
+
+  it('keeps what a run writes in the repo root (the README quick start) out of git and the lint', async () => {
+    // Names the ignore patterns cover, but not the quick start's own, so a user's timeline.html survives.
+    const files = [
+      `timeline-${process.pid}.html`,
+      `trace-${process.pid}.json`,
+      `results-${process.pid}.json`,
+    ];
+    try {
+      const run = await agentpool([
+        'run',
+        join(dags, 'dag.yaml'),
+        '--report',
+        files[0] as string,
+        '--trace',
+        files[1] as string,
+        '--out',
+        files[2] as string,
+      ]);
+      expect(run.code).toBe(0);
+      for (const file of files) expect(existsSync(join(root, file))).toBe(true);
+      const lint = await new Promise<Outcome>((resolve) => {
+        execFile(
+          join(root, 'node_modules/.bin/biome'),
+          ['check', ...files],
+          { cwd: root },
+          (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+        );
+      });
+      // Biome refuses paths it ignores; it lints nothing, so nothing in them can fail `npm test`.
+      expect(lint.stderr + lint.stdout).toContain('These paths were provided but ignored');
+      for (const file of files) expect(lint.stderr + lint.stdout).toContain(`- ${file}`);
+      if (existsSync(join(root, '.git'))) {
+        const ignored = await new Promise<string>((resolve) => {
+          execFile('git', ['check-ignore', ...files], { cwd: root }, (_error, stdout) =>
+            resolve(stdout),
+          );
+        });
+        expect(ignored.trim().split('\n').sort()).toEqual([...files].sort());
+      }
+    } finally {
+      await Promise.all(files.map((file) => rm(join(root, file), { force: true })));
+    }
+  });
+
+  it('runs .ts agents as ES modules from a folder whose package.json has no "type": "module"', async () => {
+    // A user's project: agentpool installed, a package.json without `type` (so Node and tsx
+    // default .ts files to CommonJS), agents written with import/export.
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-ts-'));
+    await cp(join(dags, 'no-type'), dir, { recursive: true });
+    await writeFile(join(dir, 'package.json'), '{ "name": "user-project", "private": true }\n');
+    await mkdir(join(dir, 'node_modules'));
+    await symlink(root, join(dir, 'node_modules/agentpool'), 'dir');
+    // validate loads them the same way, on the main thread.
+    const validate = await agentpool(['validate', join(dir, 'dag.yaml')]);
+    expect(validate.stderr).toBe('');
+    expect(validate.code).toBe(0);
+    for (const threads of ['1', '0']) {
+      const { code, stdout, stderr } = await agentpool([
+        'run',
+        join(dir, 'dag.yaml'),
+        '--format',
+        'json',
+        '--threads',
+        threads,
+      ]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout).tasks.hello).toMatchObject({
+        status: 'done',
+        output: { text: 'HELLO!', task: 'hello' },
+      });
+    }
   });
 
   it('cancels cleanly on Ctrl-C: partial results written, exit 130', async () => {
@@ -151,7 +258,7 @@ describe('agentpool run', () => {
     const out = join(dir, 'partial.json');
     const child: ChildProcess = spawn(
       process.execPath,
-      [cli, 'run', join(dags, 'slow.json'), '--out', out],
+      [cli, 'run', join(dags, 'slow.json'), '--out', out, '--report', join(dir, 'timeline.html')],
       { cwd: root },
     );
     let stdout = '';
@@ -168,6 +275,13 @@ describe('agentpool run', () => {
     expect(run.tasks.long.status).toBe('cancelled');
     expect(run.tasks.never.status).toBe('cancelled');
     expect(run.stoppedBy).toBe('signal');
+    // Not measured against the lower bound as if it had run to the end.
+    expect(stdout).toContain('1/3 done, 0 failed, 0 skipped, 2 cancelled');
+    expect(stdout).not.toContain('lower bound');
+    expect(stdout).toContain('stopped by signal');
+    expect(await readFile(join(dir, 'timeline.html'), 'utf8')).toContain(
+      'n/a (stopped by signal before the end)',
+    );
   });
 
   it('overlays --context on the file context and applies --retries, --timeout and --fail-fast', async () => {
@@ -225,6 +339,64 @@ describe('agentpool run', () => {
   });
 });
 
+describe('bad input', () => {
+  it('run exits 2 for a missing agent module before any task starts, naming the file and the agent', async () => {
+    const { code, stdout, stderr } = await agentpool(['run', join(dags, 'missing-module.yaml')]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /missing-module\.yaml: agents\.ghost: module \S+agents\/missing\.js does not exist/,
+    );
+    expect(stdout).toBe(''); // not even the task that could have run
+  });
+
+  it('names the file in the errors of run as validate does', async () => {
+    const run = await agentpool(['run', join(dags, 'cycle.yaml')]);
+    const validate = await agentpool(['validate', join(dags, 'cycle.yaml')]);
+    const line = `${join(dags, 'cycle.yaml')}: ERR_DAG_CYCLE: cycle: research -> draft -> research`;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(line);
+    expect(validate.stderr).toContain(line);
+  });
+
+  it('reads a document with a misspelt top-level field as a document', async () => {
+    for (const command of ['run', 'validate']) {
+      const { code, stderr } = await agentpool([command, join(dags, 'typo.yaml')]);
+      expect(code).toBe(2);
+      expect(stderr).toContain('typo.yaml: unknown field `default` (did you mean `defaults`?)');
+      // Not read as a task map with tasks named `agents`, `default` and `tasks`.
+      expect(stderr).not.toContain('tasks.default');
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('prints one line per document field problem, naming the value received', async () => {
+    const { code, stderr } = await agentpool(['validate', join(dags, 'fields.yaml')]);
+    expect(code).toBe(2);
+    const file = join(dags, 'fields.yaml');
+    expect(stderr.trim().split('\n')).toEqual([
+      `${file}: agents.a.module: missing (expected a module path, file URL string or URL)`,
+      `${file}: agents.a: unknown field \`modul\` (did you mean \`module\`?)`,
+      `${file}: agents.b: expected a module path or { module, concurrency, retries, timeoutMs, limits }, got 5`,
+      `${file}: defaults.retries: expected a number or an object, got "x"`,
+      `${file}: defaults.timeoutMs: expected a number > 0, got -1`,
+      `${file}: context: expected an object, got 7`,
+      `${file}: ERR_DAG_INVALID: tasks.x.limits: unknown field \`token\` (did you mean \`tokens\`?)`,
+    ]);
+  });
+
+  it('gives a line and column for bad JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
+    const file = join(dir, 'bad.json');
+    await writeFile(file, '{\n  "tasks": {\n    "x": { "agent": "echo", }\n  }\n}\n');
+    const { code, stderr } = await agentpool(['validate', file]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `${file}: invalid JSON: line 3, column 29: Expected double-quoted property name`,
+    );
+    expect(stderr).not.toContain('position');
+  });
+});
+
 describe('agentpool validate', () => {
   it('accepts a good file', async () => {
     const { code, stdout } = await agentpool(['validate', join(dags, 'dag.yaml')]);
@@ -235,18 +407,51 @@ describe('agentpool validate', () => {
   it('prints every problem and exits 2', async () => {
     const { code, stderr } = await agentpool(['validate', join(dags, 'broken.yaml')]);
     expect(code).toBe(2);
+    // All four problems: a schema error in one task does not hide the others' structure.
     expect(stderr).toContain('agents.ghost: module');
     expect(stderr).toContain('does not exist');
     expect(stderr).toContain('tasks.d: unknown field `timeout`');
+    expect(stderr).toContain('a depends on "reserch", which is not a task');
+    expect(stderr).toContain('b uses agent "writer", which is not registered');
     const cycle = await agentpool(['validate', join(dags, 'cycle.yaml')]);
     expect(cycle.code).toBe(2);
     expect(cycle.stderr).toContain('ERR_DAG_CYCLE');
   });
 
+  it('loads each agent module with the loader the workers use, reporting those that are no agent', async () => {
+    const started = Date.now();
+    const { code, stderr } = await agentpool(['validate', join(dags, 'unloadable.yaml')]);
+    expect(code).toBe(2);
+    // ticking.js's timer did not keep validate alive (it loads modules in a thread it ends).
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      /unloadable\.yaml: agents\.plain: ERR_AGENT_LOAD: module \S+no-default\.js must have a default export made with defineAgent\(\)/,
+    );
+    expect(lines[1]).toMatch(
+      /unloadable\.yaml: agents\.broken: ERR_AGENT_LOAD: cannot load module \S+bad-handler\.js: defineAgent expects a handler function/,
+    );
+    expect(lines[2]).toMatch(
+      /unloadable\.yaml: agents\.quitter: ERR_AGENT_LOAD: the thread loading it exited \(code 3\)/,
+    );
+  });
+
+  it('reports every independent cycle, next to schema errors', async () => {
+    const { code, stderr } = await agentpool(['validate', join(dags, 'knots.yaml')]);
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines.filter((line) => line.includes('ERR_DAG_CYCLE'))).toEqual([
+      expect.stringContaining('cycle: draft -> review -> draft'),
+      expect.stringContaining('index depends on itself'),
+    ]);
+    expect(stderr).toContain('ERR_DAG_INVALID: tasks.slow.timeoutMs');
+    expect(stderr).not.toContain('publish ->');
+  });
+
   it('reports unknown dependencies and agents once the schema is right', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'agentpool-cli-'));
     const file = join(dir, 'dag.json');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(
       file,
       JSON.stringify({
@@ -261,6 +466,28 @@ describe('agentpool validate', () => {
     );
     expect(stderr).toContain('ERR_UNKNOWN_AGENT');
     expect(stderr).toContain('agents/<name>.js next to the file');
+  });
+});
+
+describe('the live view', () => {
+  it('never shows a negative elapsed time (a worker clock a little ahead)', async () => {
+    const { LiveView, seconds } = await import('../dist/src/cli/live-view.js');
+    expect(seconds(-40)).toBe('0.0s');
+    expect(seconds(1540)).toBe('1.5s');
+    let text = '';
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => {
+      text += chunk;
+    });
+    const view = new LiveView(Object.assign(stream, { columns: 120, rows: 40 }), 1);
+    const running = new Map([
+      ['early', { id: 'early', agent: 'echo', attempt: 1, threadId: 1, since: Date.now() + 500 }],
+    ]);
+    const recorder = { counts: { done: 0, failed: 0, skipped: 0, cancelled: 0 }, running };
+    view.start(recorder as unknown as Parameters<typeof view.start>[0]);
+    view.stop();
+    expect(text).toContain('early  echo  thread 1  0.0s');
+    expect(text).not.toContain('-0.0s');
   });
 });
 
@@ -279,6 +506,10 @@ describe('agentpool graph and help', () => {
     const help = await agentpool(['run', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Examples:');
+    const top = await agentpool(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/Examples:\n {2}\$ agentpool run examples\/research\/dag\.yaml/);
+    expect(top.stdout).toContain('$ agentpool validate dag.yaml');
     const version = await agentpool(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(existsSync(cli)).toBe(true);

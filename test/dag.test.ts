@@ -136,6 +136,45 @@ describe('validateDag', () => {
     ]);
   });
 
+  it('checks the structure of tasks with schema errors too, schema errors first', () => {
+    const error = rejection(
+      {
+        a: { agent: 'x', depends_on: ['reserch'], timeout: 5 },
+        b: { agent: 'writer', depends_on: ['a', 7] },
+        c: 'not a task',
+        d: { agent: 'x', depends_on: ['c'] },
+      },
+      ['x'],
+    );
+    // The code is the schema's, as it was before the structure was checked alongside.
+    expect(error.code).toBe('ERR_DAG_INVALID');
+    expect(error.issues.map((issue) => [issue.code, issue.taskIds[0]])).toEqual([
+      ['ERR_DAG_INVALID', 'a'],
+      ['ERR_DAG_INVALID', 'b'],
+      ['ERR_DAG_INVALID', 'c'],
+      ['ERR_DAG_UNKNOWN_DEPENDENCY', 'a'],
+      ['ERR_UNKNOWN_AGENT', 'b'],
+    ]);
+  });
+
+  it('reports each independent cycle once, not the tasks behind them', () => {
+    const error = rejection({
+      a: { agent: 'x', depends_on: ['b'] },
+      b: { agent: 'x', depends_on: ['a'] },
+      behind: { agent: 'x', depends_on: ['a', 'self'] },
+      self: { agent: 'x', depends_on: ['self'] },
+      c: { agent: 'x', depends_on: ['e'] },
+      d: { agent: 'x', depends_on: ['c'] },
+      e: { agent: 'x', depends_on: ['d', 'c'] },
+    });
+    expect(error.code).toBe('ERR_DAG_CYCLE');
+    expect(error.issues.map((issue) => issue.taskIds)).toEqual([
+      ['a', 'b', 'a'],
+      ['self', 'self'],
+      ['c', 'd', 'e', 'c'],
+    ]);
+  });
+
   it('validates a 100,000-task DAG without overflowing the stack', () => {
     const dag: DagInput = {};
     for (let i = 0; i < 100_000; i++)

@@ -1,3 +1,4 @@
+import { register as registerHooks } from 'node:module';
 import { AgentpoolError, describe } from '../src/errors.js';
 import { type AgentHandler, handlerOf } from './agent.js';
 
@@ -10,10 +11,14 @@ let typescript: Promise<void> | undefined;
  * TypeScript agents (`.ts`, `.mts`, `.cts`) load through tsx's loader,
  * registered in this thread the first time one is needed, so users need no
  * build step for their agents and threads that never see one never load it.
+ * Our hooks go in after tsx's, so they see (and correct) what tsx resolved:
+ * `.ts` files load as ES modules whatever the nearest package.json says
+ * (see ts-esm-hooks.ts).
  */
 function typescriptLoader(): Promise<void> {
   typescript ??= import('tsx/esm/api').then(({ register }) => {
     register();
+    registerHooks(new URL('./ts-esm-hooks.js', import.meta.url));
   });
   return typescript;
 }

@@ -1,73 +1,21 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
-import { z } from 'zod';
-import { limitsSchema } from '../dag/schema.js';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { DagFileError, describe } from '../errors.js';
-import { agentSpecSchema } from '../options.js';
-import { retryOverrideSchema } from '../retry.js';
+import { type DagDocument, readDocument } from './dag-document.js';
+import { parseText } from './parse-text.js';
 
-/**
- * A DAG file: a bare task map (the library's format), or a document that
- * also names its agents, defaults and context. Agent paths are relative to
- * the file.
- */
-export const dagDocumentSchema = z.strictObject({
-  /** Agent name to module path (relative to the file), or `{ module, limits, concurrency, retries, timeoutMs }`. */
-  agents: z.record(z.string().min(1), agentSpecSchema).default({}),
-  /** Runtime-level defaults for every task. */
-  defaults: z
-    .strictObject({
-      retries: retryOverrideSchema.optional(),
-      timeoutMs: z.int().positive().optional(),
-      limits: limitsSchema.optional(),
-    })
-    .default({}),
-  /** The run's context. */
-  context: z.record(z.string(), z.unknown()).default({}),
-  tasks: z.record(z.string(), z.unknown()),
-});
-export type DagDocument = z.output<typeof dagDocumentSchema>;
+export type { DagDocument } from './dag-document.js';
 
-const DOCUMENT_KEYS = new Set(['agents', 'defaults', 'context', 'tasks']);
 const AGENT_EXTENSIONS = ['.js', '.mjs', '.ts', '.mts'];
 
 /** A loaded DAG file, agent modules resolved to absolute paths. */
 export interface DagFile extends DagDocument {
   file: string;
-  /** Agents used by tasks that have no module (neither declared nor found next to the file). */
-  missingAgents: string[];
-}
-
-function parseText(file: string, text: string): unknown {
-  if (extname(file) === '.json') {
-    try {
-      return JSON.parse(text);
-    } catch (cause) {
-      throw new DagFileError(file, `invalid JSON: ${(cause as Error).message}`, { cause });
-    }
-  }
-  const doc = parseDocument(text, { uniqueKeys: true });
-  const [error] = doc.errors;
-  if (error) {
-    const at = error.linePos?.[0];
-    const where = at ? `line ${at.line}, column ${at.col}: ` : '';
-    throw new DagFileError(
-      file,
-      `invalid YAML: ${where}${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
-    );
-  }
-  try {
-    // Resolving aliases can still fail (an alias to no anchor, one that expands too far).
-    return doc.toJS();
-  } catch (cause) {
-    throw new DagFileError(file, `invalid YAML: ${(cause as Error).message}`, { cause });
-  }
-}
-
-function isDocument(value: Record<string, unknown>): boolean {
-  return 'tasks' in value && Object.keys(value).every((key) => DOCUMENT_KEYS.has(key));
+  /** Agents declared with a wrong entry (reported among the file's problems), so left out of `agents`. */
+  invalidAgents: string[];
+  /** Agents not declared but found by convention at `agents/<name>.js` (or `.mjs`, `.ts`, `.mts`). */
+  conventionalAgents: string[];
 }
 
 /** Where an agent named in a task but not declared lives by convention: `agents/<name>.js` next to the file. */
@@ -85,10 +33,13 @@ function absolute(dir: string, module: string | URL): string | URL {
 }
 
 /**
- * Reads a DAG file (JSON or YAML). Throws `DagFileError` (`ERR_DAG_FILE`)
- * naming the file and, where it can, the line or the field.
+ * Reads a DAG file (JSON or YAML) and what is wrong with its document
+ * fields, one problem per line (without the file), leaving those fields at
+ * their defaults so the tasks can still be checked. Throws `DagFileError`
+ * (`ERR_DAG_FILE`) only for a file that cannot be read or parsed, or that
+ * is not a map at all.
  */
-export async function loadDagFile(path: string): Promise<DagFile> {
+export async function readDagFile(path: string): Promise<{ dag: DagFile; problems: string[] }> {
   const file = resolve(path);
   let text: string;
   try {
@@ -107,38 +58,44 @@ export async function loadDagFile(path: string): Promise<DagFile> {
       `expected a map of tasks or a document with \`tasks\`, got ${describe(raw)}`,
     );
   }
-  const parsed = dagDocumentSchema.safeParse(
-    isDocument(raw as Record<string, unknown>) ? raw : { tasks: raw },
-  );
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const field = issue.path.map(String).join('.');
-      const message =
-        issue.code === 'unrecognized_keys'
-          ? `unknown field(s) ${issue.keys.join(', ')}`
-          : issue.message;
-      return `${field || '(top level)'}: ${message.replace(/^Invalid input: /, '')}`;
-    });
-    throw new DagFileError(path, problems.join('; '));
-  }
+  const { document, problems, invalidAgents } = readDocument(raw as Record<string, unknown>);
   const dir = dirname(file);
-  const doc = parsed.data;
   const agents: DagDocument['agents'] = {};
-  for (const [name, spec] of Object.entries(doc.agents)) {
+  for (const [name, spec] of Object.entries(document.agents)) {
     agents[name] =
       typeof spec === 'string' || spec instanceof URL
         ? absolute(dir, spec)
         : { ...spec, module: absolute(dir, spec.module) };
   }
-  const missingAgents: string[] = [];
-  for (const task of Object.values(doc.tasks)) {
+  const conventionalAgents: string[] = [];
+  const tasks = typeof document.tasks === 'object' && document.tasks !== null ? document.tasks : {};
+  for (const task of Object.values(tasks)) {
     const name = (task as { agent?: unknown } | null)?.agent;
-    if (typeof name !== 'string' || name in agents || missingAgents.includes(name)) continue;
+    if (typeof name !== 'string' || name in agents) continue;
+    // A declared agent whose entry is wrong is not looked for elsewhere: it is reported as such.
+    if (invalidAgents.includes(name)) continue;
     const found = conventionalModule(dir, name);
-    if (found) agents[name] = found;
-    else missingAgents.push(name);
+    // Not found: validation reports the task's agent as unknown.
+    if (found) {
+      agents[name] = found;
+      conventionalAgents.push(name);
+    }
   }
-  return { ...doc, agents, file, missingAgents };
+  return {
+    dag: { ...document, agents, file, conventionalAgents, invalidAgents },
+    problems,
+  };
+}
+
+/**
+ * Reads a DAG file (JSON or YAML). Throws `DagFileError` (`ERR_DAG_FILE`)
+ * naming the file and, where it can, the line or the field, one line per
+ * problem.
+ */
+export async function loadDagFile(path: string): Promise<DagFile> {
+  const { dag, problems } = await readDagFile(path);
+  if (problems.length > 0) throw new DagFileError(path, problems);
+  return dag;
 }
 
 /** The module path of an agent spec. */

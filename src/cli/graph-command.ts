@@ -1,4 +1,5 @@
 import { compileDag } from '../dag/validate.js';
+import { DagFileError, DagValidationError } from '../errors.js';
 import { estimateCosts, upwardRanks } from '../planner/rank.js';
 import { loadDagFile } from './dag-file.js';
 
@@ -41,7 +42,17 @@ function label(text: string): string {
 /** `agentpool graph <dag>`: Mermaid or Graphviz source, the critical path marked. */
 export async function graphCommand(path: string, format: 'mermaid' | 'dot'): Promise<string> {
   const file = await loadDagFile(path);
-  const graph = compileDag(file.tasks);
+  let graph: ReturnType<typeof compileDag>;
+  try {
+    graph = compileDag(file.tasks);
+  } catch (error) {
+    if (!(error instanceof DagValidationError)) throw error;
+    throw new DagFileError(
+      path,
+      error.issues.map((issue) => `${issue.code}: ${issue.message}`),
+      { cause: error },
+    );
+  }
   const critical = criticalPath(graph);
   const edges: [number, number][] = [];
   for (let i = 0; i < graph.ids.length; i++) {

@@ -1,11 +1,19 @@
 import type { Writable } from 'node:stream';
 import { createLogUpdate } from 'log-update';
+import { now } from '../clock.js';
 import type { EventMap } from '../events.js';
 import { toJson } from './json.js';
+import { type TokenBudgets, tokensText } from './preview.js';
 import type { Recorder } from './recorder.js';
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
+/**
+ * "1.5s". Never negative: a task's start is stamped by the monotonic clock
+ * (`now()`, sub-millisecond), which can sit a little ahead of a wall-clock
+ * reading taken just after it, so a task that has just started could
+ * otherwise show "-0.0s".
+ */
+export function seconds(ms: number): string {
+  return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
 }
 
 /** What the user watches while a run goes on. */
@@ -23,7 +31,7 @@ export interface View {
 export class LiveView implements View {
   readonly #total: number;
   readonly #update: ReturnType<typeof createLogUpdate>;
-  readonly #started = Date.now();
+  readonly #started = now();
   #timer: NodeJS.Timeout | undefined;
   #recorder: Recorder | undefined;
 
@@ -45,7 +53,7 @@ export class LiveView implements View {
     if (!recorder) return;
     const { done, failed, skipped, cancelled } = recorder.counts;
     const finished = done + failed + skipped + cancelled;
-    const elapsed = Date.now() - this.#started;
+    const elapsed = now() - this.#started;
     const width = 28;
     const filled = this.#total === 0 ? width : Math.round((finished / this.#total) * width);
     const eta =
@@ -64,7 +72,7 @@ export class LiveView implements View {
             : `thread ${task.threadId}`;
       const attempt = task.attempt > 1 ? ` (attempt ${task.attempt})` : '';
       lines.push(
-        `  ${task.id}${attempt}  ${task.agent}  ${thread}  ${seconds(Date.now() - task.since)}${task.progress ? `  ${task.progress}` : ''}`,
+        `  ${task.id}${attempt}  ${task.agent}  ${thread}  ${seconds(now() - task.since)}${task.progress ? `  ${task.progress}` : ''}`,
       );
     }
     if (recorder.running.size > 16) lines.push(`  … and ${recorder.running.size - 16} more`);
@@ -82,11 +90,14 @@ export class LiveView implements View {
 export class PlainView implements View {
   readonly #out: Writable;
   readonly #total: number;
+  readonly #budgets: TokenBudgets;
   #finished = 0;
 
-  constructor(out: Writable, total: number) {
+  /** @param budgets token budgets by task id: a task with one shows its tokens against it. */
+  constructor(out: Writable, total: number, budgets: TokenBudgets = new Map()) {
     this.#out = out;
     this.#total = total;
+    this.#budgets = budgets;
   }
 
   start(): void {}
@@ -107,9 +118,11 @@ export class PlainView implements View {
     const r = e.result;
     const where =
       r.threadId === null ? '' : r.threadId === 0 ? ', main thread' : `, thread ${r.threadId}`;
+    const budget = this.#budgets.get(r.id);
+    const tokens = budget === undefined ? '' : `, ${tokensText(r.tokens, budget)}`;
     const detail =
       r.status === 'done'
-        ? `${Math.round(r.durationMs)} ms${where}`
+        ? `${Math.round(r.durationMs)} ms${where}${tokens}`
         : `${r.error.code}: ${r.error.message}`;
     this.#out.write(
       `[${String(this.#finished).padStart(width)}/${this.#total}] ${r.status.padEnd(9)} ${r.id} (${r.agent}) ${detail}\n`,

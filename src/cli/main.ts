@@ -30,7 +30,17 @@ const program = new Command()
   .description('Run DAGs of CPU-heavy agent tasks on every core.')
   .version(version, '-v, --version')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ agentpool run examples/research/dag.yaml                    # the bundled example, live view
+  $ agentpool run dag.yaml --report timeline.html --out results.json
+  $ agentpool validate dag.yaml                                 # every problem, exit 2 on any
+  $ agentpool graph dag.yaml --format dot | dot -Tsvg > dag.svg
+  $ agentpool run --help                                        # each command's flags and examples`,
+  );
 
 program
   .command('run')
@@ -124,7 +134,8 @@ try {
     // Help and version exit 0; a bad flag or argument is bad input.
     process.exitCode = error.exitCode === 0 ? 0 : EXIT.badInput;
   } else if (error instanceof AgentpoolError) {
-    process.stderr.write(`agentpool: ${error.message}\n`);
+    // One line per problem (a DagFileError may have several), each saying where it came from.
+    for (const line of error.message.split('\n')) process.stderr.write(`agentpool: ${line}\n`);
     process.exitCode = EXIT.badInput;
   } else {
     process.stderr.write(

@@ -1,14 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { compileDag } from '../dag/validate.js';
 import { AgentpoolError } from '../errors.js';
 import type { RunResult } from '../results.js';
 import { createRuntime } from '../runtime.js';
 import { analyze } from './analysis.js';
-import { loadDagFile } from './dag-file.js';
+import { tokenBudgets } from './budgets.js';
+import { checkDagFile } from './check-dag.js';
 import { readContext } from './input.js';
 import { toJson } from './json.js';
 import { LiveView, NdjsonView, PlainView, type View } from './live-view.js';
+import { finalOutputs } from './preview.js';
 import { Recorder } from './recorder.js';
 import { timelineHtml } from './report-html.js';
 import { chromeTrace } from './trace.js';
@@ -45,7 +46,12 @@ function summary(run: RunResult, ratio: string): string {
 
 /** `agentpool run <dag>`: runs the file's DAG and returns the exit code. */
 export async function runCommand(path: string, flags: RunFlags): Promise<number> {
-  const file = await loadDagFile(path);
+  // Bad input stops here, before a thread starts, with what validate would say (less module loading).
+  const { dag: file, problems, graph } = await checkDagFile(path, { load: false });
+  if (problems.length > 0 || !graph) {
+    for (const problem of problems) process.stderr.write(`${problem}\n`);
+    return EXIT.badInput;
+  }
   const context = { ...file.context, ...(flags.context ? await readContext(flags.context) : {}) };
   const runtime = createRuntime({
     ...(flags.threads !== undefined && { threads: flags.threads }),
@@ -56,7 +62,8 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     }),
     limits: file.defaults.limits ?? {},
   });
-  const total = Object.keys(file.tasks).length;
+  const budgets = tokenBudgets(graph, file);
+  const total = graph.ids.length;
   const out = process.stdout;
   const view: View | undefined =
     flags.format === 'ndjson'
@@ -66,7 +73,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
         : // A terminal with no rows (some pseudo-terminals) could show nothing of a redrawn block.
           out.isTTY && (out.rows ?? 0) > 0
           ? new LiveView(out, total)
-          : new PlainView(out, total);
+          : new PlainView(out, total, budgets);
   const runId = `${basename(path)}-${Date.now().toString(36)}`;
   const recorder = new Recorder(runtime, runId, (name, event) => view?.event(name, event));
   const controller = new AbortController();
@@ -94,7 +101,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
 
   // What ran is written even when the run was interrupted: nothing finished is lost.
   const attempts = [...recorder.attempts].sort((a, b) => a.startedAt - b.startedAt);
-  const analysis = analyze(run, compileDag(file.tasks), attempts, Math.max(1, runtime.threads));
+  const analysis = analyze(run, graph, attempts, Math.max(1, runtime.threads));
   if (flags.out) await writeFile(flags.out, `${toJson(run, 2)}\n`);
   if (flags.report)
     await writeFile(flags.report, timelineHtml(basename(path), run, attempts, analysis));
@@ -104,10 +111,14 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     const { tasks: _tasks, ...totals } = run;
     out.write(`${toJson({ type: 'run', ...totals })}\n`);
   } else {
-    const ratio = attempts.length
-      ? `; ${analysis.ratio.toFixed(2)}× the lower bound on ${analysis.threads} threads`
-      : '';
+    // A run cut short did not do all its work: measuring it against the bound would flatter it.
+    const complete = !interrupted && run.stoppedBy === null;
+    const ratio =
+      attempts.length && complete
+        ? `; ${analysis.ratio.toFixed(2)}× the lower bound on ${analysis.threads} threads`
+        : '';
     out.write(summary(run, ratio));
+    out.write(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100));
   }
   if (interrupted) return EXIT.interrupted;
   return run.done === run.total ? EXIT.ok : EXIT.tasksFailed;

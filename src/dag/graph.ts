@@ -1,3 +1,4 @@
+import { findCycles } from './cycles.js';
 import type { TaskSpec } from './schema.js';
 
 /**
@@ -7,9 +8,9 @@ import type { TaskSpec } from './schema.js';
  * handful of typed arrays, not a million small ones). `order` is a
  * topological order: every task comes after all of its dependencies.
  */
-export interface Graph {
+export interface Graph<T extends Pick<TaskSpec, 'dependsOn'> = TaskSpec> {
   readonly ids: readonly string[];
-  readonly tasks: readonly TaskSpec[];
+  readonly tasks: readonly T[];
   readonly indexOf: ReadonlyMap<string, number>;
   readonly depStart: Int32Array;
   readonly depIdx: Int32Array;
@@ -20,12 +21,13 @@ export interface Graph {
 
 /**
  * Builds the index form. Dependencies on unknown ids are left out (validation
- * reports them). Returns `cycle` (a path whose first and last ids are equal)
- * instead of an order when the graph has one.
+ * reports them). Returns `cycles` (one per independent cycle, each a path
+ * whose first and last ids are equal; see `findCycles`) instead of an order
+ * when the graph has any.
  */
-export function buildGraph(
-  entries: readonly (readonly [string, TaskSpec])[],
-): { graph: Graph; cycle?: undefined } | { graph?: undefined; cycle: string[] } {
+export function buildGraph<T extends Pick<TaskSpec, 'dependsOn'>>(
+  entries: readonly (readonly [string, T])[],
+): { graph: Graph<T>; cycles?: undefined } | { graph?: undefined; cycles: string[][] } {
   const n = entries.length;
   const ids = entries.map(([id]) => id);
   const tasks = entries.map(([, task]) => task);
@@ -37,7 +39,7 @@ export function buildGraph(
   const deps: number[] = [];
   for (let i = 0; i < n; i++) {
     depStart[i] = deps.length;
-    for (const dep of (tasks[i] as TaskSpec).dependsOn) {
+    for (const dep of (tasks[i] as T).dependsOn) {
       const j = indexOf.get(dep);
       if (j === undefined) continue;
       deps.push(j);
@@ -75,40 +77,6 @@ export function buildGraph(
       if (indegree[c] === 0) order[tail++] = c;
     }
   }
-  if (tail < n) return { cycle: findCycle(ids, depStart, depIdx, indegree) };
+  if (tail < n) return { cycles: findCycles(ids, depStart, depIdx, indegree) };
   return { graph: { ids, tasks, indexOf, depStart, depIdx, childStart, childIdx, order } };
-}
-
-/**
- * Walks dependency edges from a task Kahn's algorithm could not order. Every
- * such task has an unordered dependency, so the walk must revisit a task,
- * and the stretch between the two visits is a cycle. Reported in run order,
- * each arrow pointing at a task that depends on the one before it:
- * `research -> draft -> research` means draft depends on research and
- * research on draft.
- */
-function findCycle(
-  ids: readonly string[],
-  depStart: Int32Array,
-  depIdx: Int32Array,
-  indegree: Int32Array,
-): string[] {
-  let start = 0;
-  while (indegree[start] === 0) start++;
-  const seenAt = new Map<number, number>();
-  const path: number[] = [];
-  let node = start;
-  while (!seenAt.has(node)) {
-    seenAt.set(node, path.length);
-    path.push(node);
-    for (let k = depStart[node] as number; k < (depStart[node + 1] as number); k++) {
-      const dep = depIdx[k] as number;
-      if (indegree[dep] !== 0) {
-        node = dep;
-        break;
-      }
-    }
-  }
-  const loop = path.slice(seenAt.get(node));
-  return [...loop, node].reverse().map((i) => ids[i] as string);
 }

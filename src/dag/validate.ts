@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { type DagIssue, DagValidationError } from '../errors.js';
+import { issueText, valueAt } from '../zod-text.js';
 import { buildGraph, type Graph } from './graph.js';
 import { type DagInput, type TaskSpec, taskSchema } from './schema.js';
 import { closest } from './suggest.js';
@@ -11,13 +12,18 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function schemaIssues(id: string, error: z.ZodError): DagIssue[] {
+function schemaIssues(id: string, raw: unknown, error: z.ZodError): DagIssue[] {
   return error.issues.map((issue) => {
     const path = [id, ...issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key))];
-    let message = issue.message.replace(/^Invalid input: /, '');
-    if (issue.code === 'unrecognized_keys') {
-      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
-    }
+    // zod's type errors already name what they received ("expected string, received number");
+    // the rest get the value, and unknown fields the closest known one.
+    const missing = issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined;
+    const message =
+      issue.code === 'invalid_type' && !missing
+        ? issue.message.replace(/^Invalid input: /, '')
+        : missing
+          ? `missing (expected ${issue.expected})`
+          : issueText(issue, raw, taskSchema);
     return {
       code: 'ERR_DAG_INVALID',
       message: `${formatPath(path)}: ${message}`,
@@ -27,11 +33,18 @@ function schemaIssues(id: string, error: z.ZodError): DagIssue[] {
   });
 }
 
+/** What the structural checks need of a task: its agent and dependencies. */
+type Shape = Pick<TaskSpec, 'dependsOn'> & { agent?: string | undefined };
+
 /**
  * Parses each task on its own (a zod record over 100,000 tasks is several
- * times slower) and normalises its dependencies.
+ * times slower) and normalises its dependencies. Returns the tasks that
+ * parsed and the schema problems of those that did not.
  */
-function parseTasks(input: Record<string, unknown>): [string, TaskSpec][] {
+function parseTasks(input: Record<string, unknown>): {
+  entries: [string, TaskSpec][];
+  issues: DagIssue[];
+} {
   const entries: [string, TaskSpec][] = [];
   const issues: DagIssue[] = [];
   // Object.keys, not entries: five times faster on a 100,000-key object.
@@ -48,7 +61,7 @@ function parseTasks(input: Record<string, unknown>): [string, TaskSpec][] {
     }
     const parsed = taskSchema.safeParse(raw);
     if (!parsed.success) {
-      issues.push(...schemaIssues(id, parsed.error));
+      issues.push(...schemaIssues(id, raw, parsed.error));
       continue;
     }
     const task = parsed.data;
@@ -69,12 +82,90 @@ function parseTasks(input: Record<string, unknown>): [string, TaskSpec][] {
     task.depends_on = undefined;
     entries.push([id, task as TaskSpec]);
   }
-  if (issues.length > 0) throw new DagValidationError(issues as [DagIssue, ...DagIssue[]]);
-  return entries;
+  return { entries, issues };
+}
+
+/**
+ * Every task of a DAG with schema problems, as far as its agent and
+ * dependencies can be read: the tasks that parsed as they are, the others
+ * from whatever string fields they have. So a task with a bad `timeoutMs`
+ * still counts as existing and its `depends_on` still gets checked.
+ */
+function readableShapes(
+  input: Record<string, unknown>,
+  parsed: [string, TaskSpec][],
+): [string, Shape][] {
+  const valid = new Map<string, Shape>(parsed);
+  const shapes: [string, Shape][] = [];
+  for (const id of Object.keys(input)) {
+    if (id === '') continue;
+    const known = valid.get(id);
+    if (known) {
+      shapes.push([id, known]);
+      continue;
+    }
+    const raw = input[id];
+    const fields = isPlainObject(raw) ? raw : {};
+    const deps = [fields.depends_on, fields.dependsOn].flatMap((list) =>
+      Array.isArray(list) ? list.filter((dep): dep is string => typeof dep === 'string') : [],
+    );
+    const agent =
+      typeof fields.agent === 'string' && fields.agent !== '' ? fields.agent : undefined;
+    shapes.push([id, { agent, dependsOn: [...new Set(deps)] }]);
+  }
+  return shapes;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Unknown dependencies, unknown agents and every independent cycle. */
+function structureIssues<T extends Shape>(
+  entries: [string, T][],
+  agents: ReadonlySet<string> | undefined,
+): { issues: DagIssue[]; graph?: Graph<T> | undefined } {
+  const issues: DagIssue[] = [];
+  const known = new Set(entries.map(([id]) => id));
+  for (const [id, task] of entries) {
+    task.dependsOn.forEach((dep, position) => {
+      if (known.has(dep)) return;
+      const hint = closest(dep, known);
+      issues.push({
+        code: 'ERR_DAG_UNKNOWN_DEPENDENCY',
+        message: `${id} depends on ${JSON.stringify(dep)}, which is not a task${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
+        taskIds: [id],
+        path: ['tasks', id, 'depends_on', position],
+      });
+    });
+    if (agents && task.agent !== undefined && !agents.has(task.agent)) {
+      const hint = closest(task.agent, agents);
+      const registered =
+        agents.size === 0 ? 'no agents are registered' : `registered: ${[...agents].join(', ')}`;
+      issues.push({
+        code: 'ERR_UNKNOWN_AGENT',
+        message: `${id} uses agent ${JSON.stringify(task.agent)}, which is not registered (${hint ? `did you mean ${JSON.stringify(hint)}? ` : ''}${registered})`,
+        taskIds: [id],
+        path: ['tasks', id, 'agent'],
+      });
+    }
+  }
+  const built = buildGraph(entries);
+  for (const path of built.cycles ?? []) {
+    issues.push({
+      code: 'ERR_DAG_CYCLE',
+      message:
+        path.length === 2
+          ? `${path[0]} depends on itself`
+          : `cycle: ${path.join(' -> ')} (each task depends on the one before it)`,
+      taskIds: path,
+      path: ['tasks', path[0] as string, 'depends_on'],
+    });
+  }
+  // Order by severity of misunderstanding: a cycle is the structural error users most need to see first.
+  const rank = { ERR_DAG_CYCLE: 0, ERR_DAG_UNKNOWN_DEPENDENCY: 1, ERR_UNKNOWN_AGENT: 2 };
+  issues.sort((a, b) => rank[a.code as keyof typeof rank] - rank[b.code as keyof typeof rank]);
+  return { issues, graph: built.graph };
 }
 
 /**
@@ -82,7 +173,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Throws a `DagValidationError` listing every problem: schema errors
  * (`ERR_DAG_INVALID`), dependencies on missing tasks
  * (`ERR_DAG_UNKNOWN_DEPENDENCY`, with a suggestion when a task id is close),
- * agents not in `agents` (`ERR_UNKNOWN_AGENT`), and a cycle (`ERR_DAG_CYCLE`).
+ * agents not in `agents` (`ERR_UNKNOWN_AGENT`), and each independent cycle
+ * (`ERR_DAG_CYCLE`). The structural checks also cover tasks with schema
+ * errors, as far as their `agent` and `depends_on` can be read; schema
+ * errors then come first, so the error's `code` is `ERR_DAG_INVALID`
+ * whenever the schema is wrong.
  *
  * @example
  * ```ts
@@ -106,58 +201,16 @@ export function compileDag(input: unknown, agents?: ReadonlySet<string>): Graph 
       },
     ]);
   }
-  const entries = parseTasks(input);
-  const issues: DagIssue[] = [];
-  const known = new Set(entries.map(([id]) => id));
-  for (const [id, task] of entries) {
-    task.dependsOn.forEach((dep, position) => {
-      if (known.has(dep)) return;
-      const hint = closest(dep, known);
-      issues.push({
-        code: 'ERR_DAG_UNKNOWN_DEPENDENCY',
-        message: `${id} depends on ${JSON.stringify(dep)}, which is not a task${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
-        taskIds: [id],
-        path: ['tasks', id, 'depends_on', position],
-      });
-    });
-    if (agents && !agents.has(task.agent)) {
-      const hint = closest(task.agent, agents);
-      const registered =
-        agents.size === 0 ? 'no agents are registered' : `registered: ${[...agents].join(', ')}`;
-      issues.push({
-        code: 'ERR_UNKNOWN_AGENT',
-        message: `${id} uses agent ${JSON.stringify(task.agent)}, which is not registered (${hint ? `did you mean ${JSON.stringify(hint)}? ` : ''}${registered})`,
-        taskIds: [id],
-        path: ['tasks', id, 'agent'],
-      });
-    }
+  const { entries, issues: schema } = parseTasks(input);
+  if (schema.length > 0) {
+    // One pass shows everything: the structure of what can be read is checked too.
+    const { issues } = structureIssues(readableShapes(input, entries), agents);
+    throw new DagValidationError([...schema, ...issues] as [DagIssue, ...DagIssue[]]);
   }
-
-  const built = buildGraph(entries);
-  if (built.cycle) {
-    const path = built.cycle;
-    issues.push({
-      code: 'ERR_DAG_CYCLE',
-      message:
-        path.length === 2
-          ? `${path[0]} depends on itself`
-          : `cycle: ${path.join(' -> ')} (each task depends on the one before it)`,
-      taskIds: path,
-      path: ['tasks', path[0] as string, 'depends_on'],
-    });
-  }
-  if (issues.length > 0) {
-    // Order by severity of misunderstanding: a cycle is the structural error users most need to see first.
-    const rank = {
-      ERR_DAG_CYCLE: 0,
-      ERR_DAG_UNKNOWN_DEPENDENCY: 1,
-      ERR_UNKNOWN_AGENT: 2,
-      ERR_DAG_INVALID: 3,
-    };
-    issues.sort((a, b) => rank[a.code] - rank[b.code]);
+  const { issues, graph } = structureIssues(entries, agents);
+  if (issues.length > 0 || !graph)
     throw new DagValidationError(issues as [DagIssue, ...DagIssue[]]);
-  }
-  return built.graph as Graph;
+  return graph;
 }
 
 /**

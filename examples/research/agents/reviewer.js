@@ -57,8 +57,8 @@ export default defineAgent(async (_prompt, ctx) => {
     },
     countries: countries.size,
   };
-  review.verdict = verdict(review);
-  return review;
+  // Verdict and the text reviewed first: they are what a reader (and the CLI's preview) wants.
+  return { verdict: verdict(review), summary: ctx.deps.draft.summary, ...review };
 });
 
 // Measure of textual lexical diversity: the mean length of runs of words whose

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { limitsSchema } from '../dag/schema.js';
+import { closest } from '../dag/suggest.js';
+import { describe } from '../errors.js';
+import { agentSpecSchema } from '../options.js';
+import { retryOverrideSchema } from '../retry.js';
+import { formatPath, issueText, narrowUnions } from '../zod-text.js';
+
+/** The document form's `defaults`: runtime-level settings for every task. */
+export const dagDefaultsSchema = z.strictObject({
+  retries: retryOverrideSchema.optional(),
+  timeoutMs: z.int().positive().optional(),
+  limits: limitsSchema.optional(),
+});
+
+/** The object form of an agent: `{ module, concurrency, retries, timeoutMs, limits }`. */
+const agentObjectSchema = agentSpecSchema.options[1];
+
+/**
+ * A DAG file's content: the agents (name to module path, relative to the
+ * file, or `{ module, limits, concurrency, retries, timeoutMs }`), defaults,
+ * context, and the task map (checked later, by the library's validation).
+ */
+export interface DagDocument {
+  agents: Record<string, z.output<typeof agentSpecSchema>>;
+  defaults: z.output<typeof dagDefaultsSchema>;
+  context: Record<string, unknown>;
+  tasks: unknown;
+}
+
+const DOCUMENT_KEYS = ['agents', 'defaults', 'context', 'tasks'] as const;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function looksLikeTask(value: unknown): boolean {
+  return isPlainObject(value) && typeof value.agent === 'string';
+}
+
+/**
+ * Whether a file is a document rather than a bare task map: it has `tasks`,
+ * `agents`, `defaults` or `context` holding something other than a task. (A
+ * bare map may have a task named `context`; a document's `tasks` is a map of
+ * tasks, never a task.) Deciding on these keys, not on every key being one
+ * of them, lets a misspelt key (`default:`) be reported as such instead of
+ * the whole document being read as a task map.
+ */
+export function isDocument(value: Record<string, unknown>): boolean {
+  return DOCUMENT_KEYS.some((key) => key in value && !looksLikeTask(value[key]));
+}
+
+/** One line per zod issue: `defaults.timeoutMs: expected a number > 0, got -1`. */
+function problemsOf(prefix: string, schema: z.ZodType, value: unknown): string[] {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return [];
+  return narrowUnions(parsed.error.issues).map((issue) => {
+    return `${formatPath(prefix, issue.path)}: ${issueText(issue, value, schema)}`;
+  });
+}
+
+function readAgents(value: unknown, problems: string[], invalid: string[]): DagDocument['agents'] {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
+    problems.push(
+      `agents: expected an object mapping agent name to module path, got ${describe(value)}`,
+    );
+    return {};
+  }
+  const agents: DagDocument['agents'] = {};
+  for (const [name, spec] of Object.entries(value)) {
+    const field = `agents.${name}`;
+    let found: string[];
+    if (name === '') found = ['agents: an agent name must not be empty'];
+    else if (typeof spec === 'string' || spec instanceof URL)
+      found = problemsOf(field, agentSpecSchema, spec);
+    else if (isPlainObject(spec)) found = problemsOf(field, agentObjectSchema, spec);
+    else
+      found = [
+        `${field}: expected a module path or { module, concurrency, retries, timeoutMs, limits }, got ${describe(spec)}`,
+      ];
+    if (found.length === 0) agents[name] = agentSpecSchema.parse(spec);
+    else invalid.push(name);
+    problems.push(...found);
+  }
+  return agents;
+}
+
+/**
+ * Reads a parsed DAG file into its parts. A bare task map becomes `tasks`.
+ * Problems come back one per line, each naming its field and the value
+ * received; a field with problems is left at its default, so the rest of
+ * the file can still be checked.
+ */
+export function readDocument(raw: Record<string, unknown>): {
+  document: DagDocument;
+  problems: string[];
+  /** Agents declared with a wrong entry: left out of `document.agents`, their problems reported. */
+  invalidAgents: string[];
+} {
+  const invalidAgents: string[] = [];
+  if (!isDocument(raw)) {
+    const document = { agents: {}, defaults: {}, context: {}, tasks: raw };
+    return { document, problems: [], invalidAgents };
+  }
+  const problems: string[] = [];
+  for (const key of Object.keys(raw)) {
+    if ((DOCUMENT_KEYS as readonly string[]).includes(key)) continue;
+    const hint = closest(key, DOCUMENT_KEYS);
+    problems.push(
+      `unknown field \`${key}\` (${hint ? `did you mean \`${hint}\`?` : 'a DAG document has `agents`, `defaults`, `context` and `tasks`'})`,
+    );
+  }
+  if (!('tasks' in raw)) problems.push('missing field `tasks` (the map of task id to task)');
+  const agents = readAgents(raw.agents, problems, invalidAgents);
+  const defaultsProblems = problemsOf('defaults', dagDefaultsSchema, raw.defaults ?? {});
+  problems.push(...defaultsProblems);
+  const contextOk = raw.context === undefined || isPlainObject(raw.context);
+  if (!contextOk) problems.push(`context: expected an object, got ${describe(raw.context)}`);
+  return {
+    document: {
+      agents,
+      defaults: defaultsProblems.length === 0 ? dagDefaultsSchema.parse(raw.defaults ?? {}) : {},
+      context: contextOk ? ((raw.context as Record<string, unknown> | undefined) ?? {}) : {},
+      tasks: raw.tasks ?? {},
+    },
+    problems,
+    invalidAgents,
+  };
+}
