@@ -59,7 +59,7 @@ describe('validateDag', () => {
   it('treats a self-dependency as a cycle', () => {
     const error = rejection({ a: { agent: 'x', depends_on: ['a'] } });
     expect(error.code).toBe('ERR_DAG_CYCLE');
-    expect(error.message).toContain('a depends on itself');
+    expect(error.message).toContain('cycle: a -> a (a depends on itself)');
     expect(error.taskIds).toEqual(['a']);
   });
 

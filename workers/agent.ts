@@ -1,4 +1,5 @@
 import type { TaskStatus } from '../src/results.js';
+import { AGENT } from './agent-mark.js';
 import type { Tokens } from './tokens.js';
 
 export type { Tokens };
@@ -55,8 +56,6 @@ export type AgentHandler<Output = unknown> = (
   ctx: AgentContext,
 ) => Output | Promise<Output>;
 
-const AGENT = Symbol.for('agentpool.agent');
-
 /** An agent module's default export, made by `defineAgent`. */
 export interface AgentDefinition<Output = unknown> {
   readonly [AGENT]: true;
@@ -84,17 +83,4 @@ export function defineAgent<Output>(handler: AgentHandler<Output>): AgentDefinit
     );
   }
   return Object.freeze({ [AGENT]: true as const, handler });
-}
-
-/** The handler of a module's default export: a `defineAgent` result or a plain function. */
-export function handlerOf(exported: unknown): AgentHandler | undefined {
-  if (typeof exported === 'function') return exported as AgentHandler;
-  if (
-    typeof exported === 'object' &&
-    exported !== null &&
-    (exported as Record<symbol, unknown>)[AGENT] === true
-  ) {
-    return (exported as AgentDefinition).handler;
-  }
-  return undefined;
 }

@@ -1,6 +1,7 @@
 import { register as registerHooks } from 'node:module';
 import { AgentpoolError, describe } from '../src/errors.js';
-import { type AgentHandler, handlerOf } from './agent.js';
+import type { AgentDefinition, AgentHandler } from './agent.js';
+import { AGENT } from './agent-mark.js';
 
 // One load per module per thread; later tasks of the agent reuse it.
 const handlers = new Map<string, Promise<AgentHandler>>();
@@ -58,4 +59,17 @@ export function handlerFor(moduleUrl: string, agent: string): Promise<AgentHandl
     handlers.set(moduleUrl, handler);
   }
   return handler;
+}
+
+/** The handler of a module's default export: a `defineAgent` result or a plain function. */
+function handlerOf(exported: unknown): AgentHandler | undefined {
+  if (typeof exported === 'function') return exported as AgentHandler;
+  if (
+    typeof exported === 'object' &&
+    exported !== null &&
+    (exported as Record<symbol, unknown>)[AGENT] === true
+  ) {
+    return (exported as AgentDefinition).handler;
+  }
+  return undefined;
 }

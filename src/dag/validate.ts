@@ -156,7 +156,7 @@ function structureIssues<T extends Shape>(
       code: 'ERR_DAG_CYCLE',
       message:
         path.length === 2
-          ? `${path[0]} depends on itself`
+          ? `cycle: ${path[0]} -> ${path[0]} (${path[0]} depends on itself)`
           : `cycle: ${path.join(' -> ')} (each task depends on the one before it)`,
       taskIds: path,
       path: ['tasks', path[0] as string, 'depends_on'],
