@@ -49,6 +49,17 @@ export interface ChannelHello {
   rpc: import('node:worker_threads').MessagePort;
 }
 
+/**
+ * Sent on `parentPort` by a thread about to die of an error thrown while none
+ * of its attempts was running: agent code left behind by a task that had
+ * ended (a timer, a callback). No task fails for it, so this is how it is heard.
+ */
+export const STRAY_MARK = 'agentpool:stray-error';
+export interface StrayError {
+  type: typeof STRAY_MARK;
+  error: TaskError;
+}
+
 /** What the main thread exposes to agents over comlink. */
 export interface HostApi {
   call(name: string, args: unknown[]): Promise<unknown>;

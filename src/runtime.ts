@@ -4,7 +4,7 @@ import { checkPrompts, compileFanOut } from './dag/fan-out.js';
 import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
 import { compileDag } from './dag/validate.js';
-import { AgentpoolError, OptionsError } from './errors.js';
+import { AgentpoolError, OptionsError, type TaskError } from './errors.js';
 import {
   type ChunkEvent,
   type EventMap,
@@ -64,13 +64,27 @@ export class Runtime {
   #executor: Executor | undefined;
   #dispatch: Slots | undefined;
   #closed = false;
+  #strayErrors = 0;
 
   /** @internal Use `createRuntime`. */
   constructor(options: RuntimeOptions = {}) {
     this.#options = resolveOptions(options);
     this.#agents = resolveAgents(this.#options.agents);
     this.#agentNames = new Set(this.#agents.keys());
-    this.#bridge = new HostBridge(this.#options.host, (event) => this.#channelEvent(event));
+    this.#bridge = new HostBridge(
+      this.#options.host,
+      (event) => this.#channelEvent(event),
+      (error) => this.#strayError(error),
+    );
+  }
+
+  // No task fails for such an error, so a warning is how a user hears of it.
+  #strayError(error: TaskError): void {
+    this.#strayErrors++;
+    process.emitWarning(
+      `agent code threw while no task was running on its thread (left behind by a task that had ended: a timer, a callback); the thread was replaced: ${error.message}`,
+      { code: 'AGENTPOOL_STRAY_ERROR', detail: error.stack },
+    );
   }
 
   #channelEvent(event: ChannelEvent): void {
@@ -274,6 +288,7 @@ export class Runtime {
       utilization: this.#executor?.utilization() ?? null,
       ...this.#stats.snapshot(),
       listenerErrors: this.#listeners.errors,
+      strayErrors: this.#strayErrors,
     };
   }
 

@@ -36,6 +36,13 @@ export interface RuntimeStats {
   runMs: DurationSummary;
   /** Event listeners that threw (and were ignored). */
   listenerErrors: number;
+  /**
+   * Errors agent code threw while no task was running on its thread (a
+   * timer or callback a finished task left behind). Each ended its thread,
+   * which was replaced; no task failed for it, and `process.emitWarning`
+   * reported it (code `AGENTPOOL_STRAY_ERROR`).
+   */
+  strayErrors: number;
 }
 
 // Histograms hold integers, so durations are recorded in microseconds.

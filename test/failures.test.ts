@@ -155,6 +155,9 @@ describe('failures stay with their task', () => {
       retries: 0,
       agents: { late: fixture('late-throw'), echo: fixture('echo') },
     });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
     try {
       const first = await single.execute({ a: { agent: 'late', prompt: '10' } });
       const a = expectStatus(first.tasks.a, 'done');
@@ -165,7 +168,12 @@ describe('failures stay with their task', () => {
       const b = expectStatus(second.tasks.b, 'done');
       expect(b.attempts).toBe(1);
       expect(b.threadId).not.toBe(a.threadId);
+      // Nothing failed for it, so it is reported on its own.
+      expect(single.stats().strayErrors).toBe(1);
+      const stray = warnings.find((w) => (w as { code?: string }).code === 'AGENTPOOL_STRAY_ERROR');
+      expect(stray?.message).toContain('late throw from a');
     } finally {
+      process.off('warning', onWarning);
       await single.close();
     }
   });

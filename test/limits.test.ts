@@ -77,8 +77,9 @@ describe('limits', () => {
     const run = await runtime.execute({
       swallows: { agent: 'cheat', limits: { tokens: 100 } },
       rewrites: { agent: 'cheat', limits: { tokens: 100 }, context: { rewrite: true } },
+      rethrows: { agent: 'cheat', limits: { tokens: 100 }, context: { rethrow: true } },
     });
-    for (const id of ['swallows', 'rewrites']) {
+    for (const id of ['swallows', 'rewrites', 'rethrows']) {
       const task = expectStatus(run.tasks[id], 'failed');
       expect(task.error.code).toBe('ERR_TOKEN_BUDGET');
       expect(task.error.message).toBe(`task "${id}" used 5,000 tokens of its 100-token budget`);

@@ -214,6 +214,25 @@ describe('ThreadPool', () => {
     }
   });
 
+  it('does not run again a finished attempt whose reply was lost, if it was seen from outside', async () => {
+    const threads = pool(4);
+    try {
+      await threads.run(message('warm', 'log-or-exit')).reply;
+      // It sends a chunk: running it again would send it twice.
+      const first = { ...message('first', 'log-or-exit'), context: { chunk: true }, short: true };
+      const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
+      const firstRun = threads.run(first);
+      threads.run(exits);
+      expect(exits.threadId).toBe(first.threadId);
+      expect(await firstRun.reply).toMatchObject({
+        ok: false,
+        error: { code: 'ERR_WORKER_CRASHED' },
+      });
+    } finally {
+      await threads.close();
+    }
+  });
+
   it('closes though a thread dies while it closes', async () => {
     const threads = pool(4);
     await threads.run(message('warm', 'log-or-exit')).reply;

@@ -14,6 +14,12 @@ export interface Link {
 }
 
 let link: Link | undefined;
+let calls = 0;
+
+/** Host calls this thread has made: an attempt that made one must not run again unseen. */
+export function hostCalls(): number {
+  return calls;
+}
 
 /**
  * This thread's link to the main thread, made the first time a task uses
@@ -32,7 +38,10 @@ export function threadLink(): Link {
     const eventPort: MessagePort = events.port1;
     link = {
       send: (event) => eventPort.postMessage(event),
-      call: (name, args) => remote.call(name, args),
+      call: (name, args) => {
+        calls++;
+        return remote.call(name, args);
+      },
     };
   }
   return link;

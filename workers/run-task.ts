@@ -200,8 +200,11 @@ export async function runTask(
       ...used,
     } as WireReply;
   } catch (thrown) {
-    // Whatever the agent threw after its deadline, the attempt's outcome is the timeout.
-    const error: TaskError = toTaskError(deadline.passed ? deadline.error() : thrown);
+    // Whatever the agent threw after its deadline, the attempt's outcome is
+    // the timeout; after a budget overrun, the overrun.
+    const error: TaskError = toTaskError(
+      deadline.passed ? deadline.error() : (meter?.overrun ?? thrown),
+    );
     return { ok: false, error, ...finish() };
   } finally {
     deadline.dispose();
@@ -226,7 +229,17 @@ function hostProxy(link: () => Link): AgentContext['host'] {
 export async function runBatch(message: TaskMessage, options: RunTaskOptions): Promise<WireReply> {
   const batch = message.batch as NonNullable<TaskMessage['batch']>;
   const startedAt = now();
-  const elu = performance.eventLoopUtilization();
+  let elu = performance.eventLoopUtilization();
+  // CPU time counts from the first prompt's agent being loaded, as a single
+  // task's does; each prompt's own, from its own start.
+  const first: RunTaskOptions = {
+    ...options,
+    loaded: () => {
+      elu = performance.eventLoopUtilization();
+      options.loaded?.();
+    },
+  };
+  const rest: RunTaskOptions = { ...options, loaded: undefined };
   const items: BatchItem[] = [];
   let tokens = 0;
   let events = 0;
@@ -237,8 +250,7 @@ export async function runBatch(message: TaskMessage, options: RunTaskOptions): P
       prompt: batch.prompts[k] as string,
       batch: undefined,
     };
-    // CPU time counts from the first prompt's start; each prompt's own, from its own.
-    const reply = await runTask(item, k === 0 ? options : { ...options, loaded: undefined }, false);
+    const reply = await runTask(item, k === 0 ? first : rest, false);
     tokens += reply.tokens;
     events += reply.events;
     const { startedAt: start, finishedAt, cpuMs } = reply;

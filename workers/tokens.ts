@@ -22,9 +22,17 @@ function counter(encoding: Encoding): Counter {
   return count;
 }
 
+// One view per run budget, not one per attempt that asks.
+const runCells = new WeakMap<SharedArrayBuffer, BigInt64Array>();
+
 /** Whether a charge to the run's shared budget has been refused: the run starts nothing new. */
 export function runBudgetSpent(run: RunTokens): boolean {
-  return Atomics.load(new BigInt64Array(run.buffer), 1) !== 0n;
+  let cells = runCells.get(run.buffer);
+  if (cells === undefined) {
+    cells = new BigInt64Array(run.buffer);
+    runCells.set(run.buffer, cells);
+  }
+  return Atomics.load(cells, 1) !== 0n;
 }
 
 /** What an agent sees as `ctx.tokens`. */

@@ -1,9 +1,10 @@
 // Piscina worker entry: one task message in, one reply out. Built as its own
 // file (dist/workers/worker.js) and located by the pool with import.meta.url.
-import { threadId, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { toTaskError } from '../src/errors.js';
 import { markFinished, markLoaded, markStarted, refuse } from '../src/pool/start-board.js';
-import type { TaskMessage } from '../src/protocol.js';
-import { threadLink } from './channel.js';
+import { STRAY_MARK, type StrayError, type TaskMessage } from '../src/protocol.js';
+import { hostCalls, threadLink } from './channel.js';
 import { runBatch, runTask } from './run-task.js';
 import { runBudgetSpent } from './tokens.js';
 
@@ -12,6 +13,17 @@ import { runBudgetSpent } from './tokens.js';
 let turn: Promise<unknown> = Promise.resolve();
 // Attempts handed to this thread and not yet ended.
 let held = 0;
+// Whether one of them is running now.
+let running = false;
+
+// An error nothing caught ends the thread. Thrown while no attempt runs, it
+// is agent code left behind by a task that has ended, and no task fails for
+// it: say so before the thread goes (Node delivers it despite the exit).
+process.on('uncaughtExceptionMonitor', (error) => {
+  if (running) return;
+  const stray: StrayError = { type: STRAY_MARK, error: toTaskError(error, 'ERR_WORKER_CRASHED') };
+  parentPort?.postMessage(stray);
+});
 
 export default function run(message: TaskMessage): Promise<unknown> {
   // An idle thread blocks in Atomics.wait (piscina), and its timers with it.
@@ -43,8 +55,20 @@ async function attempt(message: TaskMessage): Promise<unknown> {
   // Cancelled while it waited in the pool's queue: it must not run at all.
   if (!markStarted(starts, message.startSlot, threadId)) return null;
   const loaded = () => markLoaded(starts, message.startSlot);
-  const reply = await (message.batch ? runBatch : runTask)(message, { link: threadLink, loaded });
-  markFinished(starts, message.startSlot);
+  const calls = hostCalls();
+  running = true;
+  let reply: Awaited<ReturnType<typeof runTask>>;
+  try {
+    reply = await (message.batch ? runBatch : runTask)(message, { link: threadLink, loaded });
+  } finally {
+    running = false;
+  }
+  // Seen from outside its thread: running it again would repeat that.
+  const seen =
+    reply.events > 0 ||
+    hostCalls() !== calls ||
+    (message.runTokens !== undefined && reply.tokens > 0);
+  markFinished(starts, message.startSlot, seen);
   // The serialized output is copied to the main thread, not transferred:
   // detaching an ArrayBuffer even once invalidates V8's "no buffer was ever
   // detached" protector for the thread's whole life, and from then on every

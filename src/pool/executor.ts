@@ -4,7 +4,7 @@ import type { TaskMessage, TaskReply } from '../protocol.js';
 export interface AttemptProbe {
   /** Epoch ms when it started on its thread. */
   startedAt: number;
-  /** Its thread's active (not idle) time since then, in ms; undefined where it cannot be read. */
+  /** Its thread's active (not idle) time since its agent was loaded, in ms; undefined while loading or where it cannot be read. */
   activeMs: number | undefined;
 }
 
@@ -15,7 +15,7 @@ export interface AttemptHandle {
    * rejects. After `abort()` it still settles, with nothing worth reading.
    */
   readonly reply: Promise<TaskReply>;
-  /** Stops the attempt: cancelled if it has not started, its thread terminated if it has. */
+  /** Stops the attempt: cancelled if it has not started, its thread terminated if it is running; one already finished is left to deliver its reply, which then reads as aborted. */
   abort(): void;
   /**
    * Takes the attempt back if it has not started: it never runs, and its

@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import type { Link } from '../../workers/channel.js';
+import type { TaskError } from '../errors.js';
 import type { ChannelEvent, ChannelHello, HostApi } from '../protocol.js';
 
 /** Functions agents may call on the main thread as `ctx.host.name(...)`. */
@@ -12,11 +13,17 @@ export type HostServices = Record<string, (...args: never[]) => unknown>;
 export class HostBridge {
   readonly #services: HostServices;
   readonly #onEvent: (event: ChannelEvent) => void;
+  readonly #onStray: (error: TaskError) => void;
   readonly #api: HostApi;
 
-  constructor(services: HostServices, onEvent: (event: ChannelEvent) => void) {
+  constructor(
+    services: HostServices,
+    onEvent: (event: ChannelEvent) => void,
+    onStray: (error: TaskError) => void = () => {},
+  ) {
     this.#services = services;
     this.#onEvent = onEvent;
+    this.#onStray = onStray;
     this.#api = { call: (name, args) => this.#call(name, args) };
   }
 
@@ -37,6 +44,11 @@ export class HostBridge {
     hello.events.unref();
     Comlink.expose(this.#api, hello.rpc as unknown as Comlink.Endpoint);
     hello.rpc.unref();
+  }
+
+  /** A thread's last word: agent code threw while no task ran there (see `StrayError`). */
+  stray(error: TaskError): void {
+    this.#onStray(error);
   }
 
   /** The link for inline mode, where agent and host share the main thread. */

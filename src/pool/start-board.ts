@@ -8,8 +8,12 @@ const STATE = 0;
 const QUEUED = 0n;
 const STARTED = 1n;
 const CANCELLED = 2n;
+// Finished, and nothing outside its thread saw it: it may run again if its reply is lost.
 const FINISHED = 3n;
 const REFUSED = 4n;
+// Finished after sending events, calling the host or charging the run's
+// budget: running it again would do those twice.
+const FINISHED_SEEN = 5n;
 // The active-time cell of an attempt whose agent is still loading.
 const NOT_LOADED = -1n;
 
@@ -24,7 +28,8 @@ const NOT_LOADED = -1n;
  * stopped by terminating its thread. The worker marks it finished once its
  * reply is made: a thread can die (a later attempt queued on it exits or
  * runs out of heap) after posting a reply but before the main thread reads
- * it, and then the attempt was not at fault and must go out again. A worker
+ * it, and then the attempt was not at fault and may go out again, if
+ * nothing outside its thread saw it run. A worker
  * may also refuse to begin an attempt (its run's token budget is spent):
  * like a cancelled one, it never runs.
  */
@@ -54,9 +59,9 @@ export class StartBoard {
   }
 
   /**
-   * Stops the slot's attempt from starting. Returns the thread it already
-   * runs on when it is too late (then only terminating the thread stops it),
-   * undefined when it will never run.
+   * Stops the slot's attempt from starting. Returns the thread it runs on
+   * when it is too late (then only terminating the thread stops it),
+   * undefined when it never ran or has already finished.
    */
   cancel(slot: number): number | undefined {
     if (slot < 0) return undefined;
@@ -82,20 +87,22 @@ export class StartBoard {
 
   /**
    * Whether the slot's attempt can go out again after its thread died: it
-   * never started there, or it finished and only its reply was lost with the
-   * thread. Either way the slot is made ready for the next try.
+   * never started there, or (when `finished` allows it) it finished unseen
+   * and only its reply was lost with the thread. Either way the slot is made
+   * ready for the next try, and this says which it was; undefined: neither.
    */
-  reclaim(slot: number): boolean {
-    if (slot < 0) return false;
+  reclaim(slot: number, finished: boolean): 'waiting' | 'finished' | undefined {
+    if (slot < 0) return undefined;
     const state = slot * CELLS + STATE;
-    return (
-      Atomics.load(this.#cells, state) === QUEUED ||
-      Atomics.compareExchange(this.#cells, state, FINISHED, QUEUED) === FINISHED
-    );
+    if (Atomics.load(this.#cells, state) === QUEUED) return 'waiting';
+    if (finished && Atomics.compareExchange(this.#cells, state, FINISHED, QUEUED) === FINISHED)
+      return 'finished';
+    return undefined;
   }
 
   /**
-   * Where and when the slot's attempt started, or undefined while it waits;
+   * Where and when the slot's attempt started, or undefined while it waits
+   * or once it has finished (its thread's time is then another attempt's);
    * `activeMs` (the thread's active time when its agent was loaded) is
    * undefined until then.
    */
@@ -104,7 +111,7 @@ export class StartBoard {
   ): { startedAt: number; threadId: number; activeMs: number | undefined } | undefined {
     if (slot < 0) return undefined;
     const state = Atomics.load(this.#cells, slot * CELLS + STATE);
-    if (state !== STARTED && state !== FINISHED) return undefined;
+    if (state !== STARTED) return undefined;
     const loadedAt = Atomics.load(this.#cells, slot * CELLS + 3);
     return {
       startedAt: Number(Atomics.load(this.#cells, slot * CELLS + 1)) / 1000,
@@ -159,7 +166,13 @@ export function refuse(buffer: SharedArrayBuffer, slot: number): boolean {
   return Atomics.compareExchange(cellsOf(buffer), slot * CELLS + STATE, QUEUED, REFUSED) === QUEUED;
 }
 
-/** Worker side: the slot's attempt has its reply, about to be posted. */
-export function markFinished(buffer: SharedArrayBuffer, slot: number): void {
-  if (slot >= 0) Atomics.compareExchange(cellsOf(buffer), slot * CELLS + STATE, STARTED, FINISHED);
+/**
+ * Worker side: the slot's attempt has its reply, about to be posted. `seen`:
+ * it sent events, called the host or charged the run's budget, so it must
+ * not run again even if the reply is lost.
+ */
+export function markFinished(buffer: SharedArrayBuffer, slot: number, seen: boolean): void {
+  if (slot < 0) return;
+  const done = seen ? FINISHED_SEEN : FINISHED;
+  Atomics.compareExchange(cellsOf(buffer), slot * CELLS + STATE, STARTED, done);
 }

@@ -5,6 +5,8 @@ import { formatCount } from '../errors.js';
 import {
   CHANNEL_MARK,
   type ChannelHello,
+  STRAY_MARK,
+  type StrayError,
   type TaskMessage,
   type TaskReply,
   type WireReply,
@@ -18,7 +20,9 @@ const WORKER_URL = new URL('../../workers/worker.js', import.meta.url);
 // What an aborted attempt settles with; whoever aborted it has already ended it.
 const ABANDONED: TaskReply = failureReply(new Error('attempt aborted'), 0);
 const queueOptions = Piscina.queueOptionsSymbol;
-// How often an attempt is handed out again after its thread died before it began.
+// How often an attempt is handed out again after its thread died under it
+// before it began (bounded, for threads that die as they start); one that
+// finished and lost its reply goes out again once at most.
 const MAX_RESUBMITS = 8;
 
 interface BalancerTask {
@@ -89,13 +93,15 @@ export class ThreadPool {
       loadBalancer: (task, workers) =>
         this.#pick(task as unknown as BalancerTask, workers, options.balance),
     });
-    this.#pool.on('message', (message: ChannelHello) => {
+    this.#pool.on('message', (message: ChannelHello | StrayError) => {
       if (message?.type === CHANNEL_MARK) options.bridge.attach(message);
+      else if (message?.type === STRAY_MARK) options.bridge.stray(message.error);
     });
     // piscina reports here what concerns no attempt it still tracks: a reply
     // that comes in after its thread was counted dead or the pool destroyed,
-    // a thread that died between attempts (it is replaced). Every attempt
-    // has already been settled by then; unheard, the event would throw.
+    // a thread that died between attempts (it is replaced; the thread said
+    // why first, as a stray error). Every attempt has been settled by then;
+    // unheard, the event would throw.
     this.#pool.on('error', () => {});
     this.#pool.on('workerDestroy', (worker: { id: number }) => {
       for (const threads of this.#loaded.values()) threads.delete(worker.id);
@@ -228,6 +234,7 @@ export class ThreadPool {
     // cancel (or terminate the thread of) whichever attempt holds it now.
     let settled = false;
     let resubmits = 0;
+    let rerun = false;
     // Room is given back the moment the attempt is aborted, not when piscina
     // gets round to settling it, so the planner can refill it at once.
     const release = () => {
@@ -254,12 +261,22 @@ export class ThreadPool {
         },
         (error: unknown) => {
           this.#unpost(message);
+          // Its thread died after it refused the attempt: refused it stays.
+          if (!aborted && this.#starts.refused(message.startSlot)) {
+            settled = true;
+            return refusedReply(message);
+          }
           // Its thread died before it began (queued behind an attempt that
-          // was killed, exited or ran out of heap), or after it finished but
-          // before its reply was read: not this attempt's failure, so it goes
-          // out again. Bounded, for threads that die as they start.
-          if (!aborted && resubmits < MAX_RESUBMITS && this.#starts.reclaim(message.startSlot)) {
+          // was killed, exited or ran out of heap), or after it finished
+          // unseen but before its reply was read: not this attempt's failure,
+          // so it goes out again.
+          const back =
+            aborted || resubmits >= MAX_RESUBMITS
+              ? undefined
+              : this.#starts.reclaim(message.startSlot, !rerun);
+          if (back !== undefined) {
             resubmits++;
+            if (back === 'finished') rerun = true;
             message.threadId = undefined;
             message.behind = undefined;
             return submit();
