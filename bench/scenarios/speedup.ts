@@ -1,3 +1,4 @@
+import type { Settings } from '../lib/modes.js';
 import type { SpeedupRow } from '../lib/speedup-row.js';
 import { cell, table } from '../lib/stats.js';
 import { exampleSpeedup } from './example-speedup.js';
@@ -10,16 +11,9 @@ export type { SpeedupRow };
  * workload at each thread count, against one thread and against the main
  * thread running the same work with no pool.
  */
-export async function speedupScenario(options: {
-  cores: number;
-  counts: number[];
-  repeats: number;
-  exampleCounts: number[];
-  exampleRepeats: number;
-  kernel: { limit: number; tasks: number };
-  /** Index shards of the example to run; all when undefined. */
-  shards?: number;
-}): Promise<{ rows: SpeedupRow[]; markdown: string }> {
+export async function speedupScenario(
+  options: Settings['speedup'] & { cores: number },
+): Promise<{ rows: SpeedupRow[]; markdown: string }> {
   const { counts, repeats } = options;
   const rows = [
     ...(await kernelSpeedup({ counts, repeats, ...options.kernel })),
