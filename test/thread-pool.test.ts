@@ -189,26 +189,30 @@ describe('ThreadPool', () => {
     }
   });
 
+  /**
+   * Posts `first` and then an attempt that exits to one warm thread. The
+   * first finishes, but its reply waits for stdout to drain; the next one
+   * starts meanwhile and ends the thread: the reply is never sent.
+   */
+  async function lostReply(threads: ThreadPool, context: Record<string, unknown> = {}) {
+    // The module is loaded, so an attempt posted behind another starts at once.
+    await threads.run(message('warm', 'log-or-exit')).reply;
+    const first = { ...message('first', 'log-or-exit'), context, short: true };
+    const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
+    const firstRun = threads.run(first);
+    const exitRun = threads.run(exits);
+    const thread = first.threadId;
+    expect(exits.threadId).toBe(thread);
+    return { thread, reply: await firstRun.reply, exited: await exitRun.reply };
+  }
+
   it('hands out again an attempt whose reply was lost when its thread died after it finished', async () => {
     const threads = pool(4);
     try {
-      // The module is loaded, so an attempt posted behind another starts at once.
-      await threads.run(message('warm', 'log-or-exit')).reply;
-      const first = { ...message('first', 'log-or-exit'), short: true };
-      const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
-      const firstRun = threads.run(first);
-      const exitRun = threads.run(exits);
-      const thread = first.threadId;
-      expect(exits.threadId).toBe(thread);
-      // The first attempt finishes, but its reply waits for stdout to drain;
-      // the next one starts meanwhile and ends the thread: the reply is never sent.
-      const reply = await firstRun.reply;
+      const { thread, reply, exited } = await lostReply(threads);
       expect(reply).toMatchObject({ ok: true, output: { taskId: 'first' } });
       expect(reply.threadId).not.toBe(thread);
-      expect(await exitRun.reply).toMatchObject({
-        ok: false,
-        error: { code: 'ERR_WORKER_CRASHED' },
-      });
+      expect(exited).toMatchObject({ ok: false, error: { code: 'ERR_WORKER_CRASHED' } });
     } finally {
       await threads.close();
     }
@@ -217,17 +221,9 @@ describe('ThreadPool', () => {
   it('does not run again a finished attempt whose reply was lost, if it was seen from outside', async () => {
     const threads = pool(4);
     try {
-      await threads.run(message('warm', 'log-or-exit')).reply;
       // It sends a chunk: running it again would send it twice.
-      const first = { ...message('first', 'log-or-exit'), context: { chunk: true }, short: true };
-      const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
-      const firstRun = threads.run(first);
-      threads.run(exits);
-      expect(exits.threadId).toBe(first.threadId);
-      expect(await firstRun.reply).toMatchObject({
-        ok: false,
-        error: { code: 'ERR_WORKER_CRASHED' },
-      });
+      const { reply } = await lostReply(threads, { chunk: true });
+      expect(reply).toMatchObject({ ok: false, error: { code: 'ERR_WORKER_CRASHED' } });
     } finally {
       await threads.close();
     }

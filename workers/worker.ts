@@ -5,7 +5,7 @@ import { toTaskError } from '../src/errors.js';
 import { markFinished, markLoaded, markStarted, refuse } from '../src/pool/start-board.js';
 import { STRAY_MARK, type StrayError, type TaskMessage } from '../src/protocol.js';
 import { hostCalls, threadLink } from './channel.js';
-import { runBatch, runTask } from './run-task.js';
+import { type RunTaskOptions, runBatch, runTask } from './run-task.js';
 import { runBudgetSpent } from './tokens.js';
 
 // piscina may post a thread several attempts at once (`inFlightPerThread`),
@@ -46,6 +46,9 @@ function afterDueTimers(message: TaskMessage): Promise<unknown> {
 }
 
 const { starts } = workerData as { starts: SharedArrayBuffer };
+// The slot of the attempt running now; one options object serves them all.
+let slot = -1;
+const options: RunTaskOptions = { link: threadLink, loaded: () => markLoaded(starts, slot) };
 
 async function attempt(message: TaskMessage): Promise<unknown> {
   // Queued behind the attempt that spent the run's token budget: the
@@ -54,15 +57,12 @@ async function attempt(message: TaskMessage): Promise<unknown> {
     return null;
   // Cancelled while it waited in the pool's queue: it must not run at all.
   if (!markStarted(starts, message.startSlot, threadId)) return null;
-  const loaded = () => markLoaded(starts, message.startSlot);
+  slot = message.startSlot;
   const calls = hostCalls();
   running = true;
-  let reply: Awaited<ReturnType<typeof runTask>>;
-  try {
-    reply = await (message.batch ? runBatch : runTask)(message, { link: threadLink, loaded });
-  } finally {
-    running = false;
-  }
+  // Never rejects: whatever the agent does comes back as a reply.
+  const reply = await (message.batch ? runBatch : runTask)(message, options);
+  running = false;
   // Seen from outside its thread: running it again would repeat that.
   const seen =
     reply.events > 0 ||

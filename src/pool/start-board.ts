@@ -121,16 +121,11 @@ export class StartBoard {
   }
 }
 
-// Worker side: one view per board (a thread serves one pool, so one board).
-let views: WeakMap<SharedArrayBuffer, BigInt64Array> | undefined;
+// Worker side: a thread serves one pool, so it only ever sees one board.
+let view: { buffer: SharedArrayBuffer; cells: BigInt64Array } | undefined;
 function cellsOf(buffer: SharedArrayBuffer): BigInt64Array {
-  views ??= new WeakMap();
-  let cells = views.get(buffer);
-  if (cells === undefined) {
-    cells = new BigInt64Array(buffer);
-    views.set(buffer, cells);
-  }
-  return cells;
+  if (view?.buffer !== buffer) view = { buffer, cells: new BigInt64Array(buffer) };
+  return view.cells;
 }
 
 /**
