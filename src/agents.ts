@@ -23,6 +23,7 @@ export function resolveAgents(specs: Record<string, AgentSpec>): Map<string, Run
       retries: full.retries,
       timeoutMs: full.timeoutMs,
       limits: full.limits,
+      cache: full.cache,
     });
   }
   return agents;

@@ -15,8 +15,10 @@ interface EventBase {
  * `queued` (ready to run), `started` (an attempt was handed to a thread; it
  * may wait there on deck, and one taken back before it began is handed out
  * again under the same attempt number, with another `started`), `retry`
- * (an attempt failed and another follows after `delayMs`), and one final
- * event named after the task's status, with its `TaskResult`.
+ * (an attempt failed and another follows after `delayMs`), `cached` (its
+ * result was found in the task cache: it does not run, and its `done`
+ * follows at once), and one final event named after the task's status,
+ * with its `TaskResult`.
  */
 export type TaskEvent =
   | (EventBase & { type: 'queued' })
@@ -36,6 +38,16 @@ export type TaskEvent =
       error: TaskError;
       /** Wait before the next attempt. */
       delayMs: number;
+    })
+  | (EventBase & {
+      type: 'cached';
+      /** The task's cache key. */
+      key: string;
+      /** The run that stored the result, when, and what it cost then. */
+      fromRun: string;
+      createdAt: number;
+      tokens: number;
+      durationMs: number;
     })
   | (EventBase & { type: TaskResult['status']; result: TaskResult });
 

@@ -1,5 +1,17 @@
 // The public surface: an explicit list. Everything not named here is internal.
 
+export type { CacheOptions, ExecuteCacheOption } from './cache/options.js';
+export { SqliteStore } from './cache/sqlite-store.js';
+export type {
+  CacheStats,
+  CacheStore,
+  NewEntry,
+  PruneResult,
+  RunRecord,
+  StoredEntry,
+} from './cache/store.js';
+export { CacheEntryError } from './cache/store.js';
+
 export type { DagInput, Limits, TaskInput, TaskSpec, Trigger } from './dag/schema.js';
 export { dagSchema, limitsSchema, taskSchema, triggerSchema } from './dag/schema.js';
 export { validateDag } from './dag/validate.js';

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { cacheOptionsSchema, executeCacheSchema } from './cache/options.js';
 import { limitsSchema } from './dag/schema.js';
 import { describe, OptionsError } from './errors.js';
 import { ENCODINGS } from './protocol.js';
@@ -27,6 +28,8 @@ export const agentSpecSchema = z.union([
     timeoutMs: z.int().positive().optional(),
     /** Limits for this agent's tasks (over the runtime's, under each task's). */
     limits: limitsSchema.optional(),
+    /** `false`: this agent's tasks are never cached (an agent whose side effects must happen every time). @default true */
+    cache: z.boolean().optional(),
   }),
 ]);
 export type AgentSpec = z.input<typeof agentSpecSchema>;
@@ -85,6 +88,8 @@ export const runtimeOptionsSchema = z.strictObject({
     .default({}),
   /** Idle threads above `threads` are not kept; kept threads exit after this long idle, in ms. @default 30000 */
   idleTimeoutMs: z.int().min(0).default(30_000),
+  /** The task cache: `{ dir }` for a store in that directory (see "Caching" in the README). @default off */
+  cache: cacheOptionsSchema.default(false),
 });
 export type RuntimeOptions = z.input<typeof runtimeOptionsSchema>;
 export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'threads' | 'retries'> & {
@@ -104,6 +109,8 @@ export const executeOptionsSchema = z.strictObject({
   runId: z.string().min(1).optional(),
   /** Token budget of this run, overriding the runtime's `runTokens`. */
   runTokens: z.int().min(0).optional(),
+  /** `false`: this run neither reads nor writes the runtime's cache; `{ rerun: [ids or globs] }`: those tasks and their dependents ignore it. @default true when the runtime has a cache */
+  cache: executeCacheSchema.optional(),
 });
 export type ExecuteOptions = z.input<typeof executeOptionsSchema>;
 

@@ -36,6 +36,20 @@ export const taskResultSchema = z.discriminatedUnion('status', [
     status: z.literal('done'),
     output: z.unknown(),
     error: z.undefined().optional(),
+    /**
+     * Present, true, when the output came from the task cache: the task did
+     * not run (`attempts` 0, no thread, `tokens` and `durationMs` 0).
+     */
+    cached: z.literal(true).optional(),
+    /** For a cached result: the run that made it, when, and what it cost then. */
+    cachedFrom: z
+      .object({
+        runId: z.string(),
+        createdAt: z.number(),
+        tokens: z.number().min(0),
+        durationMs: z.number().min(0),
+      })
+      .optional(),
   }),
   z.object({
     ...resultBase,
@@ -81,6 +95,9 @@ export const runResultSchema = z.object({
   durationMs: z.number().min(0),
   /** Tokens used by the whole run. */
   tokens: z.number().min(0),
+  /** Of the `done` tasks, how many came from the task cache, and what their first runs had cost. */
+  fromCache: z.int().min(0),
+  saved: z.object({ tokens: z.number().min(0), durationMs: z.number().min(0) }),
   /** The run's token budget (`runTokens`), or null. */
   tokenBudget: z.number().nullable(),
   /** done / total (1 for an empty DAG). */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveAgents } from './agents.js';
+import { prepareRunCache } from './cache/runtime-hook.js';
+import { TaskCache } from './cache/task-cache.js';
 import { checkPrompts, compileFanOut } from './dag/fan-out.js';
 import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
@@ -61,6 +63,7 @@ export class Runtime {
   readonly #stats = new StatsRecorder();
   readonly #active = new Map<string, Run>();
   readonly #bridge: HostBridge;
+  readonly #cache: TaskCache | undefined;
   #executor: Executor | undefined;
   #dispatch: Slots | undefined;
   #closed = false;
@@ -71,6 +74,8 @@ export class Runtime {
     this.#options = resolveOptions(options);
     this.#agents = resolveAgents(this.#options.agents);
     this.#agentNames = new Set(this.#agents.keys());
+    const { cache } = this.#options;
+    this.#cache = cache === false ? undefined : new TaskCache(cache);
     this.#bridge = new HostBridge(
       this.#options.host,
       (event) => this.#channelEvent(event),
@@ -302,6 +307,7 @@ export class Runtime {
     await Promise.all([...this.#active.values()].map((run) => run.done));
     await this.#executor?.close();
     this.#executor = undefined;
+    this.#cache?.close();
   }
 
   #slots(executor: Executor): Slots {
@@ -346,6 +352,13 @@ export class Runtime {
       );
     }
     const graph = compile();
+    const cache = prepareRunCache(this.#cache, options.cache, batches !== undefined, {
+      runId,
+      graph,
+      agents: this.#agents,
+      context: options.context,
+      encoding: this.#options.encoding,
+    });
     const cost = estimateCosts(graph, (agent) => this.#stats.meanMs(agent));
     const rank = upwardRanks(graph, cost);
     const executor = this.#pool();
@@ -371,6 +384,7 @@ export class Runtime {
       slots: this.#slots(executor),
       executor,
       signal: options.signal,
+      cache: cache instanceof Promise ? undefined : cache,
       emit: (name, event) => {
         this.#listeners.emit(name, event);
         tap?.(name, event);
@@ -382,7 +396,8 @@ export class Runtime {
     });
     this.#active.set(runId, run);
     void run.done.then(() => this.#active.delete(runId));
-    run.start();
+    if (cache instanceof Promise) void cache.then((ready) => run.start(ready));
+    else run.start();
     return run;
   }
 }

@@ -60,6 +60,20 @@ export type AgentHandler<Output = unknown> = (
 export interface AgentDefinition<Output = unknown> {
   readonly [AGENT]: true;
   readonly handler: AgentHandler<Output>;
+  /** The `version` given to `defineAgent`, part of its tasks' cache keys. */
+  readonly version?: string;
+}
+
+/** Options of `defineAgent`. */
+export interface AgentOptions {
+  /**
+   * Part of the cache key of every task of this agent (see "Caching" in the
+   * README): bump it when the output changes for a reason the module's own
+   * source bytes do not show (a model, a data file, a helper module it
+   * imports). Read once per distinct module source and remembered, so it
+   * must be a constant of the module, not computed from the environment.
+   */
+  version?: string;
 }
 
 /**
@@ -73,14 +87,27 @@ export interface AgentDefinition<Output = unknown> {
  * export default defineAgent(async (prompt, ctx) => {
  *   const research = ctx.deps.research; // output of the `research` task
  *   return { summary: `${prompt}: ${String(research).slice(0, 100)}` };
- * });
+ * }, { version: '2' }); // optional: bump to invalidate cached results
  * ```
  */
-export function defineAgent<Output>(handler: AgentHandler<Output>): AgentDefinition<Output> {
+export function defineAgent<Output>(
+  handler: AgentHandler<Output>,
+  options: AgentOptions = {},
+): AgentDefinition<Output> {
   if (typeof handler !== 'function') {
     throw new TypeError(
       `defineAgent expects a handler function, got ${handler === null ? 'null' : typeof handler}`,
     );
   }
-  return Object.freeze({ [AGENT]: true as const, handler });
+  const { version } = options;
+  if (version !== undefined && (typeof version !== 'string' || version === '')) {
+    throw new TypeError(
+      `defineAgent: \`version\` must be a non-empty string, got ${version === '' ? 'an empty string' : typeof version}`,
+    );
+  }
+  return Object.freeze({
+    [AGENT]: true as const,
+    handler,
+    ...(version !== undefined && { version }),
+  });
 }

@@ -61,7 +61,7 @@ export class LiveView implements View {
         ? ` · ETA ${seconds((elapsed / finished) * (this.#total - finished))}`
         : '';
     const lines = [
-      `${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${finished}/${this.#total} · done ${done} · failed ${failed} · skipped ${skipped} · running ${recorder.running.size} · ${seconds(elapsed)}${eta}`,
+      `${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${finished}/${this.#total} · done ${done}${recorder.fromCache ? ` (${recorder.fromCache} cached)` : ''} · failed ${failed} · skipped ${skipped} · running ${recorder.running.size} · ${seconds(elapsed)}${eta}`,
     ];
     for (const task of [...recorder.running.values()].slice(0, 16)) {
       const thread =
@@ -121,9 +121,11 @@ export class PlainView implements View {
     const budget = this.#budgets.get(r.id);
     const tokens = budget === undefined ? '' : `, ${tokensText(r.tokens, budget)}`;
     const detail =
-      r.status === 'done'
-        ? `${Math.round(r.durationMs)} ms${where}${tokens}`
-        : `${r.error.code}: ${r.error.message}`;
+      r.status === 'done' && r.cachedFrom
+        ? `from cache (${Math.round(r.cachedFrom.durationMs)} ms saved)`
+        : r.status === 'done'
+          ? `${Math.round(r.durationMs)} ms${where}${tokens}`
+          : `${r.error.code}: ${r.error.message}`;
     this.#out.write(
       `[${String(this.#finished).padStart(width)}/${this.#total}] ${r.status.padEnd(9)} ${r.id} (${r.agent}) ${detail}\n`,
     );

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AgentpoolError } from '../errors.js';
+import { cacheCommands } from './cache-command.js';
 import { graphCommand } from './graph-command.js';
 import { EXIT, type RunFlags, runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
@@ -77,6 +78,17 @@ program
     integer(1, '--timeout'),
   )
   .option('--fail-fast', 'cancel everything queued at the first failure')
+  .option(
+    '--cache-dir <dir>',
+    'where the task cache lives (default: .agentpool/ next to the DAG file)',
+  )
+  .option('--no-cache', 'neither read nor write the task cache')
+  .option(
+    '--rerun <id|glob>',
+    'run this task (an id, or a glob such as "draft_*") and all it feeds even if cached; repeatable',
+    (value: string, list: string[]) => [...list, value],
+    [] as string[],
+  )
   .addHelpText(
     'after',
     `
@@ -86,11 +98,14 @@ Examples:
   $ agentpool run examples/research/dag.yaml
   $ agentpool run dag.yaml --threads 8 --report timeline.html --out results.json
   $ agentpool run dag.yaml --format ndjson | jq -c 'select(.type == "failed")'
-  $ agentpool run dag.yaml --context '{"topic": "worker threads"}' --fail-fast`,
+  $ agentpool run dag.yaml --context '{"topic": "worker threads"}' --fail-fast
+  $ agentpool run dag.yaml --rerun draft --rerun 'review_*'        # ignore those tasks' cached results`,
   )
   .action(async (dag: string, flags: RunFlags) => {
     process.exitCode = await runCommand(dag, flags);
   });
+
+cacheCommands(program);
 
 program
   .command('validate')

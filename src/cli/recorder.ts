@@ -36,6 +36,8 @@ export class Recorder {
   readonly attempts: AttemptRecord[] = [];
   readonly running = new Map<string, RunningTask>();
   readonly counts = { done: 0, failed: 0, skipped: 0, cancelled: 0 };
+  /** Of `counts.done`, the tasks whose result came from the cache. */
+  fromCache = 0;
   readonly #readyAt = new Map<string, number>();
   readonly #runId: string;
   readonly #off: (() => void)[];
@@ -80,6 +82,9 @@ export class Recorder {
     switch (event.type) {
       case 'queued':
         this.#readyAt.set(event.id, event.at);
+        return;
+      case 'cached':
+        this.fromCache++;
         return;
       case 'started':
         this.running.set(event.id, {

@@ -37,6 +37,7 @@ svg{border:1px solid #e4e7eb;border-radius:4px;background:#fff;max-width:100%;he
 .bar{cursor:pointer}.bar.critical{stroke:#1f2933;stroke-width:2}.bar.hl{stroke:#1f2933;stroke-width:2;stroke-dasharray:3 2}
 .wait{cursor:pointer}.wait rect{fill:url(#hatch)}.wait text{font-size:10px;fill:#3e4c59;pointer-events:none}
 .wait.hl rect{stroke:#1f2933;stroke-width:1.5}
+.cached h2{font-size:14px;margin:16px 0 6px}.cached .hit{display:inline-block;margin:0 6px 6px 0;padding:1px 6px;border:1px dashed #0e7c86;border-radius:3px;background:#e6f6f7;color:#0e5c63;font-size:12px}
 #tip{position:fixed;pointer-events:none;background:#1f2933;color:#fff;padding:6px 8px;border-radius:4px;font-size:12px;white-space:pre;display:none}
 `;
 
@@ -76,6 +77,14 @@ export function timelineHtml(
       `${run.done} done, ${run.failed} failed, ${run.skipped} skipped, ${run.cancelled} cancelled of ${run.total}`,
     ],
     ['tokens', run.tokens.toLocaleString('en-US')],
+    ...(run.fromCache > 0
+      ? [
+          [
+            'from cache',
+            `${run.fromCache} tasks, ${run.saved.tokens.toLocaleString('en-US')} tokens and ${ms(run.saved.durationMs)} saved`,
+          ],
+        ]
+      : []),
   ]
     .map(([k, v]) => `<div><b>${k}</b>${escapeHtml(v as string)}</div>`)
     .join('');
@@ -86,8 +95,27 @@ export function timelineHtml(
 <div class="summary">${summary}</div>
 <p class="legend">${legend}<span><i style="background:repeating-linear-gradient(45deg,#9aa5b1 0 1.5px,#e4e7eb 1.5px 4px)"></i>queue wait (ready, no thread free yet)</span><span>outlined: critical path (${escapeHtml(analysis.criticalPath.join(' → '))})</span></p>
 ${timelineSvg(title, run, attempts, analysis)}
+${cachedList(run)}
 <div id="tip"></div>
 <script>${SCRIPT}</script>
 </body></html>
 `;
+}
+
+// Most cached tasks listed by name; a 100,000-task re-run would otherwise make a page of chips.
+const CACHED_LISTED = 500;
+
+/** Tasks whose results came from the cache: they never ran, so they have no bar. */
+function cachedList(run: RunResult): string {
+  if (run.fromCache === 0) return '';
+  const hits: string[] = [];
+  for (const task of Object.values(run.tasks)) {
+    if (task.status !== 'done' || !task.cachedFrom) continue;
+    if (hits.length === CACHED_LISTED) break;
+    const from = task.cachedFrom;
+    const details = `${task.id} (${task.agent}): from the cache, stored by run ${from.runId} at ${new Date(from.createdAt).toISOString()}; ${ms(from.durationMs)}, ${from.tokens} tokens saved`;
+    hits.push(`<span class="hit" title="${escapeHtml(details)}">${escapeHtml(task.id)}</span>`);
+  }
+  const more = run.fromCache > hits.length ? ` … and ${run.fromCache - hits.length} more` : '';
+  return `<section class="cached"><h2>From the cache (${run.fromCache}: not run)</h2>${hits.join('')}${more}</section>`;
 }

@@ -5,6 +5,7 @@ import type { RunResult } from '../results.js';
 import { createRuntime } from '../runtime.js';
 import { analyze } from './analysis.js';
 import { tokenBudgets } from './budgets.js';
+import { cacheDir, ensureCacheDir } from './cache-dir.js';
 import { checkDagFile } from './check-dag.js';
 import { readContext } from './input.js';
 import { toJson } from './json.js';
@@ -24,15 +25,33 @@ export interface RunFlags {
   retries?: number;
   timeout?: number;
   failFast?: boolean;
+  /** false with `--no-cache`. */
+  cache: boolean;
+  cacheDir?: string;
+  rerun: string[];
 }
 
 /** Exit codes: every task done, some not, bad input, interrupted. */
 export const EXIT = { ok: 0, tasksFailed: 1, badInput: 2, interrupted: 130 } as const;
 
+/** "9 of 12 tasks came from the cache (.agentpool)", or nothing when none did. */
+export function cacheLine(run: RunResult, dir: string): string {
+  if (run.fromCache === 0) return '';
+  return `${run.fromCache} of ${run.total} tasks came from the cache (${dir}); ${run.done - run.fromCache} ran\n`;
+}
+
+/** " (9 from cache, 41,200 tokens and 38 s saved)" after the done count, or nothing. */
+function savedText(run: RunResult): string {
+  if (run.fromCache === 0) return '';
+  const tokens = run.saved.tokens ? `${run.saved.tokens.toLocaleString('en-US')} tokens and ` : '';
+  const seconds = run.saved.durationMs / 1000;
+  return ` (${run.fromCache} from cache, ${tokens}${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s saved)`;
+}
+
 function summary(run: RunResult, ratio: string): string {
   const lines = [
     '',
-    `${run.done}/${run.total} done, ${run.failed} failed, ${run.skipped} skipped, ${run.cancelled} cancelled in ${(run.durationMs / 1000).toFixed(2)} s${run.tokens ? `, ${run.tokens.toLocaleString('en-US')} tokens` : ''}${ratio}`,
+    `${run.done}/${run.total} done${savedText(run)}, ${run.failed} failed, ${run.skipped} skipped, ${run.cancelled} cancelled in ${(run.durationMs / 1000).toFixed(2)} s${run.tokens ? `, ${run.tokens.toLocaleString('en-US')} tokens` : ''}${ratio}`,
   ];
   for (const task of Object.values(run.tasks)) {
     if (task.status !== 'done')
@@ -52,6 +71,14 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     for (const problem of problems) process.stderr.write(`${problem}\n`);
     return EXIT.badInput;
   }
+  if (!flags.cache && flags.rerun.length > 0) {
+    process.stderr.write(
+      '--rerun: the cache is off (--no-cache): there is nothing to rerun past\n',
+    );
+    return EXIT.badInput;
+  }
+  const cache = cacheDir(flags.cacheDir, path);
+  if (flags.cache) ensureCacheDir(cache);
   const context = { ...file.context, ...(flags.context ? await readContext(flags.context) : {}) };
   const runtime = createRuntime({
     ...(flags.threads !== undefined && { threads: flags.threads }),
@@ -61,6 +88,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
       timeoutMs: flags.timeout ?? file.defaults.timeoutMs,
     }),
     limits: file.defaults.limits ?? {},
+    ...(flags.cache && { cache: { dir: cache } }),
   });
   const budgets = tokenBudgets(graph, file);
   const total = graph.ids.length;
@@ -92,6 +120,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
       signal: controller.signal,
       runId,
       ...(flags.failFast !== undefined && { failFast: flags.failFast }),
+      ...(flags.cache && flags.rerun.length > 0 && { cache: { rerun: flags.rerun } }),
     });
   } finally {
     view?.stop();
@@ -106,6 +135,8 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   if (flags.report)
     await writeFile(flags.report, timelineHtml(basename(path), run, attempts, analysis));
   if (flags.trace) await writeFile(flags.trace, toJson(chromeTrace(run, attempts)));
+  // Machine-readable stdout stays so: the cache line goes to stderr there.
+  if (flags.format !== 'pretty') process.stderr.write(cacheLine(run, cache));
   if (flags.format === 'json') out.write(`${toJson(run, 2)}\n`);
   else if (flags.format === 'ndjson') {
     const { tasks: _tasks, ...totals } = run;
@@ -117,6 +148,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
       attempts.length && complete
         ? `; ${analysis.ratio.toFixed(2)}× the lower bound on ${analysis.threads} threads`
         : '';
+    out.write(cacheLine(run, cache));
     out.write(summary(run, ratio));
     out.write(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100));
   }

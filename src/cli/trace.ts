@@ -1,6 +1,9 @@
 import type { RunResult } from '../results.js';
 import type { AttemptRecord } from './recorder.js';
 
+// The track of cache hits (thread ids are positive, -1 is "unknown").
+const CACHE_TRACK = -2;
+
 /**
  * The run as a Chrome trace event file (one track per worker thread), for
  * Perfetto or chrome://tracing.
@@ -14,6 +17,9 @@ export function chromeTrace(run: RunResult, attempts: readonly AttemptRecord[]):
     otherData: { runId: run.runId, total: run.total, done: run.done, failed: run.failed },
     traceEvents: [
       { name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: 'agentpool' } },
+      ...(run.fromCache > 0
+        ? [{ name: 'thread_name', ph: 'M', pid: 1, tid: CACHE_TRACK, args: { name: 'from cache' } }]
+        : []),
       ...threads.map((tid) => ({
         name: 'thread_name',
         ph: 'M',
@@ -28,6 +34,27 @@ export function chromeTrace(run: RunResult, attempts: readonly AttemptRecord[]):
                 : `worker thread ${tid}`,
         },
       })),
+      // Cache hits ran nowhere: an instant mark each, on a track of their own.
+      ...Object.values(run.tasks).flatMap((t) =>
+        t.status === 'done' && t.cachedFrom
+          ? [
+              {
+                name: t.id,
+                cat: `${t.agent},cached`,
+                ph: 'i',
+                s: 't',
+                pid: 1,
+                tid: CACHE_TRACK,
+                ts: us(t.finishedAt),
+                args: {
+                  cached: true,
+                  fromRun: t.cachedFrom.runId,
+                  savedMs: t.cachedFrom.durationMs,
+                },
+              },
+            ]
+          : [],
+      ),
       ...attempts.map((a) => ({
         name: a.id,
         cat: a.agent,

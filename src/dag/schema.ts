@@ -48,6 +48,8 @@ const taskFields = {
   /** Added to the task's critical-path rank: higher runs sooner among ready tasks. */
   priority: z.number().finite().default(0),
   limits: limitsSchema.optional(),
+  /** `false`: this task's result is never taken from, nor written to, the cache. */
+  cache: z.boolean().optional(),
 };
 
 /**

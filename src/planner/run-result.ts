@@ -13,9 +13,16 @@ export function summarizeRun(run: {
 }): RunResult {
   const counts = { done: 0, failed: 0, skipped: 0, cancelled: 0 };
   let tokens = 0;
+  const saved = { tokens: 0, durationMs: 0 };
+  let fromCache = 0;
   for (const result of run.results) {
     counts[result.status]++;
     tokens += result.tokens;
+    if (result.status === 'done' && result.cachedFrom) {
+      fromCache++;
+      saved.tokens += result.cachedFrom.tokens;
+      saved.durationMs += result.cachedFrom.durationMs;
+    }
   }
   const total = run.results.length;
   return {
@@ -26,6 +33,8 @@ export function summarizeRun(run: {
     startedAt: run.startedAt,
     durationMs: now() - run.startedAt,
     tokens: run.tokensSpent ?? tokens,
+    fromCache,
+    saved,
     tokenBudget: run.tokenBudget ?? null,
     successRate: total === 0 ? 1 : counts.done / total,
     // fromEntries, not assignment: a task may be called "__proto__".

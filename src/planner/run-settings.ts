@@ -1,3 +1,4 @@
+import type { RunCache } from '../cache/run-cache.js';
 import type { Graph } from '../dag/graph.js';
 import type { Limits } from '../dag/schema.js';
 import type { EventMap } from '../events.js';
@@ -13,6 +14,8 @@ export interface RunAgent {
   retries?: RetryOverride | undefined;
   timeoutMs?: number | undefined;
   limits?: Limits | undefined;
+  /** false: the agent's tasks are never cached. */
+  cache?: boolean | undefined;
 }
 
 /** Everything one run is given by its runtime. */
@@ -39,6 +42,8 @@ export interface RunSettings {
   slots: Slots;
   executor: Executor;
   signal?: AbortSignal | undefined;
+  /** The task cache, when this run uses one. */
+  cache?: RunCache | undefined;
   random?: () => number;
   emit<E extends keyof EventMap>(name: E, event: EventMap[E]): void;
   /** Whether events named `name` have a listener; when not, they are not built. */

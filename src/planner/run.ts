@@ -1,3 +1,4 @@
+import { type CacheHit, cachedFrom, type RunCache } from '../cache/run-cache.js';
 import { now } from '../clock.js';
 import type { Graph } from '../dag/graph.js';
 import type { Limits, TaskSpec } from '../dag/schema.js';
@@ -69,6 +70,7 @@ export class Run {
   #resolve!: (result: RunResult) => void;
   readonly #onAbort = () => this.#stop('signal');
   readonly #decks: Decks;
+  #cache: RunCache | undefined;
 
   /** Resolves with the run's result once every task has ended. Never rejects. */
   readonly done: Promise<RunResult>;
@@ -129,8 +131,11 @@ export class Run {
     });
   }
 
-  /** Starts dispatching. Call once. */
-  start(): void {
+  /** Starts dispatching, with `cache` if it was prepared only now. Call once. */
+  start(cache = this.#s.cache): void {
+    // Cancelled while its cache was being prepared: every task has ended.
+    if (this.#stoppedBy !== null) return;
+    this.#cache = cache;
     const signal = this.#s.signal;
     if (signal?.aborted) {
       this.#stop('signal');
@@ -189,7 +194,12 @@ export class Run {
       statuses.push((this.#results[depIdx[k] as number] as TaskResult).status);
     }
     const verdict = evaluateTrigger(this.#task(i).trigger, statuses);
-    if (verdict.run) {
+    const hit =
+      verdict.run && this.#cache?.lookup(i, this.#results, this.#outputs, this.#limits(i).tokens);
+    if (hit) {
+      this.#queuedAt[i] = now();
+      this.#cached(i, hit);
+    } else if (verdict.run) {
       this.#state[i] = READY;
       this.#queuedAt[i] = now();
       this.#readyAt[i] = this.#queuedAt[i] as number;
@@ -203,6 +213,13 @@ export class Run {
         ...this.#never(),
       });
     }
+  }
+
+  /** Task `i`'s result came from the cache: it ends `done` without running. */
+  #cached(i: number, hit: CacheHit): void {
+    const { key, runId: fromRun, createdAt, tokens, durationMs } = hit;
+    this.#emit('cached', i, { key, fromRun, createdAt, tokens, durationMs });
+    this.#end(i, 'done', { ...this.#never(), output: hit.output, cachedFrom: hit });
   }
 
   /** Skips a task because dependencies failed, naming the tasks whose failure caused it. */
@@ -419,7 +436,7 @@ export class Run {
     this.#backoff.set(i, timer);
   }
 
-  #end(i: number, status: TaskStatus, ending: Ending): void {
+  #end(i: number, status: TaskStatus, ending: Ending & { cachedFrom?: CacheHit }): void {
     const id = this.#graph.ids[i] as string;
     const queuedAt = this.#queuedAt[i] as number;
     const result = {
@@ -435,7 +452,11 @@ export class Run {
       tokens: this.#tokens[i] as number,
       cpuMs: ending.cpuMs ?? 0,
       ...(status === 'done' ? { output: ending.output } : { error: ending.error }),
+      ...(ending.cachedFrom && { cached: true, cachedFrom: cachedFrom(ending.cachedFrom) }),
     } as TaskResult;
+    // Write-ahead: in the store before its event, and before any dependent is decided.
+    if (status === 'done')
+      this.#cache?.record(i, result as Extract<TaskResult, { status: 'done' }>);
     this.#state[i] = ENDED;
     this.#results[i] = result;
     if (status === 'done') this.#outputs[i] = ending.output;
@@ -534,6 +555,7 @@ export class Run {
   #checkComplete(): void {
     if (this.#finished || this.#endedCount < this.#state.length) return;
     this.#finished = true;
+    this.#cache?.finish(this.#startedAt);
     this.#s.slots.delete(this);
     this.#s.signal?.removeEventListener('abort', this.#onAbort);
     this.#resolve(this.#result());
@@ -550,7 +572,7 @@ export class Run {
     });
   }
 
-  #emit<T extends 'queued' | 'started' | 'retry'>(
+  #emit<T extends 'queued' | 'started' | 'retry' | 'cached'>(
     type: T,
     i: number,
     extra: Omit<Extract<TaskEvent, { type: T }>, 'type' | 'runId' | 'id' | 'agent' | 'at'>,

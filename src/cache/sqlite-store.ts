@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  CacheEntryError,
+  type CacheStats,
+  type CacheStore,
+  type NewEntry,
+  type PruneResult,
+  type RunRecord,
+  type StoredEntry,
+} from './store.js';
+
+/** The store's file in a cache directory. */
+export const STORE_FILE = 'cache.sqlite';
+
+// Bumped when the tables change; a store of another version is recreated from empty.
+const SCHEMA_VERSION = 1;
+
+// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT_MS = 10_000;
+
+// Runs kept for `stats`.
+const RUNS_KEPT = 50;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  key TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  output BLOB NOT NULL,
+  checksum TEXT NOT NULL,
+  output_hash TEXT NOT NULL,
+  tokens REAL NOT NULL,
+  duration_ms REAL NOT NULL,
+  created_at INTEGER NOT NULL,
+  used_at INTEGER NOT NULL,
+  run_id TEXT NOT NULL,
+  bytes INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_used_at ON entries (used_at);
+CREATE TABLE IF NOT EXISTS agent_versions (
+  module TEXT NOT NULL,
+  source TEXT NOT NULL,
+  version TEXT,
+  PRIMARY KEY (module, source)
+);
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY,
+  started_at INTEGER NOT NULL,
+  lookups INTEGER NOT NULL,
+  hits INTEGER NOT NULL,
+  saved_tokens REAL NOT NULL,
+  saved_ms REAL NOT NULL
+);`;
+
+interface EntryRow {
+  key: string;
+  task_id: string;
+  agent: string;
+  output: Buffer;
+  checksum: string;
+  output_hash: string;
+  tokens: number;
+  duration_ms: number;
+  created_at: number;
+  used_at: number;
+  run_id: string;
+}
+
+function checksum(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64url');
+}
+
+/**
+ * The cache in one SQLite database (better-sqlite3) in write-ahead-log
+ * mode: each `put` is one transaction, on disk (in the log) when it
+ * returns, so a kill -9 at any instant leaves every committed entry and no
+ * torn one; another process reading and writing the same file meanwhile is
+ * SQLite's own business (file locks, `busy_timeout`). `synchronous=NORMAL`:
+ * commits survive the process dying, not a power cut (which loses the last
+ * commits, never the database).
+ */
+export class SqliteStore implements CacheStore {
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #get: Database.Statement<[string], EntryRow>;
+  readonly #put: Database.Statement;
+  readonly #touch: Database.Statement;
+  readonly #version: Database.Statement<[string, string], { version: string | null }>;
+  readonly #rememberVersion: Database.Statement;
+
+  /** Opens (creating if need be) the store in directory `dir`. Throws if it cannot. */
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.#path = join(dir, STORE_FILE);
+    const db = new Database(this.#path, { timeout: BUSY_TIMEOUT_MS });
+    this.#db = db;
+    try {
+      // Before any table exists: lets prune hand freed pages back to the file system.
+      db.pragma('auto_vacuum = INCREMENTAL');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version !== SCHEMA_VERSION) {
+        db.transaction(() => {
+          if (version !== 0) {
+            db.exec(
+              'DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS agent_versions; DROP TABLE IF EXISTS runs;',
+            );
+          }
+          db.exec(SCHEMA);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }).immediate();
+      }
+      this.#get = db.prepare('SELECT * FROM entries WHERE key = ?');
+      this.#put = db.prepare(
+        `INSERT OR REPLACE INTO entries (key, task_id, agent, output, checksum, output_hash, tokens, duration_ms, created_at, used_at, run_id, bytes)
+         VALUES (@key, @taskId, @agent, @output, @checksum, @outputHash, @tokens, @durationMs, @createdAt, @createdAt, @runId, @bytes)`,
+      );
+      this.#touch = db.prepare('UPDATE entries SET used_at = ? WHERE key = ? AND used_at < ?');
+      this.#version = db.prepare(
+        'SELECT version FROM agent_versions WHERE module = ? AND source = ?',
+      );
+      this.#rememberVersion = db.prepare(
+        'INSERT OR REPLACE INTO agent_versions (module, source, version) VALUES (?, ?, ?)',
+      );
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** The database file. */
+  get path(): string {
+    return this.#path;
+  }
+
+  get(key: string): StoredEntry | undefined {
+    const row = this.#get.get(key);
+    if (row === undefined) return undefined;
+    if (!Buffer.isBuffer(row.output) || checksum(row.output) !== row.checksum) {
+      throw new CacheEntryError(
+        `entry ${key} (task "${row.task_id}") is damaged: its checksum does not match`,
+      );
+    }
+    return {
+      key: row.key,
+      taskId: row.task_id,
+      agent: row.agent,
+      output: row.output,
+      outputHash: row.output_hash,
+      tokens: row.tokens,
+      durationMs: row.duration_ms,
+      createdAt: row.created_at,
+      usedAt: row.used_at,
+      runId: row.run_id,
+    };
+  }
+
+  put(entry: NewEntry): void {
+    this.#put.run({
+      ...entry,
+      output: entry.output,
+      checksum: checksum(entry.output),
+      bytes: entry.output.byteLength,
+    });
+  }
+
+  touch(keys: readonly string[], at: number): void {
+    if (keys.length === 0) return;
+    this.#db.transaction(() => {
+      for (const key of keys) this.#touch.run(at, key, at);
+    })();
+  }
+
+  agentVersion(module: string, source: string): string | null | undefined {
+    return this.#version.get(module, source)?.version;
+  }
+
+  rememberAgentVersion(module: string, source: string, version: string | null): void {
+    this.#rememberVersion.run(module, source, version);
+  }
+
+  recordRun(run: RunRecord): void {
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          'INSERT OR REPLACE INTO runs (run_id, started_at, lookups, hits, saved_tokens, saved_ms) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(run.runId, run.startedAt, run.lookups, run.hits, run.savedTokens, run.savedMs);
+      this.#db
+        .prepare(
+          'DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY started_at DESC LIMIT ?)',
+        )
+        .run(RUNS_KEPT);
+    })();
+  }
+
+  stats(): CacheStats {
+    const totals = this.#db
+      .prepare(
+        'SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes, MIN(created_at) AS oldest, MAX(created_at) AS newest FROM entries',
+      )
+      .get() as { entries: number; bytes: number; oldest: number | null; newest: number | null };
+    const runs = this.#db
+      .prepare(
+        'SELECT run_id, started_at, lookups, hits, saved_tokens, saved_ms FROM runs ORDER BY started_at DESC LIMIT 10',
+      )
+      .all() as {
+      run_id: string;
+      started_at: number;
+      lookups: number;
+      hits: number;
+      saved_tokens: number;
+      saved_ms: number;
+    }[];
+    let fileBytes = 0;
+    for (const suffix of ['', '-wal', '-shm']) {
+      try {
+        fileBytes += statSync(this.#path + suffix).size;
+      } catch {
+        // A log that was checkpointed away.
+      }
+    }
+    return {
+      ...totals,
+      fileBytes,
+      runs: runs.map((r) => ({
+        runId: r.run_id,
+        startedAt: r.started_at,
+        lookups: r.lookups,
+        hits: r.hits,
+        savedTokens: r.saved_tokens,
+        savedMs: r.saved_ms,
+      })),
+    };
+  }
+
+  prune({ olderThan, maxBytes }: { olderThan?: number; maxBytes?: number }): PruneResult {
+    const result = this.#db
+      .transaction(() => {
+        let removed = 0;
+        let bytes = 0;
+        if (olderThan !== undefined) {
+          const gone = this.#db
+            .prepare(
+              'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM entries WHERE used_at < ?',
+            )
+            .get(olderThan) as { n: number; b: number };
+          this.#db.prepare('DELETE FROM entries WHERE used_at < ?').run(olderThan);
+          removed += gone.n;
+          bytes += gone.b;
+        }
+        if (maxBytes !== undefined) {
+          let total = (
+            this.#db.prepare('SELECT COALESCE(SUM(bytes), 0) AS b FROM entries').get() as {
+              b: number;
+            }
+          ).b;
+          const oldest = this.#db
+            .prepare('SELECT key, bytes FROM entries ORDER BY used_at ASC, created_at ASC')
+            .iterate() as IterableIterator<{ key: string; bytes: number }>;
+          const doomed: string[] = [];
+          for (const row of oldest) {
+            if (total <= maxBytes) break;
+            doomed.push(row.key);
+            total -= row.bytes;
+            bytes += row.bytes;
+          }
+          const drop = this.#db.prepare('DELETE FROM entries WHERE key = ?');
+          for (const key of doomed) drop.run(key);
+          removed += doomed.length;
+        }
+        return { removed, bytes };
+      })
+      .immediate();
+    this.#compact();
+    return result;
+  }
+
+  clear(): PruneResult {
+    const result = this.#db
+      .transaction(() => {
+        const gone = this.#db
+          .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM entries')
+          .get() as { n: number; b: number };
+        this.#db.exec('DELETE FROM entries; DELETE FROM runs; DELETE FROM agent_versions;');
+        return { removed: gone.n, bytes: gone.b };
+      })
+      .immediate();
+    this.#compact();
+    return result;
+  }
+
+  // Hands freed pages back and folds the log into the database, so the files shrink.
+  #compact(): void {
+    this.#db.pragma('incremental_vacuum');
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
