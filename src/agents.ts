@@ -24,6 +24,7 @@ export function resolveAgents(specs: Record<string, AgentSpec>): Map<string, Run
       timeoutMs: full.timeoutMs,
       limits: full.limits,
       cache: full.cache,
+      version: full.version,
     });
   }
   return agents;

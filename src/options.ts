@@ -28,6 +28,12 @@ export const agentSpecSchema = z.union([
     timeoutMs: z.int().positive().optional(),
     /** Limits for this agent's tasks (over the runtime's, under each task's). */
     limits: limitsSchema.optional(),
+    /**
+     * Part of the cache key of this agent's tasks: change it when their
+     * outputs change for a reason no source file shows (a model, a data
+     * file, a service). See "Caching" in the README.
+     */
+    version: z.string().min(1).optional(),
     /** `false`: this agent's tasks are never cached (an agent whose side effects must happen every time). @default true */
     cache: z.boolean().optional(),
   }),

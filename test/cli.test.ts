@@ -19,10 +19,12 @@ interface Outcome {
 }
 
 function agentpool(args: string[], options: { timeout?: number } = {}): Promise<Outcome> {
+  // These tests are about fresh runs: a result cached by an earlier test (or run) would hide them.
+  const fresh = args[0] === 'run' ? ['--no-cache'] : [];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [cli, ...args],
+      [cli, ...args, ...fresh],
       { cwd: root, timeout: options.timeout ?? 30_000 },
       (error, stdout, stderr) => {
         resolve({
@@ -258,7 +260,16 @@ describe('agentpool run', () => {
     const out = join(dir, 'partial.json');
     const child: ChildProcess = spawn(
       process.execPath,
-      [cli, 'run', join(dags, 'slow.json'), '--out', out, '--report', join(dir, 'timeline.html')],
+      [
+        cli,
+        'run',
+        join(dags, 'slow.json'),
+        '--no-cache',
+        '--out',
+        out,
+        '--report',
+        join(dir, 'timeline.html'),
+      ],
       { cwd: root },
     );
     let stdout = '';

@@ -22,6 +22,8 @@ export interface KeyInput {
   source: string;
   /** The `version` the module declares with `defineAgent(handler, { version })`, if any. */
   version: string | undefined;
+  /** The `version` of the agent's registration (`agents: { name: { module, version } }`), if any. */
+  registered: string | undefined;
   prompt: string;
   /** `stableHash` of the merged context (the run's overlaid with the task's). */
   context: string;
@@ -45,6 +47,7 @@ export function cacheKey(input: KeyInput): string {
     input.agent,
     input.source,
     input.version ?? null,
+    input.registered ?? null,
     input.prompt,
     input.context,
     deps,

@@ -1,7 +1,7 @@
-import { deserialize, serialize } from 'node:v8';
 import type { Graph } from '../dag/graph.js';
 import type { TaskSpec } from '../dag/schema.js';
 import type { TaskResult } from '../results.js';
+import { decodeValue, encodeValue } from './clone.js';
 import { stableHash } from './hash.js';
 import { cacheKey } from './key.js';
 import type { CacheStore } from './store.js';
@@ -11,6 +11,7 @@ import type { CacheWarnings } from './warnings.js';
 export interface KeyedAgent {
   source: string;
   version: string | undefined;
+  registered: string | undefined;
 }
 
 export interface RunCacheSettings {
@@ -78,7 +79,7 @@ export class RunCache {
     try {
       entry = this.#s.store.get(key);
       if (entry === undefined) return undefined;
-      output = deserialize(entry.output);
+      output = decodeValue(entry.output);
     } catch (error) {
       this.#s.warnings.warn(
         `task "${this.#s.graph.ids[i]}": cached entry unreadable, running it instead: ${(error as Error).message}`,
@@ -106,7 +107,7 @@ export class RunCache {
     const key = this.#keys[i];
     if (key === undefined || this.#hit[i] === 1) return;
     try {
-      const output = serialize(result.output);
+      const output = encodeValue(result.output);
       const outputHash = stableHash(result.output);
       this.#outputHashes[i] = outputHash;
       this.#s.store.put({
@@ -174,6 +175,7 @@ export class RunCache {
         agent: task.agent,
         source: agent.source,
         version: agent.version,
+        registered: agent.registered,
         prompt: task.prompt,
         context: this.#context(task),
         deps,

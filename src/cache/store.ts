@@ -31,7 +31,7 @@ export interface NewEntry {
   key: string;
   taskId: string;
   agent: string;
-  /** The output, `v8.serialize`d (structured clone). */
+  /** The output as V8's structured-clone serializer writes it (`encodeValue`). */
   output: Uint8Array;
   /** `stableHash` of the output: what dependents' keys are made of. */
   outputHash: string;

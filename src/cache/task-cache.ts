@@ -61,7 +61,7 @@ export class TaskCache {
         return undefined;
       }
       if (version === undefined) unread.push({ name, href: agent.module, source });
-      else agents.set(name, { source, version: version ?? undefined });
+      else agents.set(name, { source, version: version ?? undefined, registered: agent.version });
     }
     const make = () => new RunCache({ ...run, store, warnings, agents });
     if (unread.length === 0) return make();
@@ -70,7 +70,8 @@ export class TaskCache {
         for (const { name, href, source } of unread) {
           const reply = versions.get(href);
           if (reply === undefined || 'error' in reply) continue;
-          agents.set(name, { source, version: reply.version ?? undefined });
+          const registered = run.agents.get(name)?.version;
+          agents.set(name, { source, version: reply.version ?? undefined, registered });
           try {
             store.rememberAgentVersion(href, source, reply.version);
           } catch (error) {

@@ -16,6 +16,8 @@ export interface RunAgent {
   limits?: Limits | undefined;
   /** false: the agent's tasks are never cached. */
   cache?: boolean | undefined;
+  /** The registration's `version` (part of the cache key). */
+  version?: string | undefined;
 }
 
 /** Everything one run is given by its runtime. */
