@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { lineChart } from './lib/chart.js';
 import { type Mode, settings } from './lib/modes.js';
 import { targets, targetsMarkdown } from './lib/targets.js';
+import { cacheScenario, cacheSettings } from './scenarios/cache.js';
 import { channelScenario } from './scenarios/channel.js';
 import { dispatchScenario } from './scenarios/dispatch.js';
 import { makespanScenario, SCHEDULERS } from './scenarios/makespan.js';
@@ -60,6 +61,9 @@ const channel = await section('channel', () =>
 // Speedup before scale: its main-thread baseline must not inherit the heap a 1M-task plan leaves.
 const speedup = await section('speedup', () => speedupScenario({ cores, ...sizes.speedup }));
 const scale = await section('scale', () => scaleScenario({ threads: cores, ...sizes.scale }));
+const cache = await section('cache', () =>
+  cacheScenario({ threads: cores, ...cacheSettings(mode) }),
+);
 
 const checked = targets({
   cores,
@@ -92,7 +96,9 @@ const chart = lineChart({
   })),
 });
 await mkdir(outDir, { recursive: true });
-const sections = [makespan, dispatch, roundTrip, channel, speedup, scale].map((s) => s.markdown);
+const sections = [makespan, dispatch, roundTrip, channel, speedup, scale, cache].map(
+  (s) => s.markdown,
+);
 const json = {
   mode,
   machine,
@@ -105,6 +111,7 @@ const json = {
   channel: channel.rows,
   speedup: speedup.rows,
   scale: scale.rows,
+  cache: cache.rows,
   targets: checked,
 };
 await writeFile(`${outDir}/${stamp}-${mode}.json`, `${JSON.stringify(json, null, 2)}\n`);

@@ -111,6 +111,7 @@ describe('benchmark harness', () => {
       '### Worker-to-host channel',
       '### Speedup',
       '### Scale',
+      '### Task cache',
       '### Targets',
     ])
       expect(stdout).toContain(heading);
@@ -128,6 +129,12 @@ describe('benchmark harness', () => {
         expect(x).toBeGreaterThan(0);
       }
     };
+
+    // Cache: both runs timed, and the fully cached re-run started no thread.
+    const [cacheRow] = report.cache;
+    positive(cacheRow.missRatio);
+    positive(cacheRow.rerunMs);
+    expect(cacheRow.rerunThreads).toBe(0);
 
     // Makespan: every scheduler at every thread count, and none beats the bound
     // (a ratio under 1 would mean the bound or the timing is wrong).

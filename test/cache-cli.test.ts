@@ -83,7 +83,8 @@ const chainIds = Array.from({ length: 4 }, (_, k) =>
   Array.from({ length: 6 }, (_, j) => `c${k}_${j}`),
 ).flat();
 
-describe('agentpool run with the cache', () => {
+// Many CLI processes one after another: on a loaded 2-core machine one test takes up to a minute.
+describe('agentpool run with the cache', { timeout: 120_000 }, () => {
   it('after a kill -9, a re-run redoes only what had not finished, and its results are right', async () => {
     const { dag, markers } = await project(chains, 'sleepMs: 40');
     const killed = await agentpool(

@@ -14,6 +14,8 @@ describe('stableHash', () => {
   });
 
   it('tells apart values that JSON or loose equality would confuse', () => {
+    const holey = new Array(2);
+    holey[1] = 1;
     const values: unknown[] = [
       undefined,
       null,
@@ -27,7 +29,7 @@ describe('stableHash', () => {
       [],
       {},
       [undefined],
-      [, 1],
+      holey,
       [null, 1],
       new Map(),
       new Set(),

@@ -77,7 +77,7 @@ function integrity(dir: string): string {
   }
 }
 
-describe('SqliteStore', () => {
+describe('SqliteStore', { timeout: 120_000 }, () => {
   it('keeps every committed entry, whole, when its process is killed -9 while writing', async () => {
     const dir = await tempDir();
     const script = join(dir, 'writer.mjs');

@@ -105,7 +105,7 @@ async function warningsDuring(body: () => Promise<unknown>): Promise<string[]> {
   return warnings;
 }
 
-describe('task cache', () => {
+describe('task cache', { timeout: 120_000 }, () => {
   it('a re-run takes every result from the cache: done, cached, attempts 0, no thread, a cached event, no worker thread started', async () => {
     const s = await setup();
     const first = await s.run(dag(), {}, { threads: 2 });
