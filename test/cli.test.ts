@@ -93,7 +93,7 @@ describe('agentpool run', () => {
 
   it('redraws a live view in place on a pseudo-terminal', async () => {
     // `script` gives the command a real pseudo-terminal, as a user's shell would.
-    const command = `stty rows 40 cols 120; ${process.execPath} ${cli} run ${join(dags, 'dag.yaml')}`;
+    const command = `stty rows 40 cols 120; ${process.execPath} ${cli} run ${join(dags, 'dag.yaml')} --no-cache`;
     const out = await new Promise<Outcome>((resolve) => {
       execFile(
         'script',
