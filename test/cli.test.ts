@@ -433,7 +433,7 @@ describe('agentpool validate', () => {
       /unloadable\.yaml: agents\.broken: ERR_AGENT_LOAD: cannot load module \S+bad-handler\.js: defineAgent expects a handler function/,
     );
     expect(lines[2]).toMatch(
-      /unloadable\.yaml: agents\.quitter: ERR_AGENT_LOAD: the thread loading it exited \(code 3\)/,
+      /unloadable\.yaml: agents\.quitter: ERR_AGENT_LOAD: cannot load module \S+exits-on-load\.js: it called process\.exit\(3\) while loading/,
     );
   });
 

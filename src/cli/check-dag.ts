@@ -23,7 +23,11 @@ function fileOf(module: string | URL): string | undefined {
  * in a worker thread with the task threads' own loader, so what passes here
  * loads in a run too.
  */
-async function moduleProblems(dag: DagFile, load: boolean): Promise<string[]> {
+async function moduleProblems(
+  dag: DagFile,
+  load: boolean,
+  loadTimeoutMs?: number,
+): Promise<string[]> {
   const problems = new Map<string, string>();
   const toLoad: { agent: string; href: string }[] = [];
   for (const [name, spec] of Object.entries(dag.agents)) {
@@ -37,7 +41,9 @@ async function moduleProblems(dag: DagFile, load: boolean): Promise<string[]> {
         href: file !== undefined ? pathToFileURL(file).href : new URL(module).href,
       });
   }
-  if (load) for (const [name, problem] of await loadProblems(toLoad)) problems.set(name, problem);
+  if (load)
+    for (const [name, problem] of await loadProblems(toLoad, loadTimeoutMs))
+      problems.set(name, problem);
   // In the file's order of agents, each named as the file names it.
   return Object.keys(dag.agents).flatMap((name) => {
     const problem = problems.get(name);
@@ -59,10 +65,10 @@ async function moduleProblems(dag: DagFile, load: boolean): Promise<string[]> {
  */
 export async function checkDagFile(
   path: string,
-  options: { load: boolean },
+  options: { load: boolean; loadTimeoutMs?: number },
 ): Promise<{ dag: DagFile; problems: string[]; graph?: Graph | undefined }> {
   const { dag, problems } = await readDagFile(path);
-  problems.push(...(await moduleProblems(dag, options.load)));
+  problems.push(...(await moduleProblems(dag, options.load, options.loadTimeoutMs)));
   let graph: Graph | undefined;
   try {
     graph = compileDag(dag.tasks, new Set([...Object.keys(dag.agents), ...dag.invalidAgents]));

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AgentpoolError } from '../errors.js';
+import { LOAD_TIMEOUT_MS } from './check-modules.js';
 import { graphCommand } from './graph-command.js';
 import { EXIT, type RunFlags, runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
@@ -96,9 +97,14 @@ program
   .command('validate')
   .description('check a DAG file: schema, cycles, unknown dependencies and agents, agent modules')
   .argument('<dag>', 'the DAG file')
+  .option(
+    '--load-timeout <ms>',
+    `time each agent module may take to load, in ms (default ${LOAD_TIMEOUT_MS})`,
+    integer(1, '--load-timeout'),
+  )
   .addHelpText('after', '\nExamples:\n  $ agentpool validate examples/research/dag.yaml')
-  .action(async (dag: string) => {
-    const problems = await validateCommand(dag);
+  .action(async (dag: string, flags: { loadTimeout?: number }) => {
+    const problems = await validateCommand(dag, flags);
     for (const problem of problems) process.stderr.write(`${problem}\n`);
     if (problems.length > 0) process.exitCode = EXIT.badInput;
     else process.stdout.write(`${dag}: ok\n`);
