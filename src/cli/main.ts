@@ -81,7 +81,8 @@ program
   .addHelpText(
     'after',
     `
-Exit codes: 0 every task done, 1 some task failed or was skipped, 2 bad input, 130 interrupted.
+Exit codes: 0 every task done, 1 some task failed or was skipped (or an output file could
+not be written), 2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
 Examples:
   $ agentpool run examples/research/dag.yaml
@@ -127,11 +128,15 @@ program
     process.stdout.write(await graphCommand(dag, flags.format));
   });
 
-// A reader that went away (`| head`) is not an error worth a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+// A reader that went away (`run … | head -1`) does not stop a run: it goes
+// on, writes its --out/--report/--trace files and exits with its own
+// status; what it would have printed is dropped (a destroyed stream
+// ignores later writes).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
 try {
   await program.parseAsync();
