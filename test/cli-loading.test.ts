@@ -67,7 +67,8 @@ describe('loading .js agents', () => {
         '-t',
         threads,
       ]);
-      expect(run.code).toBe(1);
+      // Bad input, as validate says: exit 2 (the results are still printed and written).
+      expect(run.code).toBe(2);
       const result = JSON.parse(run.stdout);
       expect(result.tasks.q).toMatchObject({
         status: 'failed',
@@ -100,5 +101,31 @@ describe('validate --load-timeout', () => {
     const bad = await agentpool(['validate', join(dir, 'dag.yaml'), '--load-timeout', 'soon']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--load-timeout must be an integer >= 1, got "soon"');
+  });
+});
+
+describe('agent paths that are no module (issue 11 item 9)', () => {
+  it('get one answer from run and validate: exit 2 naming the agent, before anything runs', async () => {
+    const dir = await userProject('module', {
+      'notes.txt': 'hello\n',
+      'agents/folder/index.js': 'export default (prompt) => prompt;\n',
+      'dag.yaml':
+        'agents: { text: ./notes.txt, dir: ./agents/folder }\ntasks:\n  x: { agent: text }\n  y: { agent: dir }\n',
+    });
+    for (const command of ['run', 'validate']) {
+      const result = await agentpool(
+        [command, join(dir, 'dag.yaml'), '--format', 'ndjson'].slice(0, command === 'run' ? 4 : 2),
+      );
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /dag\.yaml: agents\.text: ERR_AGENT_LOAD: module \S+notes\.txt is not a JavaScript or TypeScript module \(\.js, \.mjs, \.cjs, \.ts, \.mts, \.cts\)$/,
+        ),
+        expect.stringMatching(
+          /dag\.yaml: agents\.dir: ERR_AGENT_LOAD: module \S+folder is a directory, not a module$/,
+        ),
+      ]);
+    }
   });
 });

@@ -1,10 +1,25 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Graph } from '../dag/graph.js';
 import { compileDag } from '../dag/validate.js';
 import { DagValidationError } from '../errors.js';
 import { loadProblems } from './check-modules.js';
 import { type DagFile, modulePath, readDagFile } from './dag-file.js';
+
+/** What an agent module may be: what Node imports as JavaScript, and what tsx loads. */
+const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
+
+/** Why a path cannot be an agent module at all, without loading it. */
+function notAModule(file: string): string | undefined {
+  const found = statSync(file, { throwIfNoEntry: false });
+  if (!found) return `module ${file} does not exist`;
+  if (!found.isFile())
+    return `module ${file} is ${found.isDirectory() ? 'a directory' : 'not a regular file'}, not a module`;
+  if (!MODULE_EXTENSIONS.includes(extname(file)))
+    return `module ${file} is not a JavaScript or TypeScript module (${MODULE_EXTENSIONS.join(', ')})`;
+  return undefined;
+}
 
 const UNKNOWN_AGENT_HINT =
   ' (declare it under `agents:`, or put it at agents/<name>.js next to the file)';
@@ -33,8 +48,8 @@ async function moduleProblems(
   for (const [name, spec] of Object.entries(dag.agents)) {
     const module = modulePath(spec);
     const file = fileOf(module);
-    if (file !== undefined && !existsSync(file))
-      problems.set(name, `module ${file} does not exist`);
+    const problem = file === undefined ? undefined : notAModule(file);
+    if (problem !== undefined) problems.set(name, `ERR_AGENT_LOAD: ${problem}`);
     else
       toLoad.push({
         agent: name,

@@ -82,7 +82,7 @@ program
     'after',
     `
 Exit codes: 0 every task done, 1 some task failed or was skipped (or an output file could
-not be written), 2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+not be written), 2 bad input (an agent module that does not load included), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
 Examples:
   $ agentpool run examples/research/dag.yaml

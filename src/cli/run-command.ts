@@ -29,7 +29,7 @@ export interface RunFlags {
 
 /**
  * Exit codes: every task done; some not (or an output file could not be
- * written); bad input; interrupted by Ctrl-C (SIGINT, 128 + 2) or SIGTERM
+ * written); bad input (also an agent module that did not load); interrupted by Ctrl-C (SIGINT, 128 + 2) or SIGTERM
  * (128 + 15), as shells report a process a signal ended.
  */
 export const EXIT = {
@@ -175,5 +175,8 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   }
   for (const failure of failures) process.stderr.write(`agentpool: ${failure}\n`);
   if (interrupted) return SIGNAL_EXIT[interrupted];
+  // An agent module that does not load is bad input, as validate says it is.
+  if (Object.values(run.tasks).some((task) => task.error?.code === 'ERR_AGENT_LOAD'))
+    return EXIT.badInput;
   return run.done === run.total && failures.length === 0 ? EXIT.ok : EXIT.tasksFailed;
 }
