@@ -449,7 +449,7 @@ export class Run {
         agent: result.agent,
         at: result.finishedAt,
         result,
-      });
+      } as EventMap['task']);
     }
   }
 
