@@ -72,7 +72,11 @@ export class FakeSubmission implements Submission {
     };
     const reply: TaskReply = fields.ok
       ? { ...base, ok: true, output: fields.output }
-      : { ...base, ok: false, error: { code: fields.code, name: 'Error', message: `${this.id} failed` } };
+      : {
+          ...base,
+          ok: false,
+          error: { code: fields.code, name: 'Error', message: `${this.id} failed` },
+        };
     this.#end({ kind: 'replied', reply });
   }
 
