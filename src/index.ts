@@ -11,6 +11,10 @@ export type {
   StoredEntry,
 } from './cache/store.js';
 export { CacheEntryError } from './cache/store.js';
+export type { DagFile } from './cli/dag-file.js';
+export { loadDagFile } from './cli/dag-file.js';
+export type { AttemptRecord, TimelineOptions } from './cli/pictures.js';
+export { attemptsOf, renderChromeTrace, renderTimeline } from './cli/pictures.js';
 
 export type { DagInput, Limits, TaskInput, TaskSpec, Trigger } from './dag/schema.js';
 export { dagSchema, limitsSchema, taskSchema, triggerSchema } from './dag/schema.js';

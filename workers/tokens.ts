@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { AgentpoolError, formatCount } from '../src/errors.js';
-import type { Encoding, RunTokens } from '../src/protocol.js';
+import type { Encoding, RunTokens } from '../src/shared/protocol.js';
+import { chargeRefused, chargeTokens, tokensSpent } from '../src/shared/run-budget.js';
 
 const require = createRequire(import.meta.url);
 type Counter = (text: string) => number;
@@ -32,7 +33,7 @@ export function runBudgetSpent(run: RunTokens): boolean {
     cells = new BigInt64Array(run.buffer);
     runCells.set(run.buffer, cells);
   }
-  return Atomics.load(cells, 1) !== 0n;
+  return chargeRefused(cells);
 }
 
 /** What an agent sees as `ctx.tokens`. */
@@ -102,9 +103,7 @@ export class TokenMeter implements Tokens {
 
   get remaining(): number {
     const own = this.#limit === undefined ? Number.POSITIVE_INFINITY : this.#limit - this.#used;
-    const run = this.#run
-      ? this.#runBudget - Number(Atomics.load(this.#run, 0))
-      : Number.POSITIVE_INFINITY;
+    const run = this.#run ? this.#runBudget - tokensSpent(this.#run) : Number.POSITIVE_INFINITY;
     return Math.max(0, Math.min(own, run));
   }
 
@@ -146,19 +145,12 @@ export class TokenMeter implements Tokens {
   }
 
   #chargeRun(n: number): void {
-    const cells = this.#run as BigInt64Array;
-    const amount = BigInt(Math.ceil(n));
-    for (;;) {
-      const spent = Atomics.load(cells, 0);
-      if (Number(spent + amount) > this.#runBudget) {
-        // Mark the budget as spent so the planner starts nothing new.
-        Atomics.store(cells, 1, 1n);
-        throw this.#fail(
-          'ERR_RUN_TOKEN_BUDGET',
-          `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but the run has ${formatCount(this.#runBudget - Number(spent))} of its ${formatCount(this.#runBudget)}-token budget left`,
-        );
-      }
-      if (Atomics.compareExchange(cells, 0, spent, spent + amount) === spent) return;
-    }
+    // Refused whole (and marked, so the planner starts nothing new) when it does not fit.
+    const spent = chargeTokens(this.#run as BigInt64Array, BigInt(Math.ceil(n)), this.#runBudget);
+    if (spent === undefined) return;
+    throw this.#fail(
+      'ERR_RUN_TOKEN_BUDGET',
+      `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but the run has ${formatCount(this.#runBudget - spent)} of its ${formatCount(this.#runBudget)}-token budget left`,
+    );
   }
 }
