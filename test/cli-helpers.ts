@@ -20,10 +20,12 @@ export function agentpool(
   args: string[],
   options: { timeout?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Outcome> {
+  // These tests are about runs that execute: a result cached by an earlier test would hide them.
+  const fresh = args[0] === 'run' ? ['--no-cache'] : [];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [cli, ...args],
+      [cli, ...args, ...fresh],
       {
         cwd: options.cwd ?? root,
         timeout: options.timeout ?? 30_000,

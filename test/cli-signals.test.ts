@@ -17,7 +17,9 @@ interface Spawned {
 }
 
 function start(args: string[]): Spawned {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root });
+  // Runs that execute, whatever an earlier test cached.
+  const fresh = args[0] === 'run' ? ['--no-cache'] : [];
+  const child = spawn(process.execPath, [cli, ...args, ...fresh], { cwd: root });
   let stdout = '';
   let stderr = '';
   const waiting: { text: string; resolve: () => void }[] = [];

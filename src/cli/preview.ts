@@ -139,9 +139,11 @@ export function finalOutputs(
   for (const id of done.slice(0, MAX_TASKS)) {
     const task = run.tasks[id];
     if (task?.status !== 'done') continue;
-    const tokens =
-      task.tokens > 0 || budgets.has(id) ? ` · ${tokensText(task.tokens, budgets.get(id))}` : '';
-    out.push(`${id} (${task.agent})${tokens}`);
+    // A cached result shows what it cost when it was made.
+    const used = task.cachedFrom?.tokens ?? task.tokens;
+    const tokens = used > 0 || budgets.has(id) ? ` · ${tokensText(used, budgets.get(id))}` : '';
+    const cached = task.cachedFrom ? ' · from cache' : '';
+    out.push(`${id} (${task.agent})${tokens}${cached}`);
     out.push(...lines(task.output, '  ', width, MAX_LINES));
   }
   if (done.length > MAX_TASKS) out.push(`… and ${done.length - MAX_TASKS} more final tasks`);
