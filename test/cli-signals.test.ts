@@ -118,8 +118,8 @@ describe('signals', () => {
     run.stderr.on('data', (data: Buffer) => {
       stderr += data;
     });
-    const exit = new Promise<NodeJS.Signals | null>((resolve) =>
-      run.on('exit', (_code, signal) => resolve(signal)),
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      run.on('exit', (code, signal) => resolve({ code, signal })),
     );
     const until = (ready: () => boolean) =>
       new Promise<void>((resolve) => {
@@ -138,8 +138,10 @@ describe('signals', () => {
       // Later than the same-moment duplicates `timeout` sends (taken as one signal).
       await new Promise((resolve) => setTimeout(resolve, 300));
       run.kill('SIGTERM');
-      // Ended by the signal itself (a shell reports 143), as its default action would.
-      expect(await exit).toBe('SIGTERM');
+      // Ended by the signal itself (a shell reports 143), as its default action would; or,
+      // where the first signal's close() did not wait for the stuck thread, by exit 143.
+      const ended = await exit;
+      expect(ended.signal === 'SIGTERM' || ended.code === 143).toBe(true);
       // It did not wait for the call to return.
       expect(existsSync(marker)).toBe(false);
     } finally {

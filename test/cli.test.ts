@@ -107,7 +107,10 @@ describe('agentpool run', () => {
       });
       expect(out.code).toBe(0);
       expect(out.stdout).toContain(`${ESC}[`); // cursor movement: the block is redrawn
-      expect(out.stdout).toMatch(/█+░* 4\/4 · done 4 · failed 0 · skipped 0 · running 0/);
+      // Colour codes aside (a terminal gets them), the last frame:
+      expect(out.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g'), '')).toMatch(
+        /█+░* 4\/4 · done 4 · failed 0 · skipped 0 · running 0 · queued 0/,
+      );
       expect(out.stdout).toContain('4/4 done');
     },
   );
@@ -389,13 +392,13 @@ describe('bad input', () => {
     expect(code).toBe(2);
     const file = join(dags, 'fields.yaml');
     expect(stderr.trim().split('\n')).toEqual([
-      `${file}: agents.a.module: missing (expected a module path, file URL string or URL)`,
-      `${file}: agents.a: unknown field \`modul\` (did you mean \`module\`?)`,
-      `${file}: agents.b: expected a module path or { module, concurrency, retries, timeoutMs, limits }, got 5`,
-      `${file}: defaults.retries: expected a number or an object, got "x"`,
-      `${file}: defaults.timeoutMs: expected a number > 0, got -1`,
-      `${file}: context: expected an object, got 7`,
-      `${file}: ERR_DAG_INVALID: tasks.x.limits: unknown field \`token\` (did you mean \`tokens\`?)`,
+      `agentpool: ${file}: agents.a.module: missing (expected a module path, file URL string or URL)`,
+      `agentpool: ${file}: agents.a: unknown field \`modul\` (did you mean \`module\`?)`,
+      `agentpool: ${file}: agents.b: expected a module path or { module, concurrency, retries, timeoutMs, limits }, got 5`,
+      `agentpool: ${file}: defaults.retries: expected a number or an object, got "x"`,
+      `agentpool: ${file}: defaults.timeoutMs: expected a number > 0, got -1`,
+      `agentpool: ${file}: context: expected an object, got 7`,
+      `agentpool: ${file}: ERR_DAG_INVALID: tasks.x.limits: unknown field \`token\` (did you mean \`tokens\`?)`,
     ]);
   });
 

@@ -2,15 +2,51 @@ import { z } from 'zod';
 import { limitsSchema } from '../dag/schema.js';
 import { closest } from '../dag/suggest.js';
 import { describe } from '../errors.js';
-import { agentSpecSchema } from '../options.js';
+import { agentSpecSchema, runtimeOptionsSchema } from '../options.js';
 import { retryOverrideSchema } from '../retry.js';
 import { formatPath, issueText, narrowUnions } from '../zod-text.js';
 
-/** The document form's `defaults`: runtime-level settings for every task. */
+/**
+ * The runtime options a DAG file (or config file) may set, as the runtime
+ * defines them (same checks), each optional: absent, the runtime's default
+ * applies. `agents` and `host` have their own document keys.
+ */
+const RUNTIME_KEYS = [
+  'threads',
+  'timeoutGraceMs',
+  'failFast',
+  'balance',
+  'inFlightPerThread',
+  'runTokens',
+  'encoding',
+  'countTokens',
+  'idleTimeoutMs',
+] as const;
+
+function optionalRuntimeShape() {
+  const shape = runtimeOptionsSchema.shape;
+  return Object.fromEntries(
+    RUNTIME_KEYS.map((key) => {
+      const field = shape[key] as z.ZodType;
+      // The runtime's `.default()` is its business: here absent must stay absent.
+      const inner = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field;
+      return [key, inner.optional()];
+    }),
+  ) as {
+    [K in (typeof RUNTIME_KEYS)[number]]: z.ZodOptional<z.ZodType<z.output<(typeof shape)[K]>>>;
+  };
+}
+
+/**
+ * The document form's `defaults`: settings for every task (`retries`,
+ * `timeoutMs`, `limits`) and the runtime's options (`threads`, `runTokens`,
+ * `countTokens`, `encoding`, …). Flags override them.
+ */
 export const dagDefaultsSchema = z.strictObject({
   retries: retryOverrideSchema.optional(),
   timeoutMs: z.int().positive().optional(),
   limits: limitsSchema.optional(),
+  ...optionalRuntimeShape(),
 });
 
 /** The object form of an agent: `{ module, concurrency, retries, timeoutMs, limits }`. */

@@ -27,12 +27,24 @@ function threads(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : integer(0, '--threads')(value);
 }
 
+const COMMANDS = ['run', 'validate', 'graph'];
+
+/**
+ * commander's error ("error: unknown option '--bogus'") as every CLI error
+ * line reads, with where to look instead of the whole help.
+ */
+function errorLine(text: string): string {
+  const command = process.argv.slice(2).find((arg) => COMMANDS.includes(arg));
+  const help = command ? `agentpool ${command} --help` : 'agentpool --help';
+  return `agentpool: ${text.trim().replace(/^error: /, '')} (see ${help})\n`;
+}
+
 const program = new Command()
   .name('agentpool')
   .description('Run DAGs of CPU-heavy agent tasks on every core.')
   .version(version, '-v, --version')
-  .showHelpAfterError()
   .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(errorLine(text)) })
   .addHelpText(
     'after',
     `
@@ -90,6 +102,15 @@ program
     (value: string, list: string[]) => [...list, value],
     [] as string[],
   )
+  .option('-q, --quiet', 'print only the final summary and errors')
+  .option('--verbose', 'print every event as it happens, streamed chunks included')
+  .option('--color', 'colour the output (default: on a colour terminal, unless NO_COLOR is set)')
+  .option('--no-color', 'no colour, whatever the terminal')
+  .option(
+    '--run-tokens <n>',
+    'token budget of the whole run, shared by every task (overrides the file’s defaults)',
+    integer(0, '--run-tokens'),
+  )
   .addHelpText(
     'after',
     `
@@ -121,7 +142,7 @@ program
   .addHelpText('after', '\nExamples:\n  $ agentpool validate examples/research/dag.yaml')
   .action(async (dag: string, flags: { loadTimeout?: number }) => {
     const problems = await validateCommand(dag, flags);
-    for (const problem of problems) process.stderr.write(`${problem}\n`);
+    for (const problem of problems) process.stderr.write(`agentpool: ${problem}\n`);
     if (problems.length > 0) process.exitCode = EXIT.badInput;
     else process.stdout.write(`${dag}: ok\n`);
   });

@@ -76,7 +76,10 @@ export function timelineHtml(
       'tasks',
       `${run.done} done, ${run.failed} failed, ${run.skipped} skipped, ${run.cancelled} cancelled of ${run.total}`,
     ],
-    ['tokens', run.tokens.toLocaleString('en-US')],
+    // Tokens are counted only under a budget or `countTokens`: 0 would read as "none used".
+    ...(run.tokens > 0 || run.tokenBudget !== null
+      ? [['tokens', run.tokens.toLocaleString('en-US')]]
+      : []),
     ...(run.fromCache > 0
       ? [
           [

@@ -1,20 +1,25 @@
 import { basename } from 'node:path';
 import { now } from '../clock.js';
 import { AgentpoolError } from '../errors.js';
+import type { RuntimeOptions } from '../options.js';
 import type { RunResult } from '../results.js';
 import { createRuntime } from '../runtime.js';
 import { analyze } from './analysis.js';
 import { tokenBudgets } from './budgets.js';
 import { cacheDir, ensureCacheDir } from './cache-dir.js';
 import { checkDagFile } from './check-dag.js';
+import type { DagFile } from './dag-file.js';
+import { Eta } from './eta.js';
 import { readContext } from './input.js';
 import { toJson } from './json.js';
 import { LiveView, NdjsonView, PlainView, type View } from './live-view.js';
 import { checkOutputPaths, type OutputPaths, writeOutputs } from './outputs.js';
+import { COLOUR, canRedraw, colourWanted, PLAIN } from './paint.js';
 import { finalOutputs } from './preview.js';
 import { Recorder } from './recorder.js';
 import { timelineHtml } from './report-html.js';
 import { chromeTrace } from './trace.js';
+import { VerboseView } from './verbose-view.js';
 
 export interface RunFlags {
   threads?: number | 'auto';
@@ -30,6 +35,11 @@ export interface RunFlags {
   cache: boolean;
   cacheDir?: string;
   rerun: string[];
+  runTokens?: number;
+  /** `--color` / `--no-color`; undefined: NO_COLOR, FORCE_COLOR, then whether stdout is a terminal. */
+  color?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
 }
 
 /**
@@ -63,6 +73,9 @@ function exitBySignal(signal: StopSignal): never {
   process.exit(SIGNAL_EXIT[signal]);
 }
 
+/** Below this much work, a run is not measured against its lower bound. */
+const MEANINGFUL_WORK_MS = 50;
+
 /** Signals closer together than this are one (see onSignal); no one presses Ctrl-C twice that fast. */
 const SAME_SIGNAL_MS = 100;
 
@@ -85,14 +98,54 @@ function summary(run: RunResult, ratio: string): string {
     '',
     `${run.done}/${run.total} done${savedText(run)}, ${run.failed} failed, ${run.skipped} skipped, ${run.cancelled} cancelled in ${(run.durationMs / 1000).toFixed(2)} s${run.tokens ? `, ${run.tokens.toLocaleString('en-US')} tokens` : ''}${ratio}`,
   ];
+  const cancelled: string[] = [];
   for (const task of Object.values(run.tasks)) {
-    if (task.status !== 'done')
+    if (task.status === 'cancelled') cancelled.push(task.id);
+    else if (task.status !== 'done')
       lines.push(
         `  ${task.status.padEnd(9)} ${task.id}: ${task.error.code}: ${task.error.message}`,
       );
   }
+  // One line for them all: a cancelled run of thousands of tasks is not thousands of lines.
+  if (cancelled.length > 0) {
+    const shown = cancelled.slice(0, 5).join(', ');
+    const more = cancelled.length > 5 ? `, … ${cancelled.length - 5} more` : '';
+    lines.push(`  cancelled ${cancelled.length}: ${shown}${more}`);
+  }
+  const slowest = Object.values(run.tasks)
+    .filter((task) => task.startedAt !== null && task.status !== 'cancelled')
+    .sort((a, b) => b.durationMs - a.durationMs)
+    .slice(0, 3);
+  if (slowest.length > 1)
+    lines.push(
+      `  slowest: ${slowest.map((task) => `${task.id} ${(task.durationMs / 1000).toFixed(2)} s`).join(', ')}`,
+    );
   if (run.stoppedBy) lines.push(`stopped by ${run.stoppedBy}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The runtime's options: the file's `defaults` (which include the runtime's
+ * own options, `threads`, `runTokens`, `encoding`, …), each flag over its
+ * field. Absent everywhere, the runtime's default applies.
+ */
+export function runtimeOptions(
+  defaults: DagFile['defaults'],
+  flags: RunFlags,
+  agents: DagFile['agents'],
+): RuntimeOptions {
+  const overrides = {
+    threads: flags.threads,
+    retries: flags.retries,
+    timeoutMs: flags.timeout,
+    failFast: flags.failFast,
+    runTokens: flags.runTokens,
+  };
+  const options: Record<string, unknown> = { ...defaults, agents };
+  for (const [key, value] of Object.entries(overrides))
+    if (value !== undefined) options[key] = value;
+  for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
+  return options as RuntimeOptions;
 }
 
 /** `agentpool run <dag>`: runs the file's DAG and returns the exit code. */
@@ -100,12 +153,12 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   // Bad input stops here, before a thread starts, with what validate would say (less module loading).
   const { dag: file, problems, graph } = await checkDagFile(path, { load: false });
   if (problems.length > 0 || !graph) {
-    for (const problem of problems) process.stderr.write(`${problem}\n`);
+    for (const problem of problems) process.stderr.write(`agentpool: ${problem}\n`);
     return EXIT.badInput;
   }
   if (!flags.cache && flags.rerun.length > 0) {
     process.stderr.write(
-      '--rerun: the cache is off (--no-cache): there is nothing to rerun past\n',
+      'agentpool: --rerun: the cache is off (--no-cache): there is nothing to rerun past\n',
     );
     return EXIT.badInput;
   }
@@ -119,27 +172,23 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   await checkOutputPaths(outputs);
   const context = { ...file.context, ...(flags.context ? await readContext(flags.context) : {}) };
   const runtime = createRuntime({
-    ...(flags.threads !== undefined && { threads: flags.threads }),
-    agents: file.agents,
-    retries: flags.retries ?? file.defaults.retries,
-    ...((flags.timeout ?? file.defaults.timeoutMs) !== undefined && {
-      timeoutMs: flags.timeout ?? file.defaults.timeoutMs,
-    }),
-    limits: file.defaults.limits ?? {},
+    ...runtimeOptions(file.defaults, flags, file.agents),
     ...(flags.cache && { cache: { dir: cache } }),
   });
   const budgets = tokenBudgets(graph, file);
   const total = graph.ids.length;
   const out = process.stdout;
+  const paint = colourWanted(flags.color, out, process.env) ? COLOUR : PLAIN;
   const view: View | undefined =
     flags.format === 'ndjson'
       ? new NdjsonView(out)
-      : flags.format === 'json'
+      : flags.format === 'json' || flags.quiet
         ? undefined
-        : // A terminal with no rows (some pseudo-terminals) could show nothing of a redrawn block.
-          out.isTTY && (out.rows ?? 0) > 0
-          ? new LiveView(out, total)
-          : new PlainView(out, total, budgets);
+        : flags.verbose
+          ? new VerboseView(out, paint)
+          : canRedraw(out, process.env)
+            ? new LiveView(out, total, { eta: new Eta(graph, runtime.threads), paint })
+            : new PlainView(out, total, budgets, paint);
   const runId = `${basename(path)}-${Date.now().toString(36)}`;
   const recorder = new Recorder(runtime, runId, (name, event) => view?.event(name, event));
   const controller = new AbortController();
@@ -197,13 +246,18 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   } else {
     // A run cut short did not do all its work: measuring it against the bound would flatter it.
     const complete = !interrupted && run.stoppedBy === null;
+    const threads = `${analysis.threads} thread${analysis.threads === 1 ? '' : 's'}`;
+    // Against a few ms of work, thread start-up and messaging dominate: the ratio would mean nothing.
     const ratio =
-      attempts.length && complete
-        ? `; ${analysis.ratio.toFixed(2)}× the lower bound on ${analysis.threads} threads`
-        : '';
+      !attempts.length || !complete
+        ? ''
+        : analysis.busyMs < MEANINGFUL_WORK_MS
+          ? `; on ${threads}, too short (${Math.round(analysis.busyMs)} ms of work) to compare with the lower bound`
+          : `; ${analysis.ratio.toFixed(2)}× the lower bound on ${threads}`;
     out.write(cacheLine(run, cache));
     out.write(summary(run, ratio));
-    out.write(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100));
+    if (!flags.quiet)
+      out.write(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100));
   }
   for (const failure of failures) process.stderr.write(`agentpool: ${failure}\n`);
   if (interrupted) return SIGNAL_EXIT[interrupted];
