@@ -16,7 +16,7 @@ import type { AttemptHandle, AttemptProbe } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
 import { StartBoard } from './start-board.js';
 
-const WORKER_URL = new URL('../../workers/worker.js', import.meta.url);
+const WORKER_URL = new URL('../../workers/entry.cjs', import.meta.url);
 // What an aborted attempt settles with; whoever aborted it has already ended it.
 const ABANDONED: TaskReply = failureReply(new Error('attempt aborted'), 0);
 const queueOptions = Piscina.queueOptionsSymbol;
