@@ -6,4 +6,5 @@
 // module", exit 134; 3 of 3 runs of 50 create/execute/close cycles at 8
 // threads). A CommonJS entry that import()s the ES-module worker keeps
 // require() away from ES modules; piscina awaits the exported promise.
-export = import('./worker.js').then((worker) => worker.default);
+// guards.js goes first: it captures the builtins before any other module runs.
+export = import('./guards.js').then(() => import('./worker.js')).then((worker) => worker.default);

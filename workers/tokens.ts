@@ -3,6 +3,12 @@ import { AgentpoolError, formatCount } from '../src/errors.js';
 import type { Encoding, RunTokens } from '../src/protocol.js';
 
 const require = createRequire(import.meta.url);
+// Captured before any agent runs: an agent that replaces Atomics or Math
+// while it runs must not get past the budget it charges through them.
+const { load, store, compareExchange } = Atomics;
+const { ceil, max, min } = Math;
+const toBigInt = BigInt;
+const toNumber = Number;
 type Counter = (text: string) => number;
 const counters = new Map<Encoding, Counter>();
 
@@ -32,7 +38,7 @@ export function runBudgetSpent(run: RunTokens): boolean {
     cells = new BigInt64Array(run.buffer);
     runCells.set(run.buffer, cells);
   }
-  return Atomics.load(cells, 1) !== 0n;
+  return load(cells, 1) !== 0n;
 }
 
 /** What an agent sees as `ctx.tokens`. */
@@ -103,9 +109,9 @@ export class TokenMeter implements Tokens {
   get remaining(): number {
     const own = this.#limit === undefined ? Number.POSITIVE_INFINITY : this.#limit - this.#used;
     const run = this.#run
-      ? this.#runBudget - Number(Atomics.load(this.#run, 0))
+      ? this.#runBudget - toNumber(load(this.#run, 0))
       : Number.POSITIVE_INFINITY;
-    return Math.max(0, Math.min(own, run));
+    return max(0, min(own, run));
   }
 
   /** Loads the tokenizer now (once per thread and encoding), so the first count costs no more than the next. */
@@ -147,18 +153,18 @@ export class TokenMeter implements Tokens {
 
   #chargeRun(n: number): void {
     const cells = this.#run as BigInt64Array;
-    const amount = BigInt(Math.ceil(n));
+    const amount = toBigInt(ceil(n));
     for (;;) {
-      const spent = Atomics.load(cells, 0);
-      if (Number(spent + amount) > this.#runBudget) {
+      const spent = load(cells, 0);
+      if (toNumber(spent + amount) > this.#runBudget) {
         // Mark the budget as spent so the planner starts nothing new.
-        Atomics.store(cells, 1, 1n);
+        store(cells, 1, 1n);
         throw this.#fail(
           'ERR_RUN_TOKEN_BUDGET',
-          `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but the run has ${formatCount(this.#runBudget - Number(spent))} of its ${formatCount(this.#runBudget)}-token budget left`,
+          `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but the run has ${formatCount(this.#runBudget - toNumber(spent))} of its ${formatCount(this.#runBudget)}-token budget left`,
         );
       }
-      if (Atomics.compareExchange(cells, 0, spent, spent + amount) === spent) return;
+      if (compareExchange(cells, 0, spent, spent + amount) === spent) return;
     }
   }
 }
