@@ -1,10 +1,2 @@
-import { performance } from 'node:perf_hooks';
-
-/**
- * Epoch milliseconds with sub-millisecond resolution. Each thread has its
- * own `timeOrigin`, but origin + elapsed is wall-clock time on all of them,
- * so timestamps from workers and the main thread can be compared.
- */
-export function now(): number {
-  return performance.timeOrigin + performance.now();
-}
+// Moved: the clock is shared by both sides of the wire (src/shared/).
+export { now } from './shared/clock.js';

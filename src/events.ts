@@ -37,7 +37,15 @@ export type TaskEvent =
       /** Wait before the next attempt. */
       delayMs: number;
     })
-  | (EventBase & { type: TaskResult['status']; result: TaskResult });
+  | FinalTaskEvent;
+
+/**
+ * A task's last event: its `type` is its result's `status`, so checking one
+ * narrows the other (`if (e.type === 'failed') e.result.error.code`).
+ */
+export type FinalTaskEvent = {
+  [S in TaskResult['status']]: EventBase & { type: S; result: Extract<TaskResult, { status: S }> };
+}[TaskResult['status']];
 
 /** A running task's `ctx.progress(fraction, message)`. */
 export interface ProgressEvent extends EventBase {

@@ -1,5 +1,10 @@
 // The public surface: an explicit list. Everything not named here is internal.
 
+export type { DagFile } from './cli/dag-file.js';
+export { loadDagFile } from './cli/dag-file.js';
+export type { AttemptRecord, TimelineOptions } from './cli/pictures.js';
+export { attemptsOf, renderChromeTrace, renderTimeline } from './cli/pictures.js';
+
 export type { DagInput, Limits, TaskInput, TaskSpec, Trigger } from './dag/schema.js';
 export { dagSchema, limitsSchema, taskSchema, triggerSchema } from './dag/schema.js';
 export { validateDag } from './dag/validate.js';

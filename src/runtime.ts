@@ -29,8 +29,9 @@ import type { Executor } from './pool/executor.js';
 import { HostBridge } from './pool/host-bridge.js';
 import { InlinePool } from './pool/inline-pool.js';
 import { Pools } from './pool/pools.js';
-import type { ChannelEvent } from './protocol.js';
 import type { RunResult, TaskResult } from './results.js';
+import { now } from './shared/clock.js';
+import type { ChannelEvent } from './shared/protocol.js';
 import { type RuntimeStats, StatsRecorder } from './stats.js';
 
 /** What `stream(dag, { events: true })` yields: results, with progress and chunks interleaved. */
@@ -286,7 +287,8 @@ export class Runtime {
       threads: this.#options.threads,
       liveThreads: this.#executor?.liveThreads() ?? 0,
       activeRuns: this.#active.size,
-      utilization: this.#executor?.utilization() ?? null,
+      utilization:
+        this.#options.threads === 0 ? null : this.#stats.utilization(this.#options.threads, now()),
       ...this.#stats.snapshot(),
       listenerErrors: this.#listeners.errors,
       strayErrors: this.#strayErrors,
@@ -319,6 +321,7 @@ export class Runtime {
         threads === 0
           ? new InlinePool(this.#bridge)
           : new Pools({ threads, balance, idleTimeoutMs, inFlightPerThread, bridge: this.#bridge });
+      this.#stats.started(now());
     }
     return this.#executor;
   }
@@ -380,6 +383,7 @@ export class Runtime {
       meanMs: (agent) => this.#stats.meanMs(agent),
       recordAttempt: (agent, durationMs, waitMs, ok) =>
         this.#stats.attempt(agent, durationMs, waitMs, ok),
+      recordBusy: (durationMs) => this.#stats.busy(durationMs),
     });
     this.#active.set(runId, run);
     void run.done.then(() => this.#active.delete(runId));

@@ -27,7 +27,12 @@ export interface RuntimeStats {
   liveThreads: number;
   /** Runs in progress. */
   activeRuns: number;
-  /** Fraction of thread capacity spent running tasks since the pool started (null inline or before the first run). */
+  /**
+   * Fraction of thread capacity spent running attempts since the threads
+   * were started: attempts' own time on their threads (from the workers'
+   * timestamps) over `threads` x elapsed time. Null inline or before the
+   * first run.
+   */
   utilization: number | null;
   agents: Record<string, AgentStats>;
   /** Time from a task becoming ready to its attempt starting on a thread. */
@@ -68,6 +73,9 @@ export class StatsRecorder {
   readonly #agents = new Map<string, AgentStats>();
   readonly #wait = createHistogram();
   readonly #run = createHistogram();
+  // Thread time spent in attempts, ms, and when the threads were started.
+  #busyMs = 0;
+  #since: number | undefined;
 
   attempt(agent: string, durationMs: number, waitMs: number, ok: boolean): void {
     let stats = this.#agents.get(agent);
@@ -81,6 +89,24 @@ export class StatsRecorder {
     stats.meanMs += (durationMs - stats.meanMs) / n;
     record(this.#run, durationMs);
     record(this.#wait, waitMs);
+    this.busy(durationMs);
+  }
+
+  /** Thread time an attempt spent (one that replied is counted by `attempt`). */
+  busy(durationMs: number): void {
+    if (Number.isFinite(durationMs) && durationMs > 0) this.#busyMs += durationMs;
+  }
+
+  /** The threads were started at `at` (epoch ms): utilization counts from then. */
+  started(at: number): void {
+    this.#since ??= at;
+  }
+
+  /** Share of `threads` x elapsed time spent in attempts; null before `started`. */
+  utilization(threads: number, at: number): number | null {
+    if (this.#since === undefined || threads <= 0) return null;
+    const capacity = threads * (at - this.#since);
+    return capacity <= 0 ? 0 : Math.min(1, this.#busyMs / capacity);
   }
 
   /** Mean observed run time of the agent's attempts, or undefined before its first. */

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 // The built pool: it locates its worker entry (dist/workers/worker.js) from its own URL.
 import { HostBridge } from '../dist/src/pool/host-bridge.js';
+import type { PoolSubmission } from '../dist/src/pool/submission.js';
 import { ThreadPool } from '../dist/src/pool/thread-pool.js';
-import type { AttemptHandle } from '../src/pool/executor.js';
-import type { TaskMessage } from '../src/protocol.js';
+import type { Outcome } from '../src/pool/executor.js';
+import type { TaskReply, TaskRequest } from '../src/shared/protocol.js';
 import { fixture } from './helpers.js';
 
-function message(taskId: string, agent: string, prompt = ''): TaskMessage {
+type Posted = TaskRequest & { short?: boolean; behind?: number | undefined };
+
+function message(taskId: string, agent: string, prompt = ''): TaskRequest {
   return {
     runId: 'pool-test',
     taskId,
@@ -18,7 +21,6 @@ function message(taskId: string, agent: string, prompt = ''): TaskMessage {
     depStatus: {},
     attempt: 1,
     timeoutMs: 10_000,
-    startSlot: -1,
     limits: {},
     encoding: 'o200k_base',
     countTokens: false,
@@ -37,24 +39,41 @@ function pool(perThread = 1, threads = 1): ThreadPool {
   });
 }
 
+/** The reply an outcome carries; a failure naming the outcome when it has none. */
+function replyOf(outcome: Outcome): TaskReply {
+  if (outcome.kind === 'replied' || outcome.kind === 'crashed') return outcome.reply;
+  return {
+    ok: false,
+    error: { code: outcome.kind, message: outcome.kind },
+  } as unknown as TaskReply;
+}
+
+/** Submits `posted` (its `short`/`behind` as hints); `reply` is its outcome's reply. */
+function run(
+  threads: ThreadPool,
+  posted: Posted,
+): { sub: PoolSubmission; reply: Promise<TaskReply> } {
+  const { short = false, behind, ...request } = posted;
+  const sub = threads.submit(request, { short, behind });
+  return { sub, reply: sub.outcome.then(replyOf) };
+}
+
 describe('ThreadPool', () => {
   it('ignores an abort that comes after its attempt settled, even once the slot is reused', async () => {
     const threads = pool();
     try {
       // Settled attempts, by the start-board slot each held: enough of them
       // that every slot has been used and given back.
-      const settled = new Map<number, AttemptHandle>();
+      const settled = new Map<number, PoolSubmission>();
       for (let k = 0; k < 50; k++) {
-        const filler = message(`filler-${k}`, 'echo');
-        const handle = threads.run(filler);
-        expect((await handle.reply).ok).toBe(true);
-        settled.set(filler.startSlot, handle);
+        const filler = run(threads, message(`filler-${k}`, 'echo'));
+        expect((await filler.reply).ok).toBe(true);
+        settled.set(filler.sub.slot, filler.sub);
       }
-      const nextMessage = message('next', 'sleep', '200');
-      const next = threads.run(nextMessage);
-      const stale = settled.get(nextMessage.startSlot);
+      const next = run(threads, message('next', 'sleep', '200'));
+      const stale = settled.get(next.sub.slot);
       expect(stale).toBeDefined();
-      stale?.abort(); // late: that attempt settled long ago, and its slot is now `next`'s
+      stale?.abort('stop'); // late: that attempt settled long ago, and its slot is now `next`'s
       expect(await next.reply).toMatchObject({ ok: true, output: { slept: 200 } });
     } finally {
       await threads.close();
@@ -65,27 +84,29 @@ describe('ThreadPool', () => {
     const threads = pool(4, 2);
     try {
       await Promise.all([
-        threads.run(message('warm-1', 'sleep', '50')).reply,
-        threads.run(message('warm-2', 'sleep', '50')).reply,
+        run(threads, message('warm-1', 'sleep', '50')).reply,
+        run(threads, message('warm-2', 'sleep', '50')).reply,
       ]);
       const longs = [message('long-1', 'sleep', '200'), message('long-2', 'sleep', '200')];
       const behindLong = { ...message('behind-long', 'echo'), short: true };
       const anotherLong = message('another-long', 'echo');
-      const runs = [...longs, behindLong, anotherLong].map((m) => threads.run(m));
+      const runs = [...longs, behindLong, anotherLong].map((m) => run(threads, m));
       // Both threads hold a long attempt: the rest wait in the queue for an idle thread.
-      expect(longs.map((m) => m.threadId)).toEqual([expect.any(Number), expect.any(Number)]);
-      expect(behindLong.threadId).toBeUndefined();
-      expect(anotherLong.threadId).toBeUndefined();
+      const where = runs.map((r) => r.sub.threadId);
+      expect(where.slice(0, 2)).toEqual([expect.any(Number), expect.any(Number)]);
+      expect(where[2]).toBeUndefined();
+      expect(where[3]).toBeUndefined();
       await Promise.all(runs.map((run) => run.reply));
 
       const shorts = ['s1', 's2', 's3', 's4'].map((id) => ({
         ...message(id, 'sleep', '100'),
         short: true,
       }));
-      const replies = shorts.map((m) => threads.run(m).reply);
+      const posted = shorts.map((m) => run(threads, m));
+      const replies = posted.map((r) => r.reply);
       // Two go to the idle threads, two queue behind them at once.
-      expect(shorts.every((m) => m.threadId !== undefined)).toBe(true);
-      expect(new Set(shorts.map((m) => m.threadId)).size).toBe(2);
+      expect(posted.every((r) => r.sub.threadId !== undefined)).toBe(true);
+      expect(new Set(posted.map((r) => r.sub.threadId)).size).toBe(2);
       const done = await Promise.all(replies);
       expect(done.every((reply) => reply.ok)).toBe(true);
     } finally {
@@ -96,11 +117,12 @@ describe('ThreadPool', () => {
   it('runs the attempts queued on one thread one after another', async () => {
     const threads = pool(4);
     try {
-      await threads.run(message('warm', 'echo')).reply;
+      await run(threads, message('warm', 'echo')).reply;
       const first = { ...message('first', 'sleep', '100'), short: true };
       const second = { ...message('second', 'sleep', '100'), short: true };
-      const replies = [threads.run(first).reply, threads.run(second).reply];
-      expect(second.threadId).toBe(first.threadId);
+      const [firstRun, secondRun] = [run(threads, first), run(threads, second)];
+      const replies = [firstRun.reply, secondRun.reply];
+      expect(secondRun.sub.threadId).toBe(firstRun.sub.threadId);
       const [a, b] = await Promise.all(replies);
       expect(a?.ok && b?.ok).toBe(true);
       // One attempt at a time: the second began when the first ended.
@@ -114,35 +136,34 @@ describe('ThreadPool', () => {
     const threads = pool(4, 2);
     try {
       await Promise.all([
-        threads.run(message('warm-1', 'sleep', '50')).reply,
-        threads.run(message('warm-2', 'sleep', '50')).reply,
+        run(threads, message('warm-1', 'sleep', '50')).reply,
+        run(threads, message('warm-2', 'sleep', '50')).reply,
       ]);
-      const running = message('running', 'sleep', '200');
-      const other = message('other', 'sleep', '200');
-      const runs = [threads.run(running), threads.run(other)];
-      const onDeck = { ...message('on-deck', 'sleep', '10'), behind: running.threadId };
-      const takenBack = { ...message('taken-back', 'echo'), behind: other.threadId };
-      const deckRun = threads.run(onDeck);
-      const takenRun = threads.run(takenBack);
+      const running = run(threads, message('running', 'sleep', '200'));
+      const other = run(threads, message('other', 'sleep', '200'));
+      const runs = [running, other];
+      const runningThread = running.sub.threadId;
+      const otherThread = other.sub.threadId;
+      const deckRun = run(threads, { ...message('on-deck', 'sleep', '10'), behind: runningThread });
+      const takenRun = run(threads, { ...message('taken-back', 'echo'), behind: otherThread });
       // Posted to the very threads they follow, though both are busy.
-      expect(onDeck.threadId).toBe(running.threadId);
-      expect(takenBack.threadId).toBe(other.threadId);
-      expect(takenRun.withdraw()).toBe(true);
-      expect(takenRun.withdraw()).toBe(false);
-      const [first] = await Promise.all(runs.map((run) => run.reply));
+      expect(deckRun.sub.threadId).toBe(runningThread);
+      expect(takenRun.sub.threadId).toBe(otherThread);
+      expect(takenRun.sub.withdraw()).toBe(true);
+      expect(takenRun.sub.withdraw()).toBe(false);
+      const [first] = await Promise.all(runs.map((r) => r.reply));
       const deck = await deckRun.reply;
-      expect(deck).toMatchObject({ ok: true, threadId: running.threadId });
+      expect(deck).toMatchObject({ ok: true, threadId: runningThread });
       expect(deck.startedAt).toBeGreaterThanOrEqual(first?.finishedAt as number);
       // Once begun it cannot be taken back; the one taken back never ran.
-      expect(deckRun.withdraw()).toBe(false);
-      expect((await takenRun.reply).ok).toBe(false);
-      expect(threads.probe(takenBack)).toBeUndefined();
+      expect(deckRun.sub.withdraw()).toBe(false);
+      expect(await takenRun.sub.outcome).toEqual({ kind: 'withdrawn' });
+      expect(takenRun.sub.probe()).toEqual({ phase: 'gone' });
       // The thread it was taken back from has room on deck again.
       const again = [message('again-1', 'sleep', '100'), message('again-2', 'sleep', '100')];
-      const againRuns = again.map((m) => threads.run(m));
-      const next = { ...message('next', 'echo'), behind: other.threadId };
-      const nextRun = threads.run(next);
-      expect(next.threadId).toBe(other.threadId);
+      const againRuns = again.map((m) => run(threads, m));
+      const nextRun = run(threads, { ...message('next', 'echo'), behind: otherThread });
+      expect(nextRun.sub.threadId).toBe(otherThread);
       expect((await nextRun.reply).ok).toBe(true);
       await Promise.all(againRuns.map((run) => run.reply));
     } finally {
@@ -153,15 +174,15 @@ describe('ThreadPool', () => {
   it('keeps an attempt for the deck of a thread that cannot take it in the queue for the next idle thread', async () => {
     const threads = pool(4, 1);
     try {
-      await threads.run(message('warm', 'sleep', '10')).reply;
-      const running = message('running', 'sleep', '100');
-      const runningRun = threads.run(running);
-      const first = { ...message('first', 'sleep', '10'), behind: running.threadId };
-      const second = { ...message('second', 'echo'), behind: running.threadId };
-      const replies = [threads.run(first).reply, threads.run(second).reply];
+      await run(threads, message('warm', 'sleep', '10')).reply;
+      const runningRun = run(threads, message('running', 'sleep', '100'));
+      const thread = runningRun.sub.threadId;
+      const first = run(threads, { ...message('first', 'sleep', '10'), behind: thread });
+      const second = run(threads, { ...message('second', 'echo'), behind: thread });
+      const replies = [first.reply, second.reply];
       // One deck per thread: the second waits in the queue instead.
-      expect(first.threadId).toBe(running.threadId);
-      expect(second.threadId).toBeUndefined();
+      expect(first.sub.threadId).toBe(thread);
+      expect(second.sub.threadId).toBeUndefined();
       expect((await Promise.all(replies)).every((reply) => reply.ok)).toBe(true);
       await runningRun.reply;
     } finally {
@@ -172,18 +193,17 @@ describe('ThreadPool', () => {
   it('hands out again an attempt whose thread was killed before it began', async () => {
     const threads = pool(4);
     try {
-      await threads.run(message('warm', 'echo')).reply;
-      const stuck = { ...message('stuck', 'spin'), short: true };
-      const next = { ...message('next', 'echo'), short: true };
-      const stuckRun = threads.run(stuck);
-      const nextRun = threads.run(next);
-      expect(next.threadId).toBe(stuck.threadId);
+      await run(threads, message('warm', 'echo')).reply;
+      const stuckRun = run(threads, { ...message('stuck', 'spin'), short: true });
+      const nextRun = run(threads, { ...message('next', 'echo'), short: true });
+      const thread = stuckRun.sub.threadId;
+      expect(nextRun.sub.threadId).toBe(thread);
       // Wait until the stuck attempt runs, then kill its thread.
-      while (threads.probe(stuck) === undefined) await new Promise((r) => setTimeout(r, 5));
-      stuckRun.abort();
+      while (stuckRun.sub.probe().phase !== 'running') await new Promise((r) => setTimeout(r, 5));
+      stuckRun.sub.abort('stop');
       const reply = await nextRun.reply;
       expect(reply).toMatchObject({ ok: true, output: { taskId: 'next' } });
-      expect(reply.threadId).not.toBe(stuck.threadId);
+      expect(reply.threadId).not.toBe(thread);
     } finally {
       await threads.close();
     }
@@ -196,13 +216,13 @@ describe('ThreadPool', () => {
    */
   async function lostReply(threads: ThreadPool, context: Record<string, unknown> = {}) {
     // The module is loaded, so an attempt posted behind another starts at once.
-    await threads.run(message('warm', 'log-or-exit')).reply;
+    await run(threads, message('warm', 'log-or-exit')).reply;
     const first = { ...message('first', 'log-or-exit'), context, short: true };
     const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
-    const firstRun = threads.run(first);
-    const exitRun = threads.run(exits);
-    const thread = first.threadId;
-    expect(exits.threadId).toBe(thread);
+    const firstRun = run(threads, first);
+    const exitRun = run(threads, exits);
+    const thread = firstRun.sub.threadId;
+    expect(exitRun.sub.threadId).toBe(thread);
     return { thread, reply: await firstRun.reply, exited: await exitRun.reply };
   }
 
@@ -231,9 +251,9 @@ describe('ThreadPool', () => {
 
   it('closes though a thread dies while it closes', async () => {
     const threads = pool(4);
-    await threads.run(message('warm', 'log-or-exit')).reply;
+    await run(threads, message('warm', 'log-or-exit')).reply;
     const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
-    const exitRun = threads.run(exits);
+    const exitRun = run(threads, exits);
     // piscina's own close waits for a word from every thread, which one that exits never sends.
     await threads.close();
     expect((await exitRun.reply).ok).toBe(false);

@@ -4,16 +4,41 @@ import type { Tokens } from './tokens.js';
 
 export type { Tokens };
 
-/** Functions registered with `createRuntime({ host })`, called from a worker; every call is async. */
-export type HostServices = Record<string, (...args: never[]) => unknown>;
-type Remote<S> = {
-  [K in keyof S]: S[K] extends (...args: infer A) => infer R
+/**
+ * The host services of every agent (`createRuntime({ host })`, a DAG file's
+ * `host:` module), for TypeScript: empty until a project declares them, as
+ * libraries' augmentable registers are. Declared, every `ctx.host` is typed;
+ * an agent can also name its own (`defineAgent<Output, Host>`). What is not
+ * declared cannot be called from TypeScript (JavaScript agents call anything).
+ *
+ * @example
+ * ```ts
+ * // host.ts: the functions, run on the main thread
+ * export const host = { search: async (query: string): Promise<string[]> => [] };
+ * declare module 'agentpool/agent' {
+ *   interface HostServices extends Readonly<typeof host> {}
+ * }
+ * ```
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: declared empty so that projects can augment it
+export interface HostServices {}
+
+/** A host as a worker sees it: every call crosses to the main thread, so every result is a promise. */
+export type Remote<Host> = {
+  readonly [K in keyof Host]: Host[K] extends (...args: infer A) => infer R
     ? (...args: A) => Promise<Awaited<R>>
     : never;
 };
 
-/** What an agent's handler receives besides its prompt. */
-export interface AgentContext {
+/**
+ * What an agent's handler receives besides its prompt. `Host` types
+ * `ctx.host` (default: the project's `HostServices`), `Context` the run's
+ * `ctx.context`.
+ */
+export interface AgentContext<
+  Host extends object = HostServices,
+  Context extends Record<string, unknown> = Record<string, unknown>,
+> {
   /** Id of the task being run. */
   readonly taskId: string;
   /** Name the agent is registered under. */
@@ -23,7 +48,7 @@ export interface AgentContext {
   /** 1-based attempt number: 2 and up are retries. */
   readonly attempt: number;
   /** The run's context overlaid with the task's own `context`. */
-  readonly context: Readonly<Record<string, unknown>>;
+  readonly context: Readonly<Context>;
   /** Outputs of the task's direct dependencies that succeeded, by task id. */
   readonly deps: Readonly<Record<string, unknown>>;
   /** Final status of each direct dependency (useful with `trigger: all_done | one_failed`). */
@@ -47,19 +72,24 @@ export interface AgentContext {
    * The runtime's host services (`createRuntime({ host })`), called from
    * this thread on the main thread: `await ctx.host.search(query)`.
    */
-  readonly host: Remote<HostServices>;
+  readonly host: Remote<Host>;
 }
 
 /** An agent's work: sync or async, returning a structured-clonable value. */
-export type AgentHandler<Output = unknown> = (
-  prompt: string,
-  ctx: AgentContext,
-) => Output | Promise<Output>;
+export type AgentHandler<
+  Output = unknown,
+  Host extends object = HostServices,
+  Context extends Record<string, unknown> = Record<string, unknown>,
+> = (prompt: string, ctx: AgentContext<Host, Context>) => Output | Promise<Output>;
 
 /** An agent module's default export, made by `defineAgent`. */
-export interface AgentDefinition<Output = unknown> {
+export interface AgentDefinition<
+  Output = unknown,
+  Host extends object = HostServices,
+  Context extends Record<string, unknown> = Record<string, unknown>,
+> {
   readonly [AGENT]: true;
-  readonly handler: AgentHandler<Output>;
+  readonly handler: AgentHandler<Output, Host, Context>;
 }
 
 /**
@@ -75,8 +105,21 @@ export interface AgentDefinition<Output = unknown> {
  *   return { summary: `${prompt}: ${String(research).slice(0, 100)}` };
  * });
  * ```
+ *
+ * @example
+ * ```ts
+ * // Typed: the output, the host services it calls, the run context it reads.
+ * import type { host } from '../host.js';
+ * export default defineAgent<{ hits: string[] }, typeof host, { topic: string }>(
+ *   async (prompt, ctx) => ({ hits: await ctx.host.search(`${ctx.context.topic}: ${prompt}`) }),
+ * );
+ * ```
  */
-export function defineAgent<Output>(handler: AgentHandler<Output>): AgentDefinition<Output> {
+export function defineAgent<
+  Output,
+  Host extends object = HostServices,
+  Context extends Record<string, unknown> = Record<string, unknown>,
+>(handler: AgentHandler<Output, Host, Context>): AgentDefinition<Output, Host, Context> {
   if (typeof handler !== 'function') {
     throw new TypeError(
       `defineAgent expects a handler function, got ${handler === null ? 'null' : typeof handler}`,

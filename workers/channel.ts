@@ -2,16 +2,12 @@ import { MessageChannel, type MessagePort, parentPort } from 'node:worker_thread
 import * as Comlink from 'comlink';
 import {
   CHANNEL_MARK,
-  type ChannelEvent,
   type ChannelHello,
   type HostApi,
-} from '../src/protocol.js';
+  type Link,
+} from '../src/shared/protocol.js';
 
-/** The two ends a running task talks to the main thread through. */
-export interface Link {
-  send(event: ChannelEvent): void;
-  call(name: string, args: unknown[]): Promise<unknown>;
-}
+export type { Link };
 
 let link: Link | undefined;
 let calls = 0;

@@ -1,6 +1,6 @@
 import { serialize } from 'node:v8';
 import { AgentpoolError, describe, formatCount } from '../src/errors.js';
-import type { TaskMessage } from '../src/protocol.js';
+import type { TaskMessage } from '../src/shared/protocol.js';
 
 function isPrimitive(
   value: unknown,

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import { now } from '../src/clock.js';
 import {
   AgentpoolError,
   cpuLimitError,
@@ -8,7 +7,8 @@ import {
   type TaskError,
   toTaskError,
 } from '../src/errors.js';
-import type { BatchItem, TaskMessage, WireReply } from '../src/protocol.js';
+import { now } from '../src/shared/clock.js';
+import type { BatchItem, TaskMessage, WireReply } from '../src/shared/protocol.js';
 import type { AgentContext } from './agent.js';
 import type { Link } from './channel.js';
 import { handlerFor } from './load-agent.js';

@@ -1,14 +1,9 @@
 import { createRequire } from 'node:module';
 import { AgentpoolError, formatCount } from '../src/errors.js';
-import type { Encoding, RunTokens } from '../src/protocol.js';
+import type { Encoding, RunTokens } from '../src/shared/protocol.js';
+import { chargeRefused, chargeTokens, tokensSpent } from '../src/shared/run-budget.js';
 
 const require = createRequire(import.meta.url);
-// Captured before any agent runs: an agent that replaces Atomics or Math
-// while it runs must not get past the budget it charges through them.
-const { load, store, compareExchange } = Atomics;
-const { ceil, max, min } = Math;
-const toBigInt = BigInt;
-const toNumber = Number;
 type Counter = (text: string) => number;
 const counters = new Map<Encoding, Counter>();
 
@@ -38,7 +33,7 @@ export function runBudgetSpent(run: RunTokens): boolean {
     cells = new BigInt64Array(run.buffer);
     runCells.set(run.buffer, cells);
   }
-  return load(cells, 1) !== 0n;
+  return chargeRefused(cells);
 }
 
 /** What an agent sees as `ctx.tokens`. */
@@ -108,10 +103,8 @@ export class TokenMeter implements Tokens {
 
   get remaining(): number {
     const own = this.#limit === undefined ? Number.POSITIVE_INFINITY : this.#limit - this.#used;
-    const run = this.#run
-      ? this.#runBudget - toNumber(load(this.#run, 0))
-      : Number.POSITIVE_INFINITY;
-    return max(0, min(own, run));
+    const run = this.#run ? this.#runBudget - tokensSpent(this.#run) : Number.POSITIVE_INFINITY;
+    return Math.max(0, Math.min(own, run));
   }
 
   /** Loads the tokenizer now (once per thread and encoding), so the first count costs no more than the next. */
@@ -152,19 +145,12 @@ export class TokenMeter implements Tokens {
   }
 
   #chargeRun(n: number): void {
-    const cells = this.#run as BigInt64Array;
-    const amount = toBigInt(ceil(n));
-    for (;;) {
-      const spent = load(cells, 0);
-      if (toNumber(spent + amount) > this.#runBudget) {
-        // Mark the budget as spent so the planner starts nothing new.
-        store(cells, 1, 1n);
-        throw this.#fail(
-          'ERR_RUN_TOKEN_BUDGET',
-          `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but the run has ${formatCount(this.#runBudget - toNumber(spent))} of its ${formatCount(this.#runBudget)}-token budget left`,
-        );
-      }
-      if (compareExchange(cells, 0, spent, spent + amount) === spent) return;
-    }
+    // Refused whole (and marked, so the planner starts nothing new) when it does not fit.
+    const spent = chargeTokens(this.#run as BigInt64Array, BigInt(Math.ceil(n)), this.#runBudget);
+    if (spent === undefined) return;
+    throw this.#fail(
+      'ERR_RUN_TOKEN_BUDGET',
+      `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but the run has ${formatCount(this.#runBudget - spent)} of its ${formatCount(this.#runBudget)}-token budget left`,
+    );
   }
 }

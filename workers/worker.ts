@@ -2,8 +2,14 @@
 // file (dist/workers/worker.js) and located by the pool with import.meta.url.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { toTaskError } from '../src/errors.js';
-import { markFinished, markLoaded, markStarted, refuse } from '../src/pool/start-board.js';
-import { STRAY_MARK, type StrayError, type TaskMessage } from '../src/protocol.js';
+import {
+  type NotBegun,
+  STRAY_MARK,
+  type StrayError,
+  type WorkerJob,
+  type WorkerReply,
+} from '../src/shared/protocol.js';
+import { markFinished, markLoaded, markStarted, refuse } from '../src/shared/start-board.js';
 import { hostCalls, threadLink } from './channel.js';
 import { enter, leave, type Owner, post, repair, retire, strayTo } from './guards.js';
 import { type RunTaskOptions, runBatch, runTask } from './run-task.js';
@@ -74,23 +80,23 @@ function afterAgent(): void {
   );
 }
 
-export default function run(message: TaskMessage): Promise<unknown> {
+export default function run(job: WorkerJob): Promise<WorkerReply> {
   // An idle thread blocks in Atomics.wait (piscina), and its timers with it.
   // Let any now due fire before the attempt is claimed: an error one of them
   // throws (left behind by an earlier task) then ends the thread while this
   // attempt can still be handed to another, instead of failing it. Only when
   // some timer is pending: the wait costs an idle thread's round trip ~10%.
   const catchUp = held++ === 0 && process.getActiveResourcesInfo().includes('Timeout');
-  const result = turn.then(() => (catchUp ? afterDueTimers(message) : attempt(message)));
+  const result = turn.then(() => (catchUp ? afterDueTimers(job) : attempt(job)));
   turn = result.catch(() => {}).finally(() => held--);
   return result;
 }
 
 // Two immediates: the loop may be past its timers phase when the first is
 // queued, never when the second is.
-function afterDueTimers(message: TaskMessage): Promise<unknown> {
+function afterDueTimers(job: WorkerJob): Promise<WorkerReply> {
   return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))).then(() =>
-    attempt(message),
+    attempt(job),
   );
 }
 
@@ -103,14 +109,17 @@ const options: RunTaskOptions = {
   afterAgent,
 };
 
-async function attempt(message: TaskMessage): Promise<unknown> {
+const REFUSED: NotBegun = { notBegun: 'refused' };
+const CANCELLED: NotBegun = { notBegun: 'cancelled' };
+
+async function attempt({ request: message, slot: startSlot }: WorkerJob): Promise<WorkerReply> {
   // Queued behind the attempt that spent the run's token budget: the
   // planner would not start it now, so neither does the thread.
-  if (message.runTokens && runBudgetSpent(message.runTokens) && refuse(starts, message.startSlot))
-    return null;
+  if (message.runTokens && runBudgetSpent(message.runTokens) && refuse(starts, startSlot))
+    return REFUSED;
   // Cancelled while it waited in the pool's queue: it must not run at all.
-  if (!markStarted(starts, message.startSlot, threadId)) return null;
-  slot = message.startSlot;
+  if (!markStarted(starts, startSlot, threadId)) return CANCELLED;
+  slot = startSlot;
   const calls = hostCalls();
   running = true;
   const owner: Owner = { taskId: message.taskId, ended: false };
@@ -125,7 +134,7 @@ async function attempt(message: TaskMessage): Promise<unknown> {
     reply.events > 0 ||
     hostCalls() !== calls ||
     (message.runTokens !== undefined && reply.tokens > 0);
-  markFinished(starts, message.startSlot, seen);
+  markFinished(starts, startSlot, seen);
   // The serialized output is copied to the main thread, not transferred:
   // detaching an ArrayBuffer even once invalidates V8's "no buffer was ever
   // detached" protector for the thread's whole life, and from then on every

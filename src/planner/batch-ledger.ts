@@ -1,6 +1,6 @@
 import type { TaskError } from '../errors.js';
-import type { BatchItem } from '../protocol.js';
 import type { TaskResult } from '../results.js';
+import type { BatchItem } from '../shared/protocol.js';
 
 /** The prompts one batched fan-out task runs, each with the id its result gets. */
 export interface Batch {

@@ -1,6 +1,6 @@
 import type { Graph } from '../dag/graph.js';
-import { outranks, type RankHeap } from './heap.js';
-import type { LiveAttempts } from './live-attempts.js';
+import { outranks } from './heap.js';
+import type { InFlight } from './in-flight.js';
 import type { Slots } from './slots.js';
 
 // A task with more dependents than this never gets an attempt on deck
@@ -17,8 +17,9 @@ export interface DeckView {
   pendingDeps: Int32Array;
   /** Whether task `i` still waits for its dependencies. */
   waiting(i: number): boolean;
-  heap: RankHeap;
-  live: LiveAttempts;
+  /** The best ready task. */
+  queue: { peek(): number | undefined };
+  live: InFlight;
   slots: Slots;
 }
 
@@ -52,15 +53,16 @@ export class Decks {
 
   /**
    * Keeps every attempt on deck where the planner would put it now. One
-   * that has not begun is taken back, and handed to `requeue`, when a ready
+   * that has not begun is taken back (it settles withdrawn, and its task is
+   * ready again), when a ready
    * task outranks it, when the end of the attempt it follows would make
    * such a task ready, or when a thread is idle and it should start there.
    */
-  review(requeue: (x: number) => void): void {
-    const { live, heap, rank, slots } = this.#view;
+  review(): void {
+    const { live, queue, rank, slots } = this.#view;
     const decks = live.decks();
     if (decks.length === 0) return;
-    const top = heap.peek();
+    const top = queue.peek();
     let idle = slots.threads - (slots.inFlight - slots.decked);
     // Best first, so idle threads go to the best of them.
     decks.sort(([a], [b]) => (outranks(rank, a, b) ? -1 : 1));
@@ -69,7 +71,6 @@ export class Decks {
       const stale = (top !== undefined && outranks(rank, top, x)) || !this.#clearBehind(t, x);
       if (!(steal || stale) || !live.withdraw(x)) continue;
       if (steal) idle--;
-      requeue(x);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Graph } from '../dag/graph.js';
-import type { TaskMessage } from '../protocol.js';
 import type { TaskResult } from '../results.js';
+import type { TaskRequest as TaskMessage } from '../shared/protocol.js';
 
 /** What a task is given of its direct dependencies: outputs of those that succeeded, and every one's status. */
 export function dependencyInputs(

@@ -1,5 +1,5 @@
-import { now } from '../clock.js';
 import type { RunResult, StopReason, TaskResult } from '../results.js';
+import { now } from '../shared/clock.js';
 
 /** A run's result from its tasks' results: counts by status, totals and the tasks by id. */
 export function summarizeRun(run: {

@@ -2,8 +2,8 @@ import type { Graph } from '../dag/graph.js';
 import type { Limits } from '../dag/schema.js';
 import type { EventMap } from '../events.js';
 import type { Executor } from '../pool/executor.js';
-import type { Encoding } from '../protocol.js';
 import type { RetryOverride, RetryPolicy } from '../retry.js';
+import type { Encoding } from '../shared/protocol.js';
 import type { Slots } from './slots.js';
 
 /** What the run needs to know about an agent. */
@@ -47,4 +47,6 @@ export interface RunSettings {
   meanMs(agent: string): number | undefined;
   /** Called once per attempt that ran to a reply, for the runtime's statistics. */
   recordAttempt(agent: string, durationMs: number, waitMs: number, ok: boolean): void;
+  /** Thread time an attempt held without replying (stopped by the watchdog or the run's stop), for utilization. */
+  recordBusy(durationMs: number): void;
 }

@@ -1,74 +1,73 @@
-import { now } from '../clock.js';
 import type { Graph } from '../dag/graph.js';
-import type { Limits, TaskSpec } from '../dag/schema.js';
+import type { TaskSpec } from '../dag/schema.js';
 import { type TaskError, taskError } from '../errors.js';
 import type { EventMap, TaskEvent } from '../events.js';
-import { mergeLimits } from '../limits.js';
-import type { BatchItem, ChannelEvent, TaskMessage, TaskReply } from '../protocol.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
-import { backoffDelay, mergeRetry, type RetryPolicy, retries } from '../retry.js';
+import { now } from '../shared/clock.js';
+import type { BatchItem, ChannelEvent } from '../shared/protocol.js';
+import { chargeRefused, newRunBudget, tokensSpent } from '../shared/run-budget.js';
+import type { Attempt } from './attempt.js';
 import { BatchLedger } from './batch-ledger.js';
 import { Decks } from './deck.js';
-import { dependencyInputs } from './dependency-inputs.js';
-import { RankHeap } from './heap.js';
-import { type Ending, LiveAttempts } from './live-attempts.js';
+import { InFlight } from './in-flight.js';
+import {
+  type AttemptOutcome,
+  type Ending,
+  type JudgeContext,
+  judge,
+  mayRetry,
+  retryDelay,
+} from './judge.js';
+import { ReadyQueue } from './ready-queue.js';
+import { buildRequest, type RequestBase } from './request.js';
 import { summarizeRun } from './run-result.js';
-import type { RunAgent, RunSettings } from './run-settings.js';
+import type { RunSettings } from './run-settings.js';
 import { stopError } from './stop-error.js';
+import { resolvePolicies, type TaskPolicy } from './task-policy.js';
+import { TaskState, TaskTable } from './task-table.js';
 import { evaluateTrigger } from './trigger.js';
 import { upstreamSkip } from './upstream.js';
 
-// Task states. READY covers both the ready heap and the parked heaps.
-const WAITING = 0;
-const READY = 1;
-const RUNNING = 2;
-const BACKOFF = 3;
-const ENDED = 4;
-
 // Attempts of agents faster than this on average may queue on a busy thread.
 const SHORT_MS = 1;
+const { Waiting, Ready, Running, Backoff, Ended } = TaskState;
 
 /**
  * One execution of a DAG: an event-driven ready queue. A task enters the
- * ready heap the moment its last dependency ends, and the heap hands out the
- * highest critical-path rank first; at most `capacity` attempts are with the
- * executor at a time, the rest wait here, so the order holds. A task that
- * cannot run yet (its agent at its concurrency cap, its memory profile out
- * of room) is parked aside so lower-ranked tasks can backfill.
+ * ready queue the moment its last dependency ends, and the queue hands out
+ * the highest critical-path rank first; at most `capacity` attempts are with
+ * the executor at a time, the rest wait here, so the order holds. This class
+ * only orchestrates: task state is the `TaskTable`'s, order the
+ * `ReadyQueue`'s, each attempt's lifecycle its `Attempt`'s, and what follows
+ * an attempt's end the pure `judge`'s.
  */
 export class Run {
   readonly #s: RunSettings;
   readonly #graph: Graph;
-  readonly #state: Uint8Array;
-  readonly #pendingDeps: Int32Array;
-  readonly #attempts: Int32Array;
-  readonly #tokens: Float64Array;
-  readonly #queuedAt: Float64Array;
-  // When the current attempt became ready (differs from queuedAt after a retry's backoff).
-  readonly #readyAt: Float64Array;
-  readonly #results: (TaskResult | undefined)[];
-  readonly #outputs: unknown[];
-  readonly #upstream: (string[] | undefined)[];
-  readonly #limitCache: (Limits | undefined)[];
+  readonly #table: TaskTable;
+  readonly #policies: TaskPolicy[];
+  readonly #queue: ReadyQueue;
+  readonly #live: InFlight;
+  readonly #decks: Decks;
+  readonly #base: RequestBase;
   // Batched fan-out: each batch task's prompts, and which task each prompt's
   // id belongs to (its events carry the prompt's id).
   readonly #ledgers: Map<number, BatchLedger> | undefined;
   readonly #batchOf: Map<string, number> | undefined;
-  readonly #heap: RankHeap;
-  readonly #parked = new Map<string, RankHeap>();
-  readonly #live: LiveAttempts;
   readonly #backoff = new Map<number, NodeJS.Timeout>();
+  // Tasks that ended and whose dependents have not been told yet.
   readonly #ended: number[] = [];
   readonly #startedAt = now();
-  readonly #runTokens: { buffer: SharedArrayBuffer; cells: BigInt64Array } | undefined;
-  #endedCount = 0;
+  readonly #budget: BigInt64Array | undefined;
   #stoppedBy: StopReason = null;
   // How the stop ended what had not begun: for an attempt found later never to have begun.
   #stopped: [TaskStatus, TaskError] | undefined;
+  // Inside a planner step: an attempt settling now (withdrawn by a deck
+  // review, stopped) is booked, and the step itself dispatches afterwards.
+  #stepping = false;
   #finished = false;
   #resolve!: (result: RunResult) => void;
   readonly #onAbort = () => this.#stop('signal');
-  readonly #decks: Decks;
 
   /** Resolves with the run's result once every task has ended. Never rejects. */
   readonly done: Promise<RunResult>;
@@ -76,21 +75,9 @@ export class Run {
   constructor(settings: RunSettings) {
     this.#s = settings;
     const graph = settings.graph;
-    const n = graph.ids.length;
     this.#graph = graph;
-    this.#state = new Uint8Array(n);
-    this.#pendingDeps = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      this.#pendingDeps[i] = (graph.depStart[i + 1] as number) - (graph.depStart[i] as number);
-    }
-    this.#attempts = new Int32Array(n);
-    this.#tokens = new Float64Array(n);
-    this.#queuedAt = new Float64Array(n).fill(Number.NaN);
-    this.#readyAt = new Float64Array(n);
-    this.#results = new Array(n);
-    this.#outputs = new Array(n);
-    this.#upstream = new Array(n);
-    this.#limitCache = new Array(n);
+    this.#table = new TaskTable(graph);
+    this.#policies = resolvePolicies(graph.tasks, settings);
     if (settings.batches) {
       this.#ledgers = new Map();
       this.#batchOf = new Map();
@@ -99,31 +86,39 @@ export class Run {
         for (const id of batch.ids) this.#batchOf.set(id, i);
       }
     }
-    this.#heap = new RankHeap(settings.rank);
-    this.#live = new LiveAttempts(settings, {
-      replied: (i, reply) => {
-        this.#finish(i, reply);
-        this.#afterChange();
+    this.#queue = new ReadyQueue(settings.rank, (i) => this.#blocker(i));
+    this.#live = new InFlight(
+      {
+        executor: settings.executor,
+        slots: settings.slots,
+        timeoutGraceMs: settings.timeoutGraceMs,
+        emit: (kind, attempt, event) => this.#channel(kind, attempt, event),
       },
-      breached: (i, error, ending) => {
-        this.#attemptFailed(i, error, ending);
-        this.#afterChange();
-      },
-    });
+      (attempt, outcome) => this.#settled(attempt, outcome),
+    );
     this.#decks = new Decks({
       graph,
       cost: settings.cost,
       rank: settings.rank,
-      pendingDeps: this.#pendingDeps,
-      waiting: (i) => this.#state[i] === WAITING,
-      heap: this.#heap,
+      pendingDeps: this.#table.pendingDeps,
+      waiting: (i) => this.#table.state(i) === Waiting,
+      queue: this.#queue,
       live: this.#live,
       slots: settings.slots,
     });
+    let runTokens: RequestBase['runTokens'];
     if (settings.runTokens !== undefined) {
-      const buffer = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
-      this.#runTokens = { buffer, cells: new BigInt64Array(buffer) };
+      const buffer = newRunBudget();
+      this.#budget = new BigInt64Array(buffer);
+      runTokens = { buffer, budget: settings.runTokens };
     }
+    this.#base = {
+      runId: settings.runId,
+      context: settings.context,
+      encoding: settings.encoding,
+      countTokens: settings.countTokens,
+      runTokens,
+    };
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -137,8 +132,8 @@ export class Run {
     } else {
       signal?.addEventListener('abort', this.#onAbort, { once: true });
       this.#s.slots.add(this);
-      for (let i = 0; i < this.#graph.ids.length; i++)
-        if (this.#pendingDeps[i] === 0) this.#decide(i);
+      for (let i = 0; i < this.#table.size; i++)
+        if (this.#table.pendingDeps[i] === 0) this.#decide(i);
       this.#afterChange();
     }
     this.#checkComplete();
@@ -146,7 +141,7 @@ export class Run {
 
   /** A slot freed somewhere in the runtime: dispatch what now fits. */
   wake(): void {
-    this.#pump();
+    this.#step(() => this.#pump());
   }
 
   /** Cancels the run as its signal would: queued tasks and running attempts end `cancelled`. */
@@ -154,14 +149,11 @@ export class Run {
     this.#stop('signal');
   }
 
-  /**
-   * One result per prompt of the batched fan-out task `taskId`, in prompt
-   * order, once the run is done.
-   */
+  /** One result per prompt of the batched fan-out task `taskId`, in prompt order, once the run is done. */
   promptResults(taskId: string): TaskResult[] {
     const i = this.#graph.indexOf.get(taskId);
     const ledger = i === undefined ? undefined : this.#ledgers?.get(i);
-    const result = i === undefined ? undefined : this.#results[i];
+    const result = i === undefined ? undefined : this.#table.results[i];
     if (ledger === undefined || result === undefined)
       throw new Error(`no finished batch task "${taskId}" in run ${this.#s.runId}`);
     return ledger.results(result);
@@ -177,59 +169,63 @@ export class Run {
     return this.#graph.tasks[i] as TaskSpec;
   }
 
-  #agent(i: number): RunAgent {
-    return this.#s.agents.get(this.#task(i).agent) as RunAgent;
+  /** Runs `change`, then dispatches; nested steps leave that to the outer one. */
+  #step(change: () => void): void {
+    if (this.#stepping) {
+      change();
+      return;
+    }
+    this.#stepping = true;
+    try {
+      change();
+      this.#propagate();
+      if (this.#budget && this.#budgetSpent()) this.#stop('token-budget');
+      this.#pump();
+    } finally {
+      this.#stepping = false;
+    }
+    this.#checkComplete();
+  }
+
+  #afterChange(): void {
+    this.#step(() => {});
   }
 
   /** All dependencies of a waiting task have ended: run it or skip it. */
   #decide(i: number): void {
     const { depStart, depIdx } = this.#graph;
     const statuses: TaskStatus[] = [];
-    for (let k = depStart[i] as number; k < (depStart[i + 1] as number); k++) {
-      statuses.push((this.#results[depIdx[k] as number] as TaskResult).status);
-    }
+    for (let k = depStart[i] as number; k < (depStart[i + 1] as number); k++)
+      statuses.push((this.#table.results[depIdx[k] as number] as TaskResult).status);
     const verdict = evaluateTrigger(this.#task(i).trigger, statuses);
     if (verdict.run) {
-      this.#state[i] = READY;
-      this.#queuedAt[i] = now();
-      this.#readyAt[i] = this.#queuedAt[i] as number;
+      this.#table.move(i, Waiting, Ready);
+      const at = now();
+      this.#table.queuedAt[i] = at;
+      this.#table.readyAt[i] = at;
       this.#emit('queued', i, {});
-      this.#heap.push(i);
+      this.#queue.push(i);
     } else if (verdict.code === 'ERR_UPSTREAM_FAILED') {
       this.#skipUpstream(i);
     } else {
-      this.#end(i, 'skipped', {
-        error: taskError(verdict.code, `skipped: ${verdict.reason}`),
-        ...this.#never(),
-      });
+      const error = taskError(verdict.code, `skipped: ${verdict.reason}`);
+      this.#end(i, Waiting, 'skipped', { error, ...never() });
     }
   }
 
   /** Skips a task because dependencies failed, naming the tasks whose failure caused it. */
   #skipUpstream(i: number): void {
-    const { upstream, error } = upstreamSkip(this.#graph, this.#results, this.#upstream, i);
-    this.#upstream[i] = upstream;
-    this.#end(i, 'skipped', { error, ...this.#never() });
-  }
-
-  #never(): Ending {
-    return { startedAt: null, finishedAt: now(), threadId: null };
-  }
-
-  #limits(i: number): Limits {
-    let limits = this.#limitCache[i];
-    if (limits === undefined) {
-      limits = mergeLimits(this.#s.limits, this.#agent(i).limits, this.#task(i).limits);
-      this.#limitCache[i] = limits;
-    }
-    return limits;
+    const table = this.#table;
+    const { upstream, error } = upstreamSkip(this.#graph, table.results, table.upstream, i);
+    table.upstream[i] = upstream;
+    this.#end(i, Waiting, 'skipped', { error, ...never() });
   }
 
   /** Why task `i` cannot start now, as the key of the heap it waits in; undefined if it can. */
   #blocker(i: number): string | undefined {
-    const name = this.#task(i).agent;
-    if (this.#s.slots.running(name) >= this.#agent(i).concurrency) return `agent:${name}`;
-    const memoryMb = this.#limits(i).memoryMb;
+    const policy = this.#policies[i] as TaskPolicy;
+    if (this.#s.slots.running(policy.agent) >= policy.concurrency) return `agent:${policy.agent}`;
+    const memoryMb = policy.limits.memoryMb;
     if (!this.#s.executor.hasRoom(memoryMb)) return `memory:${memoryMb}`;
     return undefined;
   }
@@ -237,15 +233,13 @@ export class Run {
   /**
    * Hands ready tasks to the executor, highest rank first, while the
    * runtime has room. A task that cannot start yet is parked by what blocks
-   * it, so lower-ranked tasks can backfill; a parked task whose blocker has
-   * cleared goes back into the ready heap before each pick.
+   * it, so lower-ranked tasks can backfill.
    */
   #pump(): void {
     const slots = this.#s.slots;
-    if (slots.decked > 0) this.#decks.review((x) => this.#requeue(x));
+    if (slots.decked > 0) this.#decks.review();
     while (this.#stoppedBy === null && slots.free) {
-      this.#unpark();
-      const top = this.#heap.peek();
+      const top = this.#queue.peek();
       if (top === undefined) return;
       // Past one attempt per thread only short tasks, and one on deck per
       // thread where that keeps the order, go ahead: anything else waits
@@ -253,203 +247,154 @@ export class Run {
       let behind: number | undefined;
       if (slots.saturated && !this.#short(top)) {
         // Decks are in the default pool: a task with a heap cap of its own runs in another.
-        behind = this.#limits(top).memoryMb === undefined ? this.#decks.behind(top) : undefined;
+        const capped = (this.#policies[top] as TaskPolicy).limits.memoryMb !== undefined;
+        behind = capped ? undefined : this.#decks.behind(top);
         if (behind === undefined) return;
       }
-      const i = this.#heap.pop() as number;
-      const blocker = this.#blocker(i);
-      if (blocker === undefined) {
-        this.#launch(i, behind);
-        continue;
-      }
-      const parked = this.#parked.get(blocker) ?? new RankHeap(this.#s.rank);
-      this.#parked.set(blocker, parked);
-      parked.push(i);
+      const i = this.#queue.popOrPark();
+      if (i !== undefined) this.#launch(i, behind);
     }
-  }
-
-  /** An attempt taken back before it began: its task is ready again, under the same attempt number. */
-  #requeue(i: number): void {
-    this.#attempts[i] = (this.#attempts[i] as number) - 1;
-    this.#state[i] = READY;
-    this.#heap.push(i);
   }
 
   /** Whether task `i` is expected to take well under a millisecond (a batch never is). */
   #short(i: number): boolean {
     if (this.#ledgers?.has(i)) return false;
-    const mean = this.#s.meanMs(this.#task(i).agent);
+    const mean = this.#s.meanMs((this.#policies[i] as TaskPolicy).agent);
     return mean !== undefined && mean < SHORT_MS;
   }
 
-  #unpark(): void {
-    for (const [key, parked] of this.#parked) {
-      const top = parked.peek();
-      if (top === undefined) this.#parked.delete(key);
-      else if (this.#blocker(top) === undefined) this.#heap.push(parked.pop() as number);
-    }
-  }
-
   #launch(i: number, behind?: number): void {
-    const task = this.#task(i);
-    const attempt = (this.#attempts[i] as number) + 1;
-    this.#attempts[i] = attempt;
-    this.#state[i] = RUNNING;
-    const limits = this.#limits(i);
-    const timeoutMs = task.timeoutMs ?? this.#agent(i).timeoutMs ?? this.#s.timeoutMs;
-    const message = this.#message(i, attempt, timeoutMs, limits);
-    this.#live.start(i, attempt, message, limits.cpuMs, behind);
-    this.#emit('started', i, { attempt, threadId: message.threadId ?? null });
+    const table = this.#table;
+    const attempt = (table.attempts[i] as number) + 1;
+    table.attempts[i] = attempt;
+    table.move(i, Ready, Running);
+    const policy = this.#policies[i] as TaskPolicy;
+    const batch = this.#ledgers?.get(i)?.next();
+    const request = buildRequest(this.#base, this.#graph, table, policy, i, attempt, batch);
+    const started = this.#live.start(i, request, this.#short(i), behind);
+    this.#emit('started', i, { attempt, threadId: started.threadId });
   }
 
-  #message(i: number, attempt: number, timeoutMs: number, limits: Limits): TaskMessage {
-    const { ids } = this.#graph;
-    const task = this.#task(i);
-    const { deps, depStatus } = dependencyInputs(this.#graph, this.#results, this.#outputs, i);
-    const { tokens, outputBytes, cpuMs, memoryMb } = limits;
-    return {
-      runId: this.#s.runId,
-      taskId: ids[i] as string,
-      agent: task.agent,
-      module: this.#agent(i).module,
-      prompt: task.prompt,
-      context: task.context ? { ...this.#s.context, ...task.context } : this.#s.context,
-      deps,
-      depStatus,
-      attempt,
-      timeoutMs,
-      startSlot: -1,
-      short: this.#short(i),
-      batch: this.#ledgers?.get(i)?.next(),
-      limits: { tokens, outputBytes, cpuMs },
-      memoryMb,
-      encoding: this.#s.encoding,
-      countTokens: this.#s.countTokens,
-      runTokens: this.#runTokens && {
-        buffer: this.#runTokens.buffer,
-        budget: this.#s.runTokens as number,
-      },
+  /** An attempt settled (its one settle point called back): book how it ended. */
+  #settled(attempt: Attempt, outcome: AttemptOutcome): void {
+    this.#step(() => this.#book(attempt.task, attempt.number, outcome));
+  }
+
+  #book(i: number, number: number, outcome: AttemptOutcome): void {
+    const table = this.#table;
+    const policy = this.#policies[i] as TaskPolicy;
+    const context: JudgeContext = {
+      policy: policy.retry,
+      attempt: number,
+      stopped: this.#stoppedBy !== null,
+      random: this.#s.random,
     };
-  }
-
-  /** Books an attempt's reply: the task ends, or waits out a backoff to retry. */
-  #finish(i: number, reply: TaskReply): void {
-    if (reply.refused) {
-      // Its thread would not begin it, the run's token budget being spent:
-      // it never ran, and ends as the stop ends everything that never began.
-      this.#attempts[i] = (this.#attempts[i] as number) - 1;
-      this.#state[i] = READY;
-      if (this.#stoppedBy === null) this.#stop('token-budget');
-      else {
-        const [status, error] = this.#stopped as [TaskStatus, TaskError];
-        this.#end(i, status, { ...this.#never(), error });
+    let ending: Ending;
+    if (outcome.kind === 'replied' || outcome.kind === 'crashed') {
+      const { reply } = outcome;
+      table.tokens[i] = (table.tokens[i] as number) + reply.tokens;
+      const { startedAt, finishedAt, threadId, cpuMs } = reply;
+      ending = { startedAt, finishedAt, threadId, cpuMs };
+      const waitMs = startedAt - (table.readyAt[i] as number);
+      this.#s.recordAttempt(policy.agent, finishedAt - startedAt, waitMs, reply.ok);
+      const ledger = this.#ledgers?.get(i);
+      if (reply.ok && ledger !== undefined) {
+        this.#bookBatch(i, ledger, reply.output as BatchItem[], context, ending);
+        return;
       }
-      return;
+      if (reply.ok) ending.output = reply.output;
+    } else if (outcome.kind === 'breached') {
+      ending = outcome.ending;
+      this.#s.recordBusy(ending.finishedAt - (ending.startedAt ?? ending.finishedAt));
+    } else if (outcome.kind === 'aborted') {
+      ending = { ...never(), startedAt: outcome.startedAt, threadId: outcome.threadId };
+      this.#s.recordBusy(ending.finishedAt - outcome.startedAt);
+    } else {
+      ending = never();
     }
-    this.#tokens[i] = (this.#tokens[i] as number) + reply.tokens;
-    const ending = {
-      startedAt: reply.startedAt,
-      finishedAt: reply.finishedAt,
-      threadId: reply.threadId,
-      cpuMs: reply.cpuMs,
-    };
-    const waitMs = reply.startedAt - (this.#readyAt[i] as number);
-    this.#s.recordAttempt(
-      this.#task(i).agent,
-      reply.finishedAt - reply.startedAt,
-      waitMs,
-      reply.ok,
-    );
-    if (!reply.ok) {
-      this.#attemptFailed(i, reply.error, ending);
-      return;
+    const verdict = judge(outcome, context);
+    switch (verdict.kind) {
+      case 'done':
+        this.#end(i, Running, 'done', ending);
+        return;
+      case 'fail':
+        this.#end(i, Running, 'failed', { ...ending, error: verdict.error });
+        if (this.#s.failFast) this.#stop('fail-fast', i);
+        return;
+      case 'retry':
+        this.#retryLater(i, verdict.delayMs, verdict.error, ending);
+        return;
+      case 'requeue':
+      case 'budget-spent':
+        // It never ran: ready again under the same attempt number (and the
+        // stop, for a spent budget, ends it as everything that never began).
+        table.attempts[i] = number - 1;
+        table.move(i, Running, Ready);
+        if (this.#stoppedBy === null) {
+          this.#queue.push(i);
+          if (verdict.kind === 'budget-spent') this.#stop('token-budget');
+        } else this.#endStopped(i, Ready, ending);
+        return;
+      case 'stopped':
+        if (outcome.kind === 'refused') {
+          table.attempts[i] = number - 1;
+          this.#endStopped(i, Running, never());
+        } else this.#endStopped(i, Running, ending);
+        return;
     }
-    const ledger = this.#ledgers?.get(i);
-    if (ledger === undefined) {
-      this.#end(i, 'done', { ...ending, output: reply.output });
-      return;
-    }
-    // A batch: its prompts failed or succeeded one by one, and retry one by one.
-    const policy = this.#retryPolicy(i);
-    const attempt = this.#attempts[i] as number;
-    const retryable = this.#stoppedBy === null && attempt <= policy.max;
-    const items = reply.output as BatchItem[];
-    const cause = ledger.record(
-      items,
-      attempt,
-      (error) => retryable && retries(policy, error.code),
-    );
+  }
+
+  /** A batch's reply: its prompts failed or succeeded one by one, and retry one by one. */
+  #bookBatch(
+    i: number,
+    ledger: BatchLedger,
+    items: BatchItem[],
+    context: JudgeContext,
+    ending: Ending,
+  ): void {
+    const cause = ledger.record(items, context.attempt, (error) => mayRetry(error.code, context));
     if (cause !== undefined) {
-      this.#retryLater(i, policy, cause, ending);
+      this.#retryLater(i, retryDelay(context), cause, ending);
       return;
     }
-    this.#end(i, 'done', { ...ending, output: ledger.outcomes() });
+    this.#end(i, Running, 'done', { ...ending, output: ledger.outcomes() });
     if (ledger.anyFailed && this.#s.failFast) this.#stop('fail-fast', i);
   }
 
-  #retryPolicy(i: number): RetryPolicy {
-    return mergeRetry(this.#s.retry, this.#agent(i).retries, this.#task(i).retries);
-  }
-
-  #attemptFailed(i: number, error: TaskError, ending: Ending): void {
-    const policy = this.#retryPolicy(i);
-    const attempt = this.#attempts[i] as number;
-    if (this.#stoppedBy !== null || !retries(policy, error.code) || attempt > policy.max) {
-      this.#end(i, 'failed', { ...ending, error });
-      if (this.#s.failFast) this.#stop('fail-fast', i);
-      return;
-    }
-    this.#retryLater(i, policy, error, ending);
-  }
-
   /** Waits out the backoff before the next attempt: that holds a timer, not a thread. */
-  #retryLater(i: number, policy: RetryPolicy, error: TaskError, ending: Ending): void {
-    const attempt = this.#attempts[i] as number;
-    const delayMs = backoffDelay(policy, attempt, this.#s.random);
-    this.#state[i] = BACKOFF;
+  #retryLater(i: number, delayMs: number, error: TaskError, ending: Ending): void {
+    const attempt = this.#table.attempts[i] as number;
+    this.#table.move(i, Running, Backoff);
     const { startedAt, finishedAt, threadId } = ending;
     this.#emit('retry', i, { attempt, delayMs, error, startedAt, finishedAt, threadId });
     const timer = setTimeout(() => {
       this.#backoff.delete(i);
-      this.#state[i] = READY;
-      this.#readyAt[i] = now();
-      this.#heap.push(i);
-      this.#afterChange();
+      this.#step(() => {
+        this.#table.move(i, Backoff, Ready);
+        this.#table.readyAt[i] = now();
+        this.#queue.push(i);
+      });
     }, delayMs);
     this.#backoff.set(i, timer);
   }
 
-  #end(i: number, status: TaskStatus, ending: Ending): void {
+  /** Ends task `i` as the run's stop ends everything that never began. */
+  #endStopped(i: number, from: TaskState, ending: Ending): void {
+    const [status, error] = this.#stopped as [TaskStatus, TaskError];
+    this.#end(i, from, status, { ...ending, error });
+  }
+
+  #end(i: number, from: TaskState, status: TaskStatus, ending: Ending): void {
     const id = this.#graph.ids[i] as string;
-    const queuedAt = this.#queuedAt[i] as number;
-    const result = {
-      id,
-      agent: this.#task(i).agent,
-      status,
-      attempts: this.#attempts[i] as number,
-      queuedAt: Number.isNaN(queuedAt) ? null : queuedAt,
-      startedAt: ending.startedAt,
-      finishedAt: ending.finishedAt,
-      durationMs: ending.startedAt === null ? 0 : Math.max(0, ending.finishedAt - ending.startedAt),
-      threadId: ending.threadId,
-      tokens: this.#tokens[i] as number,
-      cpuMs: ending.cpuMs ?? 0,
-      ...(status === 'done' ? { output: ending.output } : { error: ending.error }),
-    } as TaskResult;
-    this.#state[i] = ENDED;
-    this.#results[i] = result;
-    if (status === 'done') this.#outputs[i] = ending.output;
-    this.#endedCount++;
+    const agent = this.#task(i).agent;
+    const result = this.#table.result(i, id, agent, status, ending);
+    this.#table.end(i, from, result);
     this.#ended.push(i);
     if (this.#s.listening('task')) {
-      this.#s.emit('task', {
-        type: status,
-        runId: this.#s.runId,
-        id,
-        agent: result.agent,
-        at: result.finishedAt,
-        result,
-      });
+      const at = result.finishedAt;
+      const event = { type: status, runId: this.#s.runId, id, agent, at, result };
+      // A final event's type is its result's status (TaskEvent ties them; TS cannot see it here).
+      this.#s.emit('task', event as EventMap['task']);
     }
   }
 
@@ -459,32 +404,23 @@ export class Run {
    */
   #propagate(): void {
     const { childStart, childIdx } = this.#graph;
+    const table = this.#table;
     for (let p = this.#ended.pop(); p !== undefined; p = this.#ended.pop()) {
       if (this.#stoppedBy !== null) continue;
-      const succeeded = this.#results[p]?.status === 'done';
+      const succeeded = table.results[p]?.status === 'done';
       for (let k = childStart[p] as number; k < (childStart[p + 1] as number); k++) {
         const c = childIdx[k] as number;
-        if (this.#state[c] !== WAITING) continue;
-        this.#pendingDeps[c] = (this.#pendingDeps[c] as number) - 1;
+        if (table.state(c) !== Waiting) continue;
+        table.pendingDeps[c] = (table.pendingDeps[c] as number) - 1;
         if (!succeeded && this.#task(c).trigger === 'all_success') this.#skipUpstream(c);
-        else if (this.#pendingDeps[c] === 0) this.#decide(c);
+        else if (table.pendingDeps[c] === 0) this.#decide(c);
       }
     }
   }
 
-  #afterChange(): void {
-    this.#propagate();
-    if (this.#runTokens && this.#budgetSpent()) this.#stop('token-budget');
-    this.#pump();
-    this.#checkComplete();
-  }
-
   #budgetSpent(): boolean {
-    const cells = (this.#runTokens as { cells: BigInt64Array }).cells;
-    return (
-      Atomics.load(cells, 1) !== 0n ||
-      Number(Atomics.load(cells, 0)) >= (this.#s.runTokens as number)
-    );
+    const cells = this.#budget as BigInt64Array;
+    return chargeRefused(cells) || tokensSpent(cells) >= (this.#s.runTokens as number);
   }
 
   /**
@@ -498,56 +434,64 @@ export class Run {
     const status = reason === 'token-budget' ? 'skipped' : 'cancelled';
     const error = stopError(reason, {
       runTokens: this.#s.runTokens,
-      spent: this.#runTokens && Number(Atomics.load(this.#runTokens.cells, 0)),
+      spent: this.#budget && tokensSpent(this.#budget),
       culprit: culprit === undefined ? undefined : this.#graph.ids[culprit],
       signal: this.#s.signal,
     });
     this.#stopped = [status, error];
     for (const timer of this.#backoff.values()) clearTimeout(timer);
     this.#backoff.clear();
-    for (let i = 0; i < this.#state.length; i++) {
-      const state = this.#state[i];
-      if (state === ENDED) continue;
-      let ending = this.#never();
-      if (state === RUNNING && this.#live.withdraw(i)) {
-        // Handed over (on deck, or queued behind short ones) but not begun: it never will.
-        this.#attempts[i] = (this.#attempts[i] as number) - 1;
-      } else if (state === RUNNING) {
-        // It began: left to finish, unless the signal stops everything.
-        if (reason !== 'signal') continue;
-        const stopped = this.#live.stop(i);
-        if ('reply' in stopped) {
-          // Its reply is in, only some events were late: the attempt finished, and counts.
-          this.#finish(i, stopped.reply);
+    this.#step(() => {
+      const table = this.#table;
+      for (let i = 0; i < table.size; i++) {
+        const state = table.state(i);
+        if (state === Ended) continue;
+        if (state !== Running) {
+          this.#end(i, state, status, { ...never(), error });
           continue;
         }
-        ending = { ...ending, ...stopped };
+        // Handed over (on deck, or queued behind short ones) but not begun:
+        // it never will, and settles withdrawn (ending as the stop ends it).
+        // One that began is left to finish, unless the signal stops everything.
+        if (!this.#live.withdraw(i) && reason === 'signal') this.#live.stop(i);
       }
-      this.#end(i, status, { ...ending, error });
-    }
-    this.#heap.drain();
-    this.#parked.clear();
-    this.#ended.length = 0;
-    this.#checkComplete();
+      this.#queue.clear();
+      this.#ended.length = 0;
+    });
   }
 
   #checkComplete(): void {
-    if (this.#finished || this.#endedCount < this.#state.length) return;
+    if (this.#finished || this.#table.ended < this.#table.size) return;
     this.#finished = true;
     this.#s.slots.delete(this);
     this.#s.signal?.removeEventListener('abort', this.#onAbort);
-    this.#resolve(this.#result());
+    this.#resolve(
+      summarizeRun({
+        runId: this.#s.runId,
+        results: this.#table.results as TaskResult[],
+        stoppedBy: this.#stoppedBy,
+        startedAt: this.#startedAt,
+        tokensSpent: this.#budget && tokensSpent(this.#budget),
+        tokenBudget: this.#s.runTokens,
+      }),
+    );
   }
 
-  #result(): RunResult {
-    return summarizeRun({
+  #channel(kind: 'progress' | 'chunk', attempt: Attempt, event: ChannelEvent): void {
+    const base = {
       runId: this.#s.runId,
-      results: this.#results as TaskResult[],
-      stoppedBy: this.#stoppedBy,
-      startedAt: this.#startedAt,
-      tokensSpent: this.#runTokens && Number(Atomics.load(this.#runTokens.cells, 0)),
-      tokenBudget: this.#s.runTokens,
-    });
+      id: event.taskId,
+      agent: attempt.request.agent,
+      attempt: event.attempt,
+      threadId: attempt.threadId,
+      at: now(),
+    };
+    if (kind === 'chunk') {
+      this.#s.emit('chunk', { ...base, type: 'chunk', chunk: event.payload });
+    } else {
+      const { fraction, message } = event.payload as { fraction: number; message?: string };
+      this.#s.emit('progress', { ...base, type: 'progress', fraction, message });
+    }
   }
 
   #emit<T extends 'queued' | 'started' | 'retry'>(
@@ -564,4 +508,8 @@ export class Run {
     };
     this.#s.emit('task', { ...base, type, ...extra } as EventMap['task']);
   }
+}
+
+function never(): Ending {
+  return { startedAt: null, finishedAt: now(), threadId: null };
 }

@@ -1,5 +1,5 @@
-import { now } from '../clock.js';
-import type { AttemptProbe } from '../pool/executor.js';
+import type { Probe } from '../pool/executor.js';
+import { now } from '../shared/clock.js';
 
 export interface WatchOptions {
   timeoutMs: number;
@@ -7,17 +7,23 @@ export interface WatchOptions {
   graceMs: number;
   /** The attempt's CPU limit, watched from outside its thread; undefined: not watched. */
   cpuMs: number | undefined;
-  /** Reads the attempt from outside its thread; undefined while it waits for a thread. */
-  probe(): AttemptProbe | undefined;
+  /** Reads the attempt from outside its thread. */
+  probe(): Probe;
+  /** The attempt has not begun `timeoutMs + graceMs` after it was handed over (and again each period after). */
+  onOverdue(): void;
   /** The attempt broke a limit and must be stopped. Called at most once. */
-  onBreach(code: 'ERR_TASK_TIMEOUT' | 'ERR_CPU_LIMIT', probe: AttemptProbe | undefined): void;
+  onBreach(code: 'ERR_TASK_TIMEOUT' | 'ERR_CPU_LIMIT', probe: Probe): void;
 }
 
 /**
- * The main thread's backstop for one attempt. The worker enforces the
- * timeout itself (it aborts `ctx.signal`), but a thread stuck in synchronous
- * code cannot, so this terminates it `graceMs` later. Both limits count from
- * the attempt's real start on its thread, never from its time in a queue.
+ * The main thread's backstop for one attempt, armed the moment it is handed
+ * to the executor. The worker enforces the timeout itself (it aborts
+ * `ctx.signal`), but a thread stuck in synchronous code cannot, so this
+ * stops it `graceMs` later. Both limits count from the attempt's real start
+ * on its thread, never from its time in a queue; an attempt that has
+ * finished but whose reply never comes counts from its start too. One that
+ * has not begun a whole period after it was handed over is reported
+ * overdue, so the executor can replace a thread that will never begin it.
  */
 export class Watchdog {
   readonly #options: WatchOptions;
@@ -27,7 +33,7 @@ export class Watchdog {
 
   constructor(options: WatchOptions) {
     this.#options = options;
-    this.#timer = setTimeout(() => this.#checkTime(), options.timeoutMs + options.graceMs);
+    this.#timer = setTimeout(() => this.#checkTime(), this.#period());
     const cpuMs = options.cpuMs;
     if (cpuMs !== undefined) {
       // Polled: a thread busy in a loop cannot report its own usage.
@@ -36,21 +42,30 @@ export class Watchdog {
     }
   }
 
+  #period(): number {
+    return this.#options.timeoutMs + this.#options.graceMs;
+  }
+
   #checkTime(): void {
+    if (this.#done) return;
     const probe = this.#options.probe();
-    const { timeoutMs, graceMs } = this.#options;
-    const wait = (probe?.startedAt ?? now()) + timeoutMs + graceMs - now();
-    if (wait > 1) this.#timer = setTimeout(() => this.#checkTime(), wait);
-    else this.#breach('ERR_TASK_TIMEOUT', probe);
+    if (probe.phase === 'running' || probe.phase === 'finished') {
+      const wait = probe.startedAt + this.#period() - now();
+      if (wait > 1) this.#timer = setTimeout(() => this.#checkTime(), wait);
+      else this.#breach('ERR_TASK_TIMEOUT', probe);
+      return;
+    }
+    if (probe.phase === 'waiting') this.#options.onOverdue();
+    if (!this.#done) this.#timer = setTimeout(() => this.#checkTime(), this.#period());
   }
 
   #checkCpu(limit: number): void {
     const probe = this.#options.probe();
-    if (probe?.activeMs !== undefined && probe.activeMs > limit)
+    if (probe.phase === 'running' && probe.activeMs !== undefined && probe.activeMs > limit)
       this.#breach('ERR_CPU_LIMIT', probe);
   }
 
-  #breach(code: 'ERR_TASK_TIMEOUT' | 'ERR_CPU_LIMIT', probe: AttemptProbe | undefined): void {
+  #breach(code: 'ERR_TASK_TIMEOUT' | 'ERR_CPU_LIMIT', probe: Probe): void {
     if (this.#done) return;
     this.stop();
     this.#options.onBreach(code, probe);

@@ -1,7 +1,6 @@
 import { deserialize } from 'node:v8';
-import { now } from '../clock.js';
 import { AgentpoolError, describe, formatCount, toTaskError } from '../errors.js';
-import type { TaskMessage, TaskReply, WireReply } from '../protocol.js';
+import type { TaskReply, WireReply } from '../shared/protocol.js';
 
 /**
  * Turns a worker's reply into the planner's: a pre-serialized output is
@@ -32,7 +31,12 @@ export function decodeReply(wire: WireReply): TaskReply {
  * A reply for an attempt that produced none. A DataCloneError here means
  * the task's own input (its context) could not be sent to a thread.
  */
-export function failureReply(error: unknown, at: number, startedAt = at, cpuMs = 0): TaskReply {
+export function failureReply(
+  error: unknown,
+  at: number,
+  startedAt = at,
+  cpuMs = 0,
+): TaskReply & { ok: false } {
   const data = toTaskError(error, 'ERR_WORKER_CRASHED');
   if (error instanceof Error && error.name === 'DataCloneError') {
     data.code = 'ERR_DAG_INVALID';
@@ -48,17 +52,4 @@ export function failureReply(error: unknown, at: number, startedAt = at, cpuMs =
     cpuMs,
     events: 0,
   };
-}
-
-/** The reply for an attempt its worker would not begin: the run's token budget was spent. */
-export function refusedReply(message: TaskMessage): TaskReply {
-  const reply = failureReply(
-    new AgentpoolError(
-      'ERR_RUN_TOKEN_BUDGET',
-      `task "${message.taskId}" was not started: the run's token budget is spent`,
-    ),
-    now(),
-  );
-  reply.refused = true;
-  return reply;
 }

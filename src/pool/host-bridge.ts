@@ -1,7 +1,6 @@
 import * as Comlink from 'comlink';
-import type { Link } from '../../workers/channel.js';
 import type { TaskError } from '../errors.js';
-import type { ChannelEvent, ChannelHello, HostApi } from '../protocol.js';
+import type { ChannelEvent, ChannelHello, HostApi, Link } from '../shared/protocol.js';
 
 /** Functions agents may call on the main thread as `ctx.host.name(...)`. */
 export type HostServices = Record<string, (...args: never[]) => unknown>;

@@ -1,10 +1,23 @@
 import { performance } from 'node:perf_hooks';
-import { runBatch, runTask } from '../../workers/run-task.js';
-import { now } from '../clock.js';
-import type { TaskMessage, TaskReply } from '../protocol.js';
+import { now } from '../shared/clock.js';
+import type { Link, TaskRequest, WireReply } from '../shared/protocol.js';
 import { decodeReply, failureReply } from './decode.js';
-import type { AttemptHandle, AttemptProbe, Executor } from './executor.js';
+import type { Executor, Outcome, Probe, Submission } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
+
+type RunInline = (
+  request: TaskRequest,
+  options: { cancelSignal: () => AbortSignal; link: () => Link },
+) => Promise<WireReply>;
+
+// Loaded by URL, as piscina loads the thread entry: src/ imports nothing of
+// workers/ (the two share only src/shared/). Loaded on the first attempt.
+const INLINE_URL = new URL('../../workers/inline.js', import.meta.url);
+let entry: Promise<RunInline> | undefined;
+function runInline(): Promise<RunInline> {
+  entry ??= import(INLINE_URL.href).then((mod: { runInline: RunInline }) => mod.runInline);
+  return entry;
+}
 
 /**
  * `threads: 0`: attempts run one at a time on the main thread, for debugging
@@ -17,7 +30,6 @@ export class InlinePool implements Executor {
   readonly threads = 1;
   readonly terminates = false;
   readonly #bridge: HostBridge;
-  readonly #started = new WeakMap<TaskMessage, { startedAt: number; active: number }>();
 
   constructor(bridge: HostBridge) {
     this.#bridge = bridge;
@@ -27,11 +39,9 @@ export class InlinePool implements Executor {
     return true; // The runtime's single slot is the limit.
   }
 
-  run(message: TaskMessage): AttemptHandle {
-    this.#started.set(message, {
-      startedAt: now(),
-      active: performance.eventLoopUtilization().active,
-    });
+  submit(request: TaskRequest): Submission {
+    const startedAt = now();
+    const active = performance.eventLoopUtilization().active;
     // Made only if the agent reads ctx.signal: most never do, and it costs.
     let controller: AbortController | undefined;
     let aborted = false;
@@ -41,41 +51,44 @@ export class InlinePool implements Executor {
       return controller.signal;
     };
     let abandon: () => void = () => {};
-    const abandoned = new Promise<TaskReply>((resolve) => {
-      abandon = () => resolve(failureReply(new Error('attempt abandoned'), now()));
+    const abandoned = new Promise<Outcome>((resolve) => {
+      abandon = () => resolve({ kind: 'aborted' });
     });
-    const attempt = async (): Promise<TaskReply> => {
-      let copy: TaskMessage;
+    const attempt = async (): Promise<Outcome> => {
+      let copy: TaskRequest;
       try {
-        copy = structuredClone(message);
+        copy = structuredClone(request);
       } catch (error) {
-        return failureReply(error, now());
+        return { kind: 'crashed', reply: failureReply(error, now()) };
       }
-      return decodeReply(
-        await (copy.batch ? runBatch : runTask)(copy, {
-          cancelSignal,
-          link: () => this.#bridge.inline,
-        }),
-      );
+      const run = await runInline();
+      const reply = decodeReply(await run(copy, { cancelSignal, link: () => this.#bridge.inline }));
+      return { kind: 'replied', reply };
     };
+    const outcome = Promise.race([attempt(), abandoned]);
+    let settled = false;
+    void outcome.then(() => {
+      settled = true;
+    });
     return {
-      reply: Promise.race([attempt(), abandoned]),
+      outcome,
+      threadId: undefined,
+      probe: (): Probe =>
+        settled || aborted
+          ? { phase: 'gone' }
+          : {
+              phase: 'running',
+              startedAt,
+              activeMs: performance.eventLoopUtilization().active - active,
+            },
+      // Inline, an attempt starts the moment it is handed over.
+      withdraw: () => false,
       abort: () => {
         aborted = true;
         controller?.abort();
         abandon();
       },
-      // Inline, an attempt starts the moment it is handed over.
-      withdraw: () => false,
-    };
-  }
-
-  probe(message: TaskMessage): AttemptProbe | undefined {
-    const start = this.#started.get(message);
-    if (start === undefined) return undefined;
-    return {
-      startedAt: start.startedAt,
-      activeMs: performance.eventLoopUtilization().active - start.active,
+      overdue: () => {},
     };
   }
 
@@ -83,8 +96,8 @@ export class InlinePool implements Executor {
     return 0;
   }
 
-  utilization(): null {
-    return null;
+  stuckThreads(): number {
+    return 0;
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,5 @@
-import type { TaskMessage } from '../protocol.js';
-import type { AttemptHandle, AttemptProbe, Executor } from './executor.js';
+import type { TaskRequest } from '../shared/protocol.js';
+import type { Executor, Submission, SubmitHints } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
 import { type Balance, ThreadPool } from './thread-pool.js';
 
@@ -69,17 +69,17 @@ export class Pools implements Executor {
     return running <= this.threads;
   }
 
-  run(message: TaskMessage): AttemptHandle {
-    const { memoryMb } = message;
+  submit(request: TaskRequest, hints: SubmitHints): Submission {
+    const { memoryMb } = request;
     const pool = this.#pool(memoryMb);
-    const handle = pool.run(message);
+    const submission = pool.submit(request, hints);
     if (memoryMb !== undefined) {
       clearTimeout(this.#idle.get(pool));
       this.#idle.delete(pool);
       // The pool's own bookkeeping settles first: by now its count is current.
-      void handle.reply.then(() => this.#whenIdle(memoryMb, pool));
+      void submission.outcome.then(() => this.#whenIdle(memoryMb, pool));
     }
-    return handle;
+    return submission;
   }
 
   /** Closes a memory profile's pool once it has had nothing in flight for `idleTimeoutMs`. */
@@ -105,12 +105,8 @@ export class Pools implements Executor {
     return live;
   }
 
-  probe(message: TaskMessage): AttemptProbe | undefined {
-    return this.#pools.get(message.memoryMb)?.probe(message);
-  }
-
-  utilization(): number | null {
-    return this.#pools.get(undefined)?.utilization() ?? null;
+  stuckThreads(): number {
+    return 0;
   }
 
   async close(): Promise<void> {

@@ -1,21 +1,10 @@
-import { performance } from 'node:perf_hooks';
-import { now } from '../clock.js';
+import { CELL, cellAt, NOT_LOADED, SLOT, SLOT_CELLS } from '../shared/start-board.js';
 
-// Per slot: state, start time (µs since epoch), thread id, the thread's
-// event-loop active time once the attempt's agent was loaded (µs; -1 before).
-const CELLS = 4;
-const STATE = 0;
-const QUEUED = 0n;
-const STARTED = 1n;
-const CANCELLED = 2n;
-// Finished, and nothing outside its thread saw it: it may run again if its reply is lost.
-const FINISHED = 3n;
-const REFUSED = 4n;
-// Finished after sending events, calling the host or charging the run's
-// budget: running it again would do those twice.
-const FINISHED_SEEN = 5n;
-// The active-time cell of an attempt whose agent is still loading.
-const NOT_LOADED = -1n;
+/** Where a tracked attempt stands, as its start board slot says. */
+export type SlotView =
+  | { phase: 'waiting' }
+  | { phase: 'running'; startedAt: number; threadId: number; activeMs: number | undefined }
+  | { phase: 'finished'; startedAt: number; threadId: number };
 
 /**
  * Where each attempt handed to the pool stands, shared between the main
@@ -42,7 +31,7 @@ export class StartBoard {
     // Room for attempts aborted while queued, whose slots stay taken until
     // piscina hands them over; reused oldest-freed first.
     const slots = inFlight * 4 + 16;
-    this.buffer = new SharedArrayBuffer(slots * CELLS * BigInt64Array.BYTES_PER_ELEMENT);
+    this.buffer = new SharedArrayBuffer(slots * SLOT_CELLS * BigInt64Array.BYTES_PER_ELEMENT);
     this.#cells = new BigInt64Array(this.buffer);
     this.#free = Array.from({ length: slots }, (_, i) => i);
   }
@@ -50,7 +39,7 @@ export class StartBoard {
   /** A fresh slot for a new attempt, or -1 if every slot is taken (the attempt then goes untracked). */
   acquire(): number {
     const slot = this.#free.shift() ?? -1;
-    if (slot >= 0) Atomics.store(this.#cells, slot * CELLS + STATE, QUEUED);
+    if (slot >= 0) Atomics.store(this.#cells, cellAt(slot, CELL.state), SLOT.queued);
     return slot;
   }
 
@@ -63,10 +52,20 @@ export class StartBoard {
    * when it is too late (then only terminating the thread stops it),
    * undefined when it never ran or has already finished.
    */
-  cancel(slot: number): number | undefined {
+  cancel(slot: number, finished = false): number | undefined {
     if (slot < 0) return undefined;
-    const before = Atomics.compareExchange(this.#cells, slot * CELLS + STATE, QUEUED, CANCELLED);
-    return before === STARTED ? Number(Atomics.load(this.#cells, slot * CELLS + 2)) : undefined;
+    const before = Atomics.compareExchange(
+      this.#cells,
+      this.#state(slot),
+      SLOT.queued,
+      SLOT.cancelled,
+    );
+    if (before === SLOT.started) return this.#thread(slot);
+    // Finished, its reply not in: with `finished`, its thread is named too
+    // (a thread whose reply never comes is stopped all the same).
+    if (finished && (before === SLOT.finished || before === SLOT.finishedSeen))
+      return this.#thread(slot);
+    return undefined;
   }
 
   /**
@@ -76,13 +75,18 @@ export class StartBoard {
    */
   withdraw(slot: number): boolean {
     if (slot < 0) return false;
-    const before = Atomics.compareExchange(this.#cells, slot * CELLS + STATE, QUEUED, CANCELLED);
-    return before === QUEUED || before === REFUSED;
+    const before = Atomics.compareExchange(
+      this.#cells,
+      this.#state(slot),
+      SLOT.queued,
+      SLOT.cancelled,
+    );
+    return before === SLOT.queued || before === SLOT.refused;
   }
 
   /** Whether the slot's worker refused to begin its attempt. */
   refused(slot: number): boolean {
-    return slot >= 0 && Atomics.load(this.#cells, slot * CELLS + STATE) === REFUSED;
+    return slot >= 0 && Atomics.load(this.#cells, this.#state(slot)) === SLOT.refused;
   }
 
   /**
@@ -93,81 +97,41 @@ export class StartBoard {
    */
   reclaim(slot: number, finished: boolean): 'waiting' | 'finished' | undefined {
     if (slot < 0) return undefined;
-    const state = slot * CELLS + STATE;
-    if (Atomics.load(this.#cells, state) === QUEUED) return 'waiting';
-    if (finished && Atomics.compareExchange(this.#cells, state, FINISHED, QUEUED) === FINISHED)
+    const state = this.#state(slot);
+    if (Atomics.load(this.#cells, state) === SLOT.queued) return 'waiting';
+    if (
+      finished &&
+      Atomics.compareExchange(this.#cells, state, SLOT.finished, SLOT.queued) === SLOT.finished
+    )
       return 'finished';
     return undefined;
   }
 
   /**
-   * Where and when the slot's attempt started, or undefined while it waits
-   * or once it has finished (its thread's time is then another attempt's);
-   * `activeMs` (the thread's active time when its agent was loaded) is
-   * undefined until then.
+   * Where the slot's attempt stands: still waiting for its thread, running
+   * there (with where, since when, and the thread's active time when its
+   * agent was loaded, undefined while it loads), or finished there and its
+   * reply on the way; undefined once it will not run (cancelled, refused).
    */
-  read(
-    slot: number,
-  ): { startedAt: number; threadId: number; activeMs: number | undefined } | undefined {
+  read(slot: number): SlotView | undefined {
     if (slot < 0) return undefined;
-    const state = Atomics.load(this.#cells, slot * CELLS + STATE);
-    if (state !== STARTED) return undefined;
-    const loadedAt = Atomics.load(this.#cells, slot * CELLS + 3);
-    return {
-      startedAt: Number(Atomics.load(this.#cells, slot * CELLS + 1)) / 1000,
-      threadId: Number(Atomics.load(this.#cells, slot * CELLS + 2)),
-      activeMs: loadedAt === NOT_LOADED ? undefined : Number(loadedAt) / 1000,
-    };
+    const state = Atomics.load(this.#cells, this.#state(slot));
+    if (state === SLOT.queued) return { phase: 'waiting' };
+    const running = state === SLOT.started;
+    if (!running && state !== SLOT.finished && state !== SLOT.finishedSeen) return undefined;
+    const startedAt = Number(Atomics.load(this.#cells, cellAt(slot, CELL.startedAtUs))) / 1000;
+    const threadId = Number(Atomics.load(this.#cells, cellAt(slot, CELL.threadId)));
+    if (!running) return { phase: 'finished', startedAt, threadId };
+    const loadedAt = Atomics.load(this.#cells, cellAt(slot, CELL.loadedActiveUs));
+    const activeMs = loadedAt === NOT_LOADED ? undefined : Number(loadedAt) / 1000;
+    return { phase: 'running', startedAt, threadId, activeMs };
   }
-}
 
-// Worker side: a thread serves one pool, so it only ever sees one board.
-let view: { buffer: SharedArrayBuffer; cells: BigInt64Array } | undefined;
-function cellsOf(buffer: SharedArrayBuffer): BigInt64Array {
-  if (view?.buffer !== buffer) view = { buffer, cells: new BigInt64Array(buffer) };
-  return view.cells;
-}
+  #thread(slot: number): number {
+    return Number(Atomics.load(this.#cells, cellAt(slot, CELL.threadId)));
+  }
 
-/**
- * Worker side: claims the slot's attempt as started on this thread. Returns
- * false when the main thread cancelled it first: the attempt must not run.
- */
-export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: number): boolean {
-  if (slot < 0) return true;
-  const cells = cellsOf(buffer);
-  // Written before the state flips, so a reader that sees "started" sees them.
-  Atomics.store(cells, slot * CELLS + 1, BigInt(Math.round(now() * 1000)));
-  Atomics.store(cells, slot * CELLS + 2, BigInt(threadId));
-  Atomics.store(cells, slot * CELLS + 3, NOT_LOADED);
-  return Atomics.compareExchange(cells, slot * CELLS + STATE, QUEUED, STARTED) === QUEUED;
-}
-
-/**
- * Worker side: the slot's attempt has loaded its agent. Its CPU time, read
- * from outside by the watchdog, counts from here, not from the module load.
- */
-export function markLoaded(buffer: SharedArrayBuffer, slot: number): void {
-  if (slot < 0) return;
-  const active = Math.round(performance.eventLoopUtilization().active * 1000);
-  Atomics.store(cellsOf(buffer), slot * CELLS + 3, BigInt(active));
-}
-
-/**
- * Worker side: declines to begin the slot's attempt. False when it cannot
- * (the main thread cancelled it first, or it is not tracked).
- */
-export function refuse(buffer: SharedArrayBuffer, slot: number): boolean {
-  if (slot < 0) return false;
-  return Atomics.compareExchange(cellsOf(buffer), slot * CELLS + STATE, QUEUED, REFUSED) === QUEUED;
-}
-
-/**
- * Worker side: the slot's attempt has its reply, about to be posted. `seen`:
- * it sent events, called the host or charged the run's budget, so it must
- * not run again even if the reply is lost.
- */
-export function markFinished(buffer: SharedArrayBuffer, slot: number, seen: boolean): void {
-  if (slot < 0) return;
-  const done = seen ? FINISHED_SEEN : FINISHED;
-  Atomics.compareExchange(cellsOf(buffer), slot * CELLS + STATE, STARTED, done);
+  #state(slot: number): number {
+    return cellAt(slot, CELL.state);
+  }
 }

@@ -1,0 +1,96 @@
+/**
+ * The start board's memory layout, and the worker's side of it. The pool
+ * (src/pool/start-board.ts) owns the board; workers only flip the state of
+ * the slot they were handed, with compare-and-swap, so for every attempt
+ * exactly one side wins each race (started vs cancelled, refused vs
+ * cancelled). See the pool's `StartBoard` for the whole protocol.
+ */
+import { performance } from 'node:perf_hooks';
+import { now } from './clock.js';
+
+/** Cells per slot, each a BigInt64. */
+export const SLOT_CELLS = 4;
+/** Cell offsets within a slot. */
+export const CELL = {
+  /** One of `SLOT`. */
+  state: 0,
+  /** When the attempt started on its thread, in µs since the epoch. */
+  startedAtUs: 1,
+  /** The thread it started on. */
+  threadId: 2,
+  /** The thread's event-loop active time once the attempt's agent was loaded, in µs; `NOT_LOADED` before. */
+  loadedActiveUs: 3,
+} as const;
+
+/** Slot states. */
+export const SLOT = {
+  queued: 0n,
+  started: 1n,
+  cancelled: 2n,
+  /** Finished, and nothing outside its thread saw it: it may run again if its reply is lost. */
+  finished: 3n,
+  refused: 4n,
+  /** Finished after sending events, calling the host or charging the run's budget: running it again would repeat those. */
+  finishedSeen: 5n,
+} as const;
+
+/** The active-time cell of an attempt whose agent is still loading. */
+export const NOT_LOADED = -1n;
+
+/** Index of cell `cell` of slot `slot`. */
+export function cellAt(slot: number, cell: number): number {
+  return slot * SLOT_CELLS + cell;
+}
+
+// A thread serves one pool, so it only ever sees one board.
+let view: { buffer: SharedArrayBuffer; cells: BigInt64Array } | undefined;
+function cellsOf(buffer: SharedArrayBuffer): BigInt64Array {
+  if (view?.buffer !== buffer) view = { buffer, cells: new BigInt64Array(buffer) };
+  return view.cells;
+}
+
+/**
+ * Worker side: claims the slot's attempt as started on this thread. Returns
+ * false when the main thread cancelled it first: the attempt must not run.
+ */
+export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: number): boolean {
+  if (slot < 0) return true;
+  const cells = cellsOf(buffer);
+  // Written before the state flips, so a reader that sees "started" sees them.
+  Atomics.store(cells, cellAt(slot, CELL.startedAtUs), BigInt(Math.round(now() * 1000)));
+  Atomics.store(cells, cellAt(slot, CELL.threadId), BigInt(threadId));
+  Atomics.store(cells, cellAt(slot, CELL.loadedActiveUs), NOT_LOADED);
+  const state = cellAt(slot, CELL.state);
+  return Atomics.compareExchange(cells, state, SLOT.queued, SLOT.started) === SLOT.queued;
+}
+
+/**
+ * Worker side: the slot's attempt has loaded its agent. Its CPU time, read
+ * from outside by the watchdog, counts from here, not from the module load.
+ */
+export function markLoaded(buffer: SharedArrayBuffer, slot: number): void {
+  if (slot < 0) return;
+  const active = Math.round(performance.eventLoopUtilization().active * 1000);
+  Atomics.store(cellsOf(buffer), cellAt(slot, CELL.loadedActiveUs), BigInt(active));
+}
+
+/**
+ * Worker side: declines to begin the slot's attempt. False when it cannot
+ * (the main thread cancelled it first, or it is not tracked).
+ */
+export function refuse(buffer: SharedArrayBuffer, slot: number): boolean {
+  if (slot < 0) return false;
+  const state = cellAt(slot, CELL.state);
+  return Atomics.compareExchange(cellsOf(buffer), state, SLOT.queued, SLOT.refused) === SLOT.queued;
+}
+
+/**
+ * Worker side: the slot's attempt has its reply, about to be posted. `seen`:
+ * it sent events, called the host or charged the run's budget, so it must
+ * not run again even if the reply is lost.
+ */
+export function markFinished(buffer: SharedArrayBuffer, slot: number, seen: boolean): void {
+  if (slot < 0) return;
+  const done = seen ? SLOT.finishedSeen : SLOT.finished;
+  Atomics.compareExchange(cellsOf(buffer), cellAt(slot, CELL.state), SLOT.started, done);
+}
