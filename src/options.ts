@@ -126,7 +126,14 @@ export function parseOptions<S extends z.ZodType>(
   input: unknown,
   where: string,
 ): z.output<S> {
-  const parsed = schema.safeParse(input ?? {});
+  let parsed: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    parsed = schema.safeParse(input ?? {});
+  } catch (cause) {
+    // A getter or proxy trap in the caller's own object threw while it was read.
+    const reason = cause instanceof Error ? cause.message : describe(cause);
+    throw new OptionsError(`Invalid ${where}: reading them threw: ${reason}`, { cause });
+  }
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const field = issue.path.map(String).join('.');

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { taskErrorSchema } from './errors.js';
+import type { TaskError } from './errors.js';
+
+/** `TaskError` as a schema (the interface lives in errors.ts, which worker threads load without zod). */
+export const taskErrorSchema: z.ZodType<TaskError> = z.object({
+  code: z.string(),
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  upstream: z.array(z.string()).optional(),
+});
 
 /** The four ways a task can end. Every task ends in exactly one. */
 export const taskStatusSchema = z.enum(['done', 'failed', 'skipped', 'cancelled']);

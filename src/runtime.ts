@@ -88,7 +88,8 @@ export class Runtime {
   #strayError(error: TaskError): void {
     this.#strayErrors++;
     process.emitWarning(
-      `agent code threw while no task was running on its thread (left behind by a task that had ended: a timer, a callback); the thread was replaced: ${error.message}`,
+      // The thread's message says what happened and to which task.
+      error.message,
       { code: 'AGENTPOOL_STRAY_ERROR', detail: error.stack },
     );
   }

@@ -167,10 +167,12 @@ describe('failures stay with their task', () => {
       const second = await single.execute({ b: { agent: 'echo' } });
       const b = expectStatus(second.tasks.b, 'done');
       expect(b.attempts).toBe(1);
-      expect(b.threadId).not.toBe(a.threadId);
+      // The timer carries its maker: the error is a's, and the thread goes on.
+      expect(b.threadId).toBe(a.threadId);
       // Nothing failed for it, so it is reported on its own.
       expect(single.stats().strayErrors).toBe(1);
       const stray = warnings.find((w) => (w as { code?: string }).code === 'AGENTPOOL_STRAY_ERROR');
+      expect(stray?.message).toContain('task "a" left a callback behind that threw');
       expect(stray?.message).toContain('late throw from a');
     } finally {
       process.off('warning', onWarning);

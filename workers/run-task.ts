@@ -15,6 +15,12 @@ import { handlerFor } from './load-agent.js';
 import { encode, outputText } from './output.js';
 import { TokenMeter } from './tokens.js';
 
+// Captured before any agent runs: an agent that replaces it must not break
+// the CPU accounting of its own attempt or the thread's later ones.
+const eventLoopUtilization = performance.eventLoopUtilization.bind(performance);
+// Agent modules this thread has loaded.
+const loadedHere = new Set<string>();
+
 export interface RunTaskOptions {
   /**
    * Inline mode only: the signal that cancels the attempt (in a worker, the
@@ -26,6 +32,8 @@ export interface RunTaskOptions {
   link: () => Link;
   /** Called once the agent (and the tokenizer, if metered) is loaded: the attempt's CPU time counts from here. */
   loaded?: (() => void) | undefined;
+  /** Worker only: called each time agent code has run (module loaded, handler settled), before code of ours relies on the builtins again. */
+  afterAgent?: (() => void) | undefined;
 }
 
 /**
@@ -109,7 +117,7 @@ export async function runTask(
   let startedAt = now();
   // Replaced once the agent is loaded: a thread's first load of a module or
   // of the tokenizer is the thread's cost, not the task's CPU time.
-  let elu = performance.eventLoopUtilization();
+  let elu = eventLoopUtilization();
   const { limits, runTokens } = message;
   const metered = limits.tokens !== undefined || runTokens !== undefined || message.countTokens;
   let meter: TokenMeter | undefined;
@@ -132,7 +140,7 @@ export async function runTask(
     finishedAt: now(),
     threadId,
     tokens: meter?.used ?? 0,
-    cpuMs: performance.eventLoopUtilization(elu).active,
+    cpuMs: eventLoopUtilization(elu).active,
     events,
   });
   const send = (kind: 'progress' | 'chunk', payload: unknown) => {
@@ -147,9 +155,14 @@ export async function runTask(
   };
   try {
     const handler = await handlerFor(message.module, message.agent);
+    // A module's own code runs on its first load on the thread only.
+    if (!loadedHere.has(message.module)) {
+      loadedHere.add(message.module);
+      options.afterAgent?.();
+    }
     if (metered) tokens().load();
     startedAt = now();
-    elu = performance.eventLoopUtilization();
+    elu = eventLoopUtilization();
     options.loaded?.();
     if (metered) tokens().charge(message.prompt);
     const ctx: AgentContext = {
@@ -182,7 +195,12 @@ export async function runTask(
         return host;
       },
     };
-    const output = await handler(message.prompt, ctx);
+    let output: unknown;
+    try {
+      output = await handler(message.prompt, ctx);
+    } finally {
+      options.afterAgent?.();
+    }
     if (deadline.passed) throw deadline.error();
     // A budget overrun stands even if the agent caught its error.
     if (meter?.overrun) throw meter.overrun;
@@ -229,13 +247,13 @@ function hostProxy(link: () => Link): AgentContext['host'] {
 export async function runBatch(message: TaskMessage, options: RunTaskOptions): Promise<WireReply> {
   const batch = message.batch as NonNullable<TaskMessage['batch']>;
   const startedAt = now();
-  let elu = performance.eventLoopUtilization();
+  let elu = eventLoopUtilization();
   // CPU time counts from the first prompt's agent being loaded, as a single
   // task's does; each prompt's own, from its own start.
   const first: RunTaskOptions = {
     ...options,
     loaded: () => {
-      elu = performance.eventLoopUtilization();
+      elu = eventLoopUtilization();
       options.loaded?.();
     },
   };
@@ -266,7 +284,7 @@ export async function runBatch(message: TaskMessage, options: RunTaskOptions): P
     finishedAt: now(),
     threadId,
     tokens,
-    cpuMs: performance.eventLoopUtilization(elu).active,
+    cpuMs: eventLoopUtilization(elu).active,
     events,
   });
   if (message.limits.outputBytes === undefined) {

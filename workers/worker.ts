@@ -11,6 +11,7 @@ import {
 } from '../src/shared/protocol.js';
 import { markFinished, markLoaded, markStarted, refuse } from '../src/shared/start-board.js';
 import { hostCalls, threadLink } from './channel.js';
+import { enter, leave, type Owner, post, repair, retire, strayTo } from './guards.js';
 import { type RunTaskOptions, runBatch, runTask } from './run-task.js';
 import { runBudgetSpent } from './tokens.js';
 
@@ -27,9 +28,57 @@ let running = false;
 // it: say so before the thread goes (Node delivers it despite the exit).
 process.on('uncaughtExceptionMonitor', (error) => {
   if (running) return;
-  const stray: StrayError = { type: STRAY_MARK, error: toTaskError(error, 'ERR_WORKER_CRASHED') };
-  parentPort?.postMessage(stray);
+  report(
+    error,
+    'agent code threw while no task was running on its thread (left behind by a task that had ended: a timer, a callback); the thread was replaced',
+  );
 });
+
+/** Tells the main thread (a warning there, and `stats().strayErrors`) of what no task's result can carry. */
+function report(
+  error: unknown,
+  what: string,
+  code: 'ERR_WORKER_CRASHED' | 'ERR_TASK_FAILED' = 'ERR_WORKER_CRASHED',
+): void {
+  const data = toTaskError(error, code);
+  data.message = `${what}: ${data.message}`;
+  const stray: StrayError = { type: STRAY_MARK, error: data };
+  if (parentPort) post(parentPort, stray);
+}
+
+// A timer or callback an ended attempt left behind threw: its maker's error,
+// not the running attempt's, which goes on, and so does the thread.
+strayTo((owner, error) =>
+  report(
+    error,
+    `task "${owner.taskId}" left a callback behind that threw after the task had ended (its result stands; no other task failed for it)`,
+    'ERR_TASK_FAILED',
+  ),
+);
+
+let current: Owner | undefined;
+/**
+ * After agent code ran (its module loaded, its handler returned): what it
+ * replaced among the builtins is put back before any other code relies on
+ * it; a thread where that cannot be done is ended, its attempt with it.
+ */
+function afterAgent(): void {
+  const changed = repair();
+  if (changed === undefined) return;
+  const task = current?.taskId ?? '(unknown)';
+  if (changed.broken.length > 0) {
+    report(
+      new Error(`redefined for good: ${changed.broken.join(', ')}`),
+      `task "${task}" changed builtins its thread relies on and they cannot be restored; the thread was ended`,
+    );
+    retire();
+  }
+  report(
+    new Error(changed.restored.join(', ')),
+    `task "${task}" replaced builtins its thread relies on; they were restored for the next tasks`,
+    'ERR_TASK_FAILED',
+  );
+}
 
 export default function run(job: WorkerJob): Promise<WorkerReply> {
   // An idle thread blocks in Atomics.wait (piscina), and its timers with it.
@@ -54,7 +103,11 @@ function afterDueTimers(job: WorkerJob): Promise<WorkerReply> {
 const { starts } = workerData as { starts: SharedArrayBuffer };
 // The slot of the attempt running now; one options object serves them all.
 let slot = -1;
-const options: RunTaskOptions = { link: threadLink, loaded: () => markLoaded(starts, slot) };
+const options: RunTaskOptions = {
+  link: threadLink,
+  loaded: () => markLoaded(starts, slot),
+  afterAgent,
+};
 
 const REFUSED: NotBegun = { notBegun: 'refused' };
 const CANCELLED: NotBegun = { notBegun: 'cancelled' };
@@ -69,8 +122,12 @@ async function attempt({ request: message, slot: startSlot }: WorkerJob): Promis
   slot = startSlot;
   const calls = hostCalls();
   running = true;
+  const owner: Owner = { taskId: message.taskId, ended: false };
+  current = owner;
+  enter(owner);
   // Never rejects: whatever the agent does comes back as a reply.
   const reply = await (message.batch ? runBatch : runTask)(message, options);
+  leave(owner);
   running = false;
   // Seen from outside its thread: running it again would repeat that.
   const seen =

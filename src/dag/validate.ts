@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type DagIssue, DagValidationError } from '../errors.js';
+import { type DagIssue, DagValidationError, describe } from '../errors.js';
 import { issueText, valueAt } from '../zod-text.js';
 import { buildGraph, type Graph } from './graph.js';
 import { type DagInput, type TaskSpec, taskSchema } from './schema.js';
@@ -33,6 +33,17 @@ function schemaIssues(id: string, raw: unknown, error: z.ZodError): DagIssue[] {
   });
 }
 
+/** A task whose own object threw while it was read (a getter, a proxy trap). */
+function readError(id: string, error: unknown): DagIssue {
+  const reason = error instanceof Error ? error.message : describe(error);
+  return {
+    code: 'ERR_DAG_INVALID',
+    message: `${formatPath([id])}: reading it threw: ${reason}`,
+    taskIds: [id],
+    path: ['tasks', id],
+  };
+}
+
 /** What the structural checks need of a task: its agent and dependencies. */
 type Shape = Pick<TaskSpec, 'dependsOn'> & { agent?: string | undefined };
 
@@ -59,7 +70,13 @@ function parseTasks(input: Record<string, unknown>): {
       });
       continue;
     }
-    const parsed = taskSchema.safeParse(raw);
+    let parsed: ReturnType<typeof taskSchema.safeParse>;
+    try {
+      parsed = taskSchema.safeParse(raw);
+    } catch (error) {
+      issues.push(readError(id, error));
+      continue;
+    }
     if (!parsed.success) {
       issues.push(...schemaIssues(id, raw, parsed.error));
       continue;
@@ -104,14 +121,18 @@ function readableShapes(
       shapes.push([id, known]);
       continue;
     }
-    const raw = input[id];
-    const fields = isPlainObject(raw) ? raw : {};
-    const deps = [fields.depends_on, fields.dependsOn].flatMap((list) =>
-      Array.isArray(list) ? list.filter((dep): dep is string => typeof dep === 'string') : [],
-    );
-    const agent =
-      typeof fields.agent === 'string' && fields.agent !== '' ? fields.agent : undefined;
-    shapes.push([id, { agent, dependsOn: [...new Set(deps)] }]);
+    try {
+      const raw = input[id];
+      const fields = isPlainObject(raw) ? raw : {};
+      const deps = [fields.depends_on, fields.dependsOn].flatMap((list) =>
+        Array.isArray(list) ? list.filter((dep): dep is string => typeof dep === 'string') : [],
+      );
+      const agent =
+        typeof fields.agent === 'string' && fields.agent !== '' ? fields.agent : undefined;
+      shapes.push([id, { agent, dependsOn: [...new Set(deps)] }]);
+    } catch {
+      shapes.push([id, { agent: undefined, dependsOn: [] }]); // its schema issue says why
+    }
   }
   return shapes;
 }
@@ -191,6 +212,23 @@ function structureIssues<T extends Shape>(
  * ```
  */
 export function compileDag(input: unknown, agents?: ReadonlySet<string>): Graph {
+  try {
+    return compile(input, agents);
+  } catch (error) {
+    if (error instanceof DagValidationError) throw error;
+    // A getter or proxy trap in the caller's own DAG threw while it was read.
+    throw new DagValidationError([
+      {
+        code: 'ERR_DAG_INVALID',
+        message: `tasks: reading the DAG threw: ${error instanceof Error ? error.message : describe(error)}`,
+        taskIds: [],
+        path: ['tasks'],
+      },
+    ]);
+  }
+}
+
+function compile(input: unknown, agents: ReadonlySet<string> | undefined): Graph {
   if (!isPlainObject(input)) {
     throw new DagValidationError([
       {

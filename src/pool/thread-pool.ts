@@ -19,7 +19,8 @@ import type { HostBridge } from './host-bridge.js';
 import { StartBoard } from './start-board.js';
 import { PoolSubmission, type SubmissionHost } from './submission.js';
 
-const WORKER_URL = new URL('../../workers/worker.js', import.meta.url);
+// A CommonJS entry that import()s the worker (see workers/entry.cts).
+const WORKER_URL = new URL('../../workers/entry.cjs', import.meta.url);
 const queueOptions = Piscina.queueOptionsSymbol;
 
 // What piscina is handed: the job it posts (structured-cloned; symbol keys

@@ -13,6 +13,9 @@ export const BUDGET_CELL = {
   refused: 1,
 } as const;
 const CELLS = 2;
+// Captured when the module loads, before any agent runs: an agent that
+// replaces Atomics while it runs must not get past the budget it charges.
+const { load, store, compareExchange } = Atomics;
 
 /** A fresh, empty budget's memory. */
 export function newRunBudget(): SharedArrayBuffer {
@@ -21,12 +24,12 @@ export function newRunBudget(): SharedArrayBuffer {
 
 /** Tokens spent from the budget in `cells`. */
 export function tokensSpent(cells: BigInt64Array): number {
-  return Number(Atomics.load(cells, BUDGET_CELL.spent));
+  return Number(load(cells, BUDGET_CELL.spent));
 }
 
 /** Whether a charge to the budget in `cells` has been refused. */
 export function chargeRefused(cells: BigInt64Array): boolean {
-  return Atomics.load(cells, BUDGET_CELL.refused) !== 0n;
+  return load(cells, BUDGET_CELL.refused) !== 0n;
 }
 
 /**
@@ -40,12 +43,12 @@ export function chargeTokens(
   budget: number,
 ): number | undefined {
   for (;;) {
-    const spent = Atomics.load(cells, BUDGET_CELL.spent);
+    const spent = load(cells, BUDGET_CELL.spent);
     if (Number(spent + amount) > budget) {
-      Atomics.store(cells, BUDGET_CELL.refused, 1n);
+      store(cells, BUDGET_CELL.refused, 1n);
       return Number(spent);
     }
-    if (Atomics.compareExchange(cells, BUDGET_CELL.spent, spent, spent + amount) === spent)
+    if (compareExchange(cells, BUDGET_CELL.spent, spent, spent + amount) === spent)
       return undefined;
   }
 }
