@@ -17,23 +17,23 @@ describe('a thread after a misbehaving task', () => {
     warnings.filter((w) => (w as { code?: string }).code === 'AGENTPOOL_STRAY_ERROR');
 
   it.each([
-    ['a timer that throws', 'late'],
-    ['an async timer callback that rejects', 'lateReject'],
-  ])('blames %s after its task ended on that task, not on the one running', async (_, agent) => {
+    ['a timer that throws', 'throw'],
+    ['an async timer callback that rejects', 'reject'],
+  ])('blames %s after its task ended on that task, not on the one running', async (_, how) => {
     const runtime = createRuntime({
       threads: 1,
       retries: 0,
       agents: {
-        late: fixture('late-throw'),
-        lateReject: fixture('late-reject'),
+        late: fixture('late-after-mark'),
+        mark: fixture('mark'),
         sleep: fixture('sleep'),
       },
     });
     try {
-      // a's callback fires 30 ms after a returned, while b holds the only thread.
+      // a's callback throws once b has begun on the only thread (a has ended by then).
       const run = await runtime.execute({
-        a: { agent, prompt: '30' },
-        b: { agent: 'sleep', prompt: '300', depends_on: ['a'] },
+        a: { agent: 'late', prompt: how },
+        b: { agent: 'mark', prompt: '50', depends_on: ['a'] },
         c: { agent: 'sleep', prompt: '1', depends_on: ['b'] },
       });
       expectStatus(run.tasks.a, 'done');
