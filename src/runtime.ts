@@ -66,6 +66,8 @@ export class Runtime {
   #dispatch: Slots | undefined;
   #closed = false;
   #strayErrors = 0;
+  // Stuck threads counted so far (kept once the executor is closed).
+  #stuckBefore = 0;
 
   /** @internal Use `createRuntime`. */
   constructor(options: RuntimeOptions = {}) {
@@ -285,6 +287,7 @@ export class Runtime {
     return {
       threads: this.#options.threads,
       liveThreads: this.#executor?.liveThreads() ?? 0,
+      stuckThreads: this.#stuckThreads(),
       activeRuns: this.#active.size,
       utilization:
         this.#options.threads === 0 ? null : this.#stats.utilization(this.#options.threads, now()),
@@ -292,6 +295,11 @@ export class Runtime {
       listenerErrors: this.#listeners.errors,
       strayErrors: this.#strayErrors,
     };
+  }
+
+  #stuckThreads(): number {
+    this.#stuckBefore = Math.max(this.#stuckBefore, this.#executor?.stuckThreads() ?? 0);
+    return this.#stuckBefore;
   }
 
   /**
@@ -302,6 +310,7 @@ export class Runtime {
     this.#closed = true;
     if (options.cancel) for (const run of this.#active.values()) run.cancel();
     await Promise.all([...this.#active.values()].map((run) => run.done));
+    this.#stuckThreads();
     await this.#executor?.close();
     this.#executor = undefined;
   }
