@@ -344,7 +344,7 @@ describe('bad input', () => {
     const { code, stdout, stderr } = await agentpool(['run', join(dags, 'missing-module.yaml')]);
     expect(code).toBe(2);
     expect(stderr).toMatch(
-      /missing-module\.yaml: agents\.ghost: module \S+agents\/missing\.js does not exist/,
+      /missing-module\.yaml: agents\.ghost: ERR_AGENT_LOAD: module \S+agents\/missing\.js does not exist/,
     );
     expect(stdout).toBe(''); // not even the task that could have run
   });
@@ -408,7 +408,7 @@ describe('agentpool validate', () => {
     const { code, stderr } = await agentpool(['validate', join(dags, 'broken.yaml')]);
     expect(code).toBe(2);
     // All four problems: a schema error in one task does not hide the others' structure.
-    expect(stderr).toContain('agents.ghost: module');
+    expect(stderr).toContain('agents.ghost: ERR_AGENT_LOAD: module');
     expect(stderr).toContain('does not exist');
     expect(stderr).toContain('tasks.d: unknown field `timeout`');
     expect(stderr).toContain('a depends on "reserch", which is not a task');
@@ -433,7 +433,7 @@ describe('agentpool validate', () => {
       /unloadable\.yaml: agents\.broken: ERR_AGENT_LOAD: cannot load module \S+bad-handler\.js: defineAgent expects a handler function/,
     );
     expect(lines[2]).toMatch(
-      /unloadable\.yaml: agents\.quitter: ERR_AGENT_LOAD: the thread loading it exited \(code 3\)/,
+      /unloadable\.yaml: agents\.quitter: ERR_AGENT_LOAD: cannot load module \S+exits-on-load\.js: it called process\.exit\(3\) while loading/,
     );
   });
 

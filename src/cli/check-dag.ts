@@ -1,10 +1,25 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Graph } from '../dag/graph.js';
 import { compileDag } from '../dag/validate.js';
 import { DagValidationError } from '../errors.js';
 import { loadProblems } from './check-modules.js';
 import { type DagFile, modulePath, readDagFile } from './dag-file.js';
+
+/** What an agent module may be: what Node imports as JavaScript, and what tsx loads. */
+const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
+
+/** Why a path cannot be an agent module at all, without loading it. */
+function notAModule(file: string): string | undefined {
+  const found = statSync(file, { throwIfNoEntry: false });
+  if (!found) return `module ${file} does not exist`;
+  if (!found.isFile())
+    return `module ${file} is ${found.isDirectory() ? 'a directory' : 'not a regular file'}, not a module`;
+  if (!MODULE_EXTENSIONS.includes(extname(file)))
+    return `module ${file} is not a JavaScript or TypeScript module (${MODULE_EXTENSIONS.join(', ')})`;
+  return undefined;
+}
 
 const UNKNOWN_AGENT_HINT =
   ' (declare it under `agents:`, or put it at agents/<name>.js next to the file)';
@@ -23,21 +38,27 @@ function fileOf(module: string | URL): string | undefined {
  * in a worker thread with the task threads' own loader, so what passes here
  * loads in a run too.
  */
-async function moduleProblems(dag: DagFile, load: boolean): Promise<string[]> {
+async function moduleProblems(
+  dag: DagFile,
+  load: boolean,
+  loadTimeoutMs?: number,
+): Promise<string[]> {
   const problems = new Map<string, string>();
   const toLoad: { agent: string; href: string }[] = [];
   for (const [name, spec] of Object.entries(dag.agents)) {
     const module = modulePath(spec);
     const file = fileOf(module);
-    if (file !== undefined && !existsSync(file))
-      problems.set(name, `module ${file} does not exist`);
+    const problem = file === undefined ? undefined : notAModule(file);
+    if (problem !== undefined) problems.set(name, `ERR_AGENT_LOAD: ${problem}`);
     else
       toLoad.push({
         agent: name,
         href: file !== undefined ? pathToFileURL(file).href : new URL(module).href,
       });
   }
-  if (load) for (const [name, problem] of await loadProblems(toLoad)) problems.set(name, problem);
+  if (load)
+    for (const [name, problem] of await loadProblems(toLoad, loadTimeoutMs))
+      problems.set(name, problem);
   // In the file's order of agents, each named as the file names it.
   return Object.keys(dag.agents).flatMap((name) => {
     const problem = problems.get(name);
@@ -59,10 +80,10 @@ async function moduleProblems(dag: DagFile, load: boolean): Promise<string[]> {
  */
 export async function checkDagFile(
   path: string,
-  options: { load: boolean },
+  options: { load: boolean; loadTimeoutMs?: number },
 ): Promise<{ dag: DagFile; problems: string[]; graph?: Graph | undefined }> {
   const { dag, problems } = await readDagFile(path);
-  problems.push(...(await moduleProblems(dag, options.load)));
+  problems.push(...(await moduleProblems(dag, options.load, options.loadTimeoutMs)));
   let graph: Graph | undefined;
   try {
     graph = compileDag(dag.tasks, new Set([...Object.keys(dag.agents), ...dag.invalidAgents]));

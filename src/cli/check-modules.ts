@@ -3,8 +3,8 @@ import type { CheckReply, CheckRequest } from '../../workers/check-agent.js';
 
 const WORKER_URL = new URL('../../workers/check-agent.js', import.meta.url);
 
-/** A module that takes longer than this to load is reported, not waited for forever. */
-const LOAD_TIMEOUT_MS = 30_000;
+/** A module that takes longer than this to load is reported, not waited for forever (`validate --load-timeout`). */
+export const LOAD_TIMEOUT_MS = 30_000;
 
 /**
  * Loads each agent module in a worker thread, as the runtime's threads
@@ -13,7 +13,10 @@ const LOAD_TIMEOUT_MS = 30_000;
  * all; if a module ends it (process.exit) or hangs, that module is
  * reported and a fresh thread takes the rest.
  */
-export async function loadProblems(modules: readonly CheckRequest[]): Promise<Map<string, string>> {
+export async function loadProblems(
+  modules: readonly CheckRequest[],
+  timeoutMs = LOAD_TIMEOUT_MS,
+): Promise<Map<string, string>> {
   const problems = new Map<string, string>();
   let worker: Worker | undefined;
   try {
@@ -23,8 +26,10 @@ export async function loadProblems(modules: readonly CheckRequest[]): Promise<Ma
       const outcome = await new Promise<CheckReply | string>((resolve) => {
         const timer = setTimeout(
           () =>
-            resolve(`ERR_AGENT_LOAD: did not finish loading within ${LOAD_TIMEOUT_MS / 1000} s`),
-          LOAD_TIMEOUT_MS,
+            resolve(
+              `ERR_AGENT_LOAD: did not finish loading within ${timeoutMs} ms (validate --load-timeout)`,
+            ),
+          timeoutMs,
         );
         const settle = (value: CheckReply | string) => {
           clearTimeout(timer);

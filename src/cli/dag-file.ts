@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DagFileError, describe } from '../errors.js';
 import { type DagDocument, readDocument } from './dag-document.js';
 import { parseText } from './parse-text.js';
+import { MAX_DAG_BYTES, readRegularText } from './read-text.js';
 
 export type { DagDocument } from './dag-document.js';
 
@@ -43,13 +43,9 @@ export async function readDagFile(path: string): Promise<{ dag: DagFile; problem
   const file = resolve(path);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegularText(file, MAX_DAG_BYTES);
   } catch (cause) {
-    throw new DagFileError(
-      path,
-      `cannot read the file (${(cause as NodeJS.ErrnoException).code ?? cause})`,
-      { cause },
-    );
+    throw new DagFileError(path, `cannot read the file (${(cause as Error).message})`, { cause });
   }
   const raw = parseText(path, text);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { OptionsError } from '../errors.js';
+import { MAX_CONTEXT_BYTES, readRegularText } from './read-text.js';
 
 /** `--context`: inline JSON (`'{"topic": "x"}'`) or a JSON/YAML file holding an object. */
 export async function readContext(value: string): Promise<Record<string, unknown>> {
@@ -14,12 +14,11 @@ export async function readContext(value: string): Promise<Record<string, unknown
   } else {
     let text: string;
     try {
-      text = await readFile(value, 'utf8');
+      text = await readRegularText(value, MAX_CONTEXT_BYTES);
     } catch (cause) {
-      throw new OptionsError(
-        `--context: cannot read ${value} (${(cause as NodeJS.ErrnoException).code})`,
-        { cause },
-      );
+      throw new OptionsError(`--context: cannot read ${value} (${(cause as Error).message})`, {
+        cause,
+      });
     }
     try {
       parsed = parse(text);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AgentpoolError } from '../errors.js';
+import { LOAD_TIMEOUT_MS } from './check-modules.js';
 import { graphCommand } from './graph-command.js';
 import { EXIT, type RunFlags, runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
@@ -80,7 +81,8 @@ program
   .addHelpText(
     'after',
     `
-Exit codes: 0 every task done, 1 some task failed or was skipped, 2 bad input, 130 interrupted.
+Exit codes: 0 every task done, 1 some task failed or was skipped (or an output file could
+not be written), 2 bad input (an agent module that does not load included), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
 Examples:
   $ agentpool run examples/research/dag.yaml
@@ -96,9 +98,14 @@ program
   .command('validate')
   .description('check a DAG file: schema, cycles, unknown dependencies and agents, agent modules')
   .argument('<dag>', 'the DAG file')
+  .option(
+    '--load-timeout <ms>',
+    `time each agent module may take to load, in ms (default ${LOAD_TIMEOUT_MS})`,
+    integer(1, '--load-timeout'),
+  )
   .addHelpText('after', '\nExamples:\n  $ agentpool validate examples/research/dag.yaml')
-  .action(async (dag: string) => {
-    const problems = await validateCommand(dag);
+  .action(async (dag: string, flags: { loadTimeout?: number }) => {
+    const problems = await validateCommand(dag, flags);
     for (const problem of problems) process.stderr.write(`${problem}\n`);
     if (problems.length > 0) process.exitCode = EXIT.badInput;
     else process.stdout.write(`${dag}: ok\n`);
@@ -121,11 +128,15 @@ program
     process.stdout.write(await graphCommand(dag, flags.format));
   });
 
-// A reader that went away (`| head`) is not an error worth a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+// A reader that went away (`run … | head -1`) does not stop a run: it goes
+// on, writes its --out/--report/--trace files and exits with its own
+// status; what it would have printed is dropped (a destroyed stream
+// ignores later writes).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
 try {
   await program.parseAsync();

@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { now } from '../clock.js';
 import { AgentpoolError } from '../errors.js';
 import type { RunResult } from '../results.js';
 import { createRuntime } from '../runtime.js';
@@ -9,6 +9,7 @@ import { checkDagFile } from './check-dag.js';
 import { readContext } from './input.js';
 import { toJson } from './json.js';
 import { LiveView, NdjsonView, PlainView, type View } from './live-view.js';
+import { checkOutputPaths, type OutputPaths, writeOutputs } from './outputs.js';
 import { finalOutputs } from './preview.js';
 import { Recorder } from './recorder.js';
 import { timelineHtml } from './report-html.js';
@@ -26,8 +27,39 @@ export interface RunFlags {
   failFast?: boolean;
 }
 
-/** Exit codes: every task done, some not, bad input, interrupted. */
-export const EXIT = { ok: 0, tasksFailed: 1, badInput: 2, interrupted: 130 } as const;
+/**
+ * Exit codes: every task done; some not (or an output file could not be
+ * written); bad input (also an agent module that did not load); interrupted by Ctrl-C (SIGINT, 128 + 2) or SIGTERM
+ * (128 + 15), as shells report a process a signal ended.
+ */
+export const EXIT = {
+  ok: 0,
+  tasksFailed: 1,
+  badInput: 2,
+  interrupted: 130,
+  terminated: 143,
+} as const;
+
+const SIGNAL_EXIT = { SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT;
+/**
+ * Ends the process at once, as the signal's default action would have: the
+ * shell sees 130/143 and a script running it stops (a shell tells a child
+ * that died of SIGINT from one that exited 130). Not `process.exit()`: it
+ * joins every worker thread first, so it waits as long as one stays stuck in
+ * a native call (measured: until an agent's 6 s `execFileSync` returned).
+ */
+function exitBySignal(signal: StopSignal): never {
+  // Without exit hooks the live view cannot show the cursor again itself.
+  if (process.stdout.isTTY) process.stdout.write('\u001b[?25h');
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  // The signal is delivered before kill() returns; this is for a platform where it is not.
+  process.exit(SIGNAL_EXIT[signal]);
+}
+
+/** Signals closer together than this are one (see onSignal); no one presses Ctrl-C twice that fast. */
+const SAME_SIGNAL_MS = 100;
 
 function summary(run: RunResult, ratio: string): string {
   const lines = [
@@ -52,6 +84,12 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     for (const problem of problems) process.stderr.write(`${problem}\n`);
     return EXIT.badInput;
   }
+  const outputs: OutputPaths = {
+    '--out': flags.out,
+    '--report': flags.report,
+    '--trace': flags.trace,
+  };
+  await checkOutputPaths(outputs);
   const context = { ...file.context, ...(flags.context ? await readContext(flags.context) : {}) };
   const runtime = createRuntime({
     ...(flags.threads !== undefined && { threads: flags.threads }),
@@ -77,13 +115,27 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   const runId = `${basename(path)}-${Date.now().toString(36)}`;
   const recorder = new Recorder(runtime, runId, (name, event) => view?.event(name, event));
   const controller = new AbortController();
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(EXIT.interrupted); // a second Ctrl-C does not wait
-    interrupted = true;
-    controller.abort(new AgentpoolError('ERR_CANCELLED', 'interrupted (SIGINT)'));
+  // Ctrl-C and SIGTERM (CI cancel, docker stop, `timeout`) stop the run the
+  // same way: queued tasks cancelled, running ones aborted, the files
+  // written. A second signal does not wait for any of that, unless it comes
+  // with the first: coreutils `timeout` signals both the process and its
+  // group, so one `timeout` arrives as two SIGTERMs microseconds apart.
+  let interrupted: StopSignal | undefined;
+  let interruptedAt = 0;
+  const onSignal = (signal: StopSignal) => {
+    if (interrupted) {
+      if (now() - interruptedAt >= SAME_SIGNAL_MS) exitBySignal(signal);
+      return;
+    }
+    interrupted = signal;
+    interruptedAt = now();
+    process.stderr.write(
+      `agentpool: ${signal}: stopping, writing what ran (${signal === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to exit at once)\n`,
+    );
+    controller.abort(new AgentpoolError('ERR_CANCELLED', `interrupted (${signal})`));
   };
   process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   view?.start(recorder);
   let run: RunResult;
   try {
@@ -102,10 +154,11 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   // What ran is written even when the run was interrupted: nothing finished is lost.
   const attempts = [...recorder.attempts].sort((a, b) => a.startedAt - b.startedAt);
   const analysis = analyze(run, graph, attempts, Math.max(1, runtime.threads));
-  if (flags.out) await writeFile(flags.out, `${toJson(run, 2)}\n`);
-  if (flags.report)
-    await writeFile(flags.report, timelineHtml(basename(path), run, attempts, analysis));
-  if (flags.trace) await writeFile(flags.trace, toJson(chromeTrace(run, attempts)));
+  const failures = await writeOutputs(outputs, {
+    '--out': () => `${toJson(run, 2)}\n`,
+    '--report': () => timelineHtml(basename(path), run, attempts, analysis),
+    '--trace': () => toJson(chromeTrace(run, attempts)),
+  });
   if (flags.format === 'json') out.write(`${toJson(run, 2)}\n`);
   else if (flags.format === 'ndjson') {
     const { tasks: _tasks, ...totals } = run;
@@ -120,6 +173,10 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     out.write(summary(run, ratio));
     out.write(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100));
   }
-  if (interrupted) return EXIT.interrupted;
-  return run.done === run.total ? EXIT.ok : EXIT.tasksFailed;
+  for (const failure of failures) process.stderr.write(`agentpool: ${failure}\n`);
+  if (interrupted) return SIGNAL_EXIT[interrupted];
+  // An agent module that does not load is bad input, as validate says it is.
+  if (Object.values(run.tasks).some((task) => task.error?.code === 'ERR_AGENT_LOAD'))
+    return EXIT.badInput;
+  return run.done === run.total && failures.length === 0 ? EXIT.ok : EXIT.tasksFailed;
 }

@@ -6,7 +6,13 @@ import { checkDagFile } from './check-dag.js';
  * (schema, unknown dependencies and agents, every cycle). Returns each
  * problem as a line naming the file (none: the file is good).
  */
-export async function validateCommand(path: string): Promise<string[]> {
-  const { problems } = await checkDagFile(path, { load: true });
+export async function validateCommand(
+  path: string,
+  flags: { loadTimeout?: number } = {},
+): Promise<string[]> {
+  const { problems } = await checkDagFile(path, {
+    load: true,
+    ...(flags.loadTimeout !== undefined && { loadTimeoutMs: flags.loadTimeout }),
+  });
   return problems;
 }
