@@ -218,7 +218,9 @@ describe('planner: every attempt has a deadline from when it is handed over', ()
     a.stopResult = 'stuck';
     await h.advance(550);
     const result = h.result()?.tasks.a;
-    expect(result?.status === 'failed' && result.error.message).toContain('did not stop when terminated');
+    expect(result?.status === 'failed' && result.error.message).toContain(
+      'did not stop when terminated',
+    );
     expect(h.slots.inFlight).toBe(0);
   });
 
