@@ -1,7 +1,6 @@
 import type { Graph } from '../dag/graph.js';
 import type { TaskSpec } from '../dag/schema.js';
-import { type TaskError, taskError } from '../errors.js';
-import type { EventMap, TaskEvent } from '../events.js';
+import type { TaskError } from '../errors.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { now } from '../shared/clock.js';
 import type { BatchItem, ChannelEvent } from '../shared/protocol.js';
@@ -18,15 +17,15 @@ import {
   mayRetry,
   retryDelay,
 } from './judge.js';
+import { decide, type Readiness, release } from './readiness.js';
 import { ReadyQueue } from './ready-queue.js';
 import { buildRequest, type RequestBase } from './request.js';
+import { RunEvents } from './run-events.js';
 import { summarizeRun } from './run-result.js';
 import type { RunSettings } from './run-settings.js';
 import { stopError } from './stop-error.js';
 import { resolvePolicies, type TaskPolicy } from './task-policy.js';
 import { TaskState, TaskTable } from './task-table.js';
-import { evaluateTrigger } from './trigger.js';
-import { upstreamSkip } from './upstream.js';
 
 // Attempts of agents faster than this on average may queue on a busy thread.
 const SHORT_MS = 1;
@@ -50,6 +49,7 @@ export class Run {
   readonly #live: InFlight;
   readonly #decks: Decks;
   readonly #base: RequestBase;
+  readonly #events: RunEvents;
   // Batched fan-out: each batch task's prompts, and which task each prompt's
   // id belongs to (its events carry the prompt's id).
   readonly #ledgers: Map<number, BatchLedger> | undefined;
@@ -78,6 +78,7 @@ export class Run {
     this.#graph = graph;
     this.#table = new TaskTable(graph);
     this.#policies = resolvePolicies(graph.tasks, settings);
+    this.#events = new RunEvents(settings, graph);
     if (settings.batches) {
       this.#ledgers = new Map();
       this.#batchOf = new Map();
@@ -92,7 +93,7 @@ export class Run {
         executor: settings.executor,
         slots: settings.slots,
         timeoutGraceMs: settings.timeoutGraceMs,
-        emit: (kind, attempt, event) => this.#channel(kind, attempt, event),
+        emit: (kind, attempt, event) => this.#events.channel(kind, attempt, event),
       },
       (attempt, outcome) => this.#settled(attempt, outcome),
     );
@@ -133,7 +134,7 @@ export class Run {
       signal?.addEventListener('abort', this.#onAbort, { once: true });
       this.#s.slots.add(this);
       for (let i = 0; i < this.#table.size; i++)
-        if (this.#table.pendingDeps[i] === 0) this.#decide(i);
+        if (this.#table.pendingDeps[i] === 0) this.#apply(i, decide(this.#graph, this.#table, i));
       this.#afterChange();
     }
     this.#checkComplete();
@@ -191,34 +192,19 @@ export class Run {
     this.#step(() => {});
   }
 
-  /** All dependencies of a waiting task have ended: run it or skip it. */
-  #decide(i: number): void {
-    const { depStart, depIdx } = this.#graph;
-    const statuses: TaskStatus[] = [];
-    for (let k = depStart[i] as number; k < (depStart[i + 1] as number); k++)
-      statuses.push((this.#table.results[depIdx[k] as number] as TaskResult).status);
-    const verdict = evaluateTrigger(this.#task(i).trigger, statuses);
-    if (verdict.run) {
+  /** What the end of a waiting task's dependencies decided: it is ready, or skipped. */
+  #apply(i: number, readiness: Readiness): void {
+    if (readiness.run) {
       this.#table.move(i, Waiting, Ready);
       const at = now();
       this.#table.queuedAt[i] = at;
       this.#table.readyAt[i] = at;
-      this.#emit('queued', i, {});
+      this.#events.task('queued', i, {});
       this.#queue.push(i);
-    } else if (verdict.code === 'ERR_UPSTREAM_FAILED') {
-      this.#skipUpstream(i);
-    } else {
-      const error = taskError(verdict.code, `skipped: ${verdict.reason}`);
-      this.#end(i, Waiting, 'skipped', { error, ...never() });
+      return;
     }
-  }
-
-  /** Skips a task because dependencies failed, naming the tasks whose failure caused it. */
-  #skipUpstream(i: number): void {
-    const table = this.#table;
-    const { upstream, error } = upstreamSkip(this.#graph, table.results, table.upstream, i);
-    table.upstream[i] = upstream;
-    this.#end(i, Waiting, 'skipped', { error, ...never() });
+    if (readiness.upstream) this.#table.upstream[i] = readiness.upstream;
+    this.#end(i, Waiting, 'skipped', { error: readiness.error, ...never() });
   }
 
   /** Why task `i` cannot start now, as the key of the heap it waits in; undefined if it can. */
@@ -272,7 +258,7 @@ export class Run {
     const batch = this.#ledgers?.get(i)?.next();
     const request = buildRequest(this.#base, this.#graph, table, policy, i, attempt, batch);
     const started = this.#live.start(i, request, this.#short(i), behind);
-    this.#emit('started', i, { attempt, threadId: started.threadId });
+    this.#events.task('started', i, { attempt, threadId: started.threadId });
   }
 
   /** An attempt settled (its one settle point called back): book how it ended. */
@@ -366,7 +352,7 @@ export class Run {
     const attempt = this.#table.attempts[i] as number;
     this.#table.move(i, Running, Backoff);
     const { startedAt, finishedAt, threadId } = ending;
-    this.#emit('retry', i, { attempt, delayMs, error, startedAt, finishedAt, threadId });
+    this.#events.task('retry', i, { attempt, delayMs, error, startedAt, finishedAt, threadId });
     const timer = setTimeout(() => {
       this.#backoff.delete(i);
       this.#step(() => {
@@ -390,10 +376,7 @@ export class Run {
     const result = this.#table.result(i, id, agent, status, ending);
     this.#table.end(i, from, result);
     this.#ended.push(i);
-    if (this.#s.listening('task')) {
-      const at = result.finishedAt;
-      this.#s.emit('task', { type: status, runId: this.#s.runId, id, agent, at, result });
-    }
+    this.#events.ended(result);
   }
 
   /**
@@ -401,18 +384,9 @@ export class Run {
    * so a skip cascading down a 100,000-task chain cannot overflow the stack.
    */
   #propagate(): void {
-    const { childStart, childIdx } = this.#graph;
-    const table = this.#table;
     for (let p = this.#ended.pop(); p !== undefined; p = this.#ended.pop()) {
       if (this.#stoppedBy !== null) continue;
-      const succeeded = table.results[p]?.status === 'done';
-      for (let k = childStart[p] as number; k < (childStart[p + 1] as number); k++) {
-        const c = childIdx[k] as number;
-        if (table.state(c) !== Waiting) continue;
-        table.pendingDeps[c] = (table.pendingDeps[c] as number) - 1;
-        if (!succeeded && this.#task(c).trigger === 'all_success') this.#skipUpstream(c);
-        else if (table.pendingDeps[c] === 0) this.#decide(c);
-      }
+      release(this.#graph, this.#table, p, (c, readiness) => this.#apply(c, readiness));
     }
   }
 
@@ -473,38 +447,6 @@ export class Run {
         tokenBudget: this.#s.runTokens,
       }),
     );
-  }
-
-  #channel(kind: 'progress' | 'chunk', attempt: Attempt, event: ChannelEvent): void {
-    const base = {
-      runId: this.#s.runId,
-      id: event.taskId,
-      agent: attempt.request.agent,
-      attempt: event.attempt,
-      threadId: attempt.threadId,
-      at: now(),
-    };
-    if (kind === 'chunk') {
-      this.#s.emit('chunk', { ...base, type: 'chunk', chunk: event.payload });
-    } else {
-      const { fraction, message } = event.payload as { fraction: number; message?: string };
-      this.#s.emit('progress', { ...base, type: 'progress', fraction, message });
-    }
-  }
-
-  #emit<T extends 'queued' | 'started' | 'retry'>(
-    type: T,
-    i: number,
-    extra: Omit<Extract<TaskEvent, { type: T }>, 'type' | 'runId' | 'id' | 'agent' | 'at'>,
-  ): void {
-    if (!this.#s.listening('task')) return;
-    const base = {
-      runId: this.#s.runId,
-      id: this.#graph.ids[i] as string,
-      agent: this.#task(i).agent,
-      at: now(),
-    };
-    this.#s.emit('task', { ...base, type, ...extra } as EventMap['task']);
   }
 }
 
