@@ -222,6 +222,8 @@ export class Attempt {
     const startedAt = 'startedAt' in probe ? probe.startedAt : this.handedAt;
     const activeMs = probe.phase === 'running' ? probe.activeMs : undefined;
     const threadId = this.threadId;
+    // Its end is the breach: what its thread does after is not its time.
+    const finishedAt = now();
     this.#leaveDeck();
     this.state = { kind: 'stopping' };
     void this.#submission.abort('breach').then((how) => {
@@ -229,7 +231,7 @@ export class Attempt {
       this.settle({
         kind: 'breached',
         error,
-        ending: { startedAt, finishedAt: now(), threadId, cpuMs: activeMs },
+        ending: { startedAt, finishedAt, threadId, cpuMs: activeMs },
       });
     });
   }

@@ -3,12 +3,11 @@ import type { TaskSpec } from '../dag/schema.js';
 import type { TaskError } from '../errors.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { now } from '../shared/clock.js';
-import type { BatchItem, ChannelEvent } from '../shared/protocol.js';
+import type { BatchItem, ChannelEvent, RunTokens } from '../shared/protocol.js';
 import { chargeRefused, newRunBudget, tokensSpent } from '../shared/run-budget.js';
 import type { Attempt } from './attempt.js';
 import { BatchLedger } from './batch-ledger.js';
-import { Decks } from './deck.js';
-import { InFlight } from './in-flight.js';
+import { Dispatch } from './dispatch.js';
 import {
   type AttemptOutcome,
   type Ending,
@@ -18,8 +17,6 @@ import {
   retryDelay,
 } from './judge.js';
 import { decide, type Readiness, release } from './readiness.js';
-import { ReadyQueue } from './ready-queue.js';
-import { buildRequest, type RequestBase } from './request.js';
 import { RunEvents } from './run-events.js';
 import { summarizeRun } from './run-result.js';
 import type { RunSettings } from './run-settings.js';
@@ -27,8 +24,6 @@ import { stopError } from './stop-error.js';
 import { resolvePolicies, type TaskPolicy } from './task-policy.js';
 import { TaskState, TaskTable } from './task-table.js';
 
-// Attempts of agents faster than this on average may queue on a busy thread.
-const SHORT_MS = 1;
 const { Waiting, Ready, Running, Backoff, Ended } = TaskState;
 
 /**
@@ -36,19 +31,17 @@ const { Waiting, Ready, Running, Backoff, Ended } = TaskState;
  * ready queue the moment its last dependency ends, and the queue hands out
  * the highest critical-path rank first; at most `capacity` attempts are with
  * the executor at a time, the rest wait here, so the order holds. This class
- * only orchestrates: task state is the `TaskTable`'s, order the
- * `ReadyQueue`'s, each attempt's lifecycle its `Attempt`'s, and what follows
- * an attempt's end the pure `judge`'s.
+ * only orchestrates: task state is the `TaskTable`'s, readiness the pure
+ * `decide`/`release`'s, handing out the `Dispatch`'s (ready queue, attempts
+ * in flight, decks), each attempt's lifecycle its `Attempt`'s, and what
+ * follows an attempt's end the pure `judge`'s.
  */
 export class Run {
   readonly #s: RunSettings;
   readonly #graph: Graph;
   readonly #table: TaskTable;
   readonly #policies: TaskPolicy[];
-  readonly #queue: ReadyQueue;
-  readonly #live: InFlight;
-  readonly #decks: Decks;
-  readonly #base: RequestBase;
+  readonly #dispatch: Dispatch;
   readonly #events: RunEvents;
   // Batched fan-out: each batch task's prompts, and which task each prompt's
   // id belongs to (its events carry the prompt's id).
@@ -87,39 +80,23 @@ export class Run {
         for (const id of batch.ids) this.#batchOf.set(id, i);
       }
     }
-    this.#queue = new ReadyQueue(settings.rank, (i) => this.#blocker(i));
-    this.#live = new InFlight(
-      {
-        executor: settings.executor,
-        slots: settings.slots,
-        timeoutGraceMs: settings.timeoutGraceMs,
-        emit: (kind, attempt, event) => this.#events.channel(kind, attempt, event),
-      },
-      (attempt, outcome) => this.#settled(attempt, outcome),
-    );
-    this.#decks = new Decks({
-      graph,
-      cost: settings.cost,
-      rank: settings.rank,
-      pendingDeps: this.#table.pendingDeps,
-      waiting: (i) => this.#table.state(i) === Waiting,
-      queue: this.#queue,
-      live: this.#live,
-      slots: settings.slots,
-    });
-    let runTokens: RequestBase['runTokens'];
+    let runTokens: RunTokens | undefined;
     if (settings.runTokens !== undefined) {
       const buffer = newRunBudget();
       this.#budget = new BigInt64Array(buffer);
       runTokens = { buffer, budget: settings.runTokens };
     }
-    this.#base = {
-      runId: settings.runId,
-      context: settings.context,
-      encoding: settings.encoding,
-      countTokens: settings.countTokens,
+    this.#dispatch = new Dispatch({
+      settings,
+      graph,
+      table: this.#table,
+      policies: this.#policies,
+      ledgers: this.#ledgers,
+      events: this.#events,
       runTokens,
-    };
+      settled: (attempt, outcome) => this.#settled(attempt, outcome),
+      stopped: () => this.#stoppedBy !== null,
+    });
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -142,7 +119,7 @@ export class Run {
 
   /** A slot freed somewhere in the runtime: dispatch what now fits. */
   wake(): void {
-    this.#step(() => this.#pump());
+    this.#step(() => this.#dispatch.pump());
   }
 
   /** Cancels the run as its signal would: queued tasks and running attempts end `cancelled`. */
@@ -163,7 +140,7 @@ export class Run {
   /** A progress report or chunk from a running attempt. Stale ones (an attempt already ended) are dropped. */
   channelEvent(event: ChannelEvent): void {
     const i = this.#graph.indexOf.get(event.taskId) ?? this.#batchOf?.get(event.taskId);
-    if (i !== undefined) this.#live.event(i, event);
+    if (i !== undefined) this.#dispatch.event(i, event);
   }
 
   #task(i: number): TaskSpec {
@@ -181,7 +158,7 @@ export class Run {
       change();
       this.#propagate();
       if (this.#budget && this.#budgetSpent()) this.#stop('token-budget');
-      this.#pump();
+      this.#dispatch.pump();
     } finally {
       this.#stepping = false;
     }
@@ -200,65 +177,11 @@ export class Run {
       this.#table.queuedAt[i] = at;
       this.#table.readyAt[i] = at;
       this.#events.task('queued', i, {});
-      this.#queue.push(i);
+      this.#dispatch.push(i);
       return;
     }
     if (readiness.upstream) this.#table.upstream[i] = readiness.upstream;
     this.#end(i, Waiting, 'skipped', { error: readiness.error, ...never() });
-  }
-
-  /** Why task `i` cannot start now, as the key of the heap it waits in; undefined if it can. */
-  #blocker(i: number): string | undefined {
-    const policy = this.#policies[i] as TaskPolicy;
-    if (this.#s.slots.running(policy.agent) >= policy.concurrency) return `agent:${policy.agent}`;
-    const memoryMb = policy.limits.memoryMb;
-    if (!this.#s.executor.hasRoom(memoryMb)) return `memory:${memoryMb}`;
-    return undefined;
-  }
-
-  /**
-   * Hands ready tasks to the executor, highest rank first, while the
-   * runtime has room. A task that cannot start yet is parked by what blocks
-   * it, so lower-ranked tasks can backfill.
-   */
-  #pump(): void {
-    const slots = this.#s.slots;
-    if (slots.decked > 0) this.#decks.review();
-    while (this.#stoppedBy === null && slots.free) {
-      const top = this.#queue.peek();
-      if (top === undefined) return;
-      // Past one attempt per thread only short tasks, and one on deck per
-      // thread where that keeps the order, go ahead: anything else waits
-      // here, where its rank still counts, for a thread to free up.
-      let behind: number | undefined;
-      if (slots.saturated && !this.#short(top)) {
-        // Decks are in the default pool: a task with a heap cap of its own runs in another.
-        const capped = (this.#policies[top] as TaskPolicy).limits.memoryMb !== undefined;
-        behind = capped ? undefined : this.#decks.behind(top);
-        if (behind === undefined) return;
-      }
-      const i = this.#queue.popOrPark();
-      if (i !== undefined) this.#launch(i, behind);
-    }
-  }
-
-  /** Whether task `i` is expected to take well under a millisecond (a batch never is). */
-  #short(i: number): boolean {
-    if (this.#ledgers?.has(i)) return false;
-    const mean = this.#s.meanMs((this.#policies[i] as TaskPolicy).agent);
-    return mean !== undefined && mean < SHORT_MS;
-  }
-
-  #launch(i: number, behind?: number): void {
-    const table = this.#table;
-    const attempt = (table.attempts[i] as number) + 1;
-    table.attempts[i] = attempt;
-    table.move(i, Ready, Running);
-    const policy = this.#policies[i] as TaskPolicy;
-    const batch = this.#ledgers?.get(i)?.next();
-    const request = buildRequest(this.#base, this.#graph, table, policy, i, attempt, batch);
-    const started = this.#live.start(i, request, this.#short(i), behind);
-    this.#events.task('started', i, { attempt, threadId: started.threadId });
   }
 
   /** An attempt settled (its one settle point called back): book how it ended. */
@@ -317,7 +240,7 @@ export class Run {
         table.attempts[i] = number - 1;
         table.move(i, Running, Ready);
         if (this.#stoppedBy === null) {
-          this.#queue.push(i);
+          this.#dispatch.push(i);
           if (verdict.kind === 'budget-spent') this.#stop('token-budget');
         } else this.#endStopped(i, Ready, ending);
         return;
@@ -358,7 +281,7 @@ export class Run {
       this.#step(() => {
         this.#table.move(i, Backoff, Ready);
         this.#table.readyAt[i] = now();
-        this.#queue.push(i);
+        this.#dispatch.push(i);
       });
     }, delayMs);
     this.#backoff.set(i, timer);
@@ -425,9 +348,9 @@ export class Run {
         // Handed over (on deck, or queued behind short ones) but not begun:
         // it never will, and settles withdrawn (ending as the stop ends it).
         // One that began is left to finish, unless the signal stops everything.
-        if (!this.#live.withdraw(i) && reason === 'signal') this.#live.stop(i);
+        if (!this.#dispatch.withdraw(i) && reason === 'signal') this.#dispatch.stop(i);
       }
-      this.#queue.clear();
+      this.#dispatch.clear();
       this.#ended.length = 0;
     });
   }
