@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import { resolveAgents } from './agents.js';
 import { prepareRunCache } from './cache/runtime-hook.js';
 import { TaskCache } from './cache/task-cache.js';
@@ -7,14 +8,7 @@ import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
 import { compileDag } from './dag/validate.js';
 import { AgentpoolError, OptionsError, type TaskError } from './errors.js';
-import {
-  type ChunkEvent,
-  type EventMap,
-  type EventName,
-  type Listener,
-  Listeners,
-  type ProgressEvent,
-} from './events.js';
+import { type EventName, type Listener, Listeners } from './events.js';
 import {
   type ExecuteOptions,
   executeOptionsSchema,
@@ -36,8 +30,9 @@ import { now } from './shared/clock.js';
 import type { ChannelEvent } from './shared/protocol.js';
 import { type RuntimeStats, StatsRecorder } from './stats.js';
 
-/** What `stream(dag, { events: true })` yields: results, with progress and chunks interleaved. */
-export type StreamItem = { type: 'result'; result: TaskResult } | ProgressEvent | ChunkEvent;
+import { type StreamItem, streamRun, type Tap } from './stream.js';
+
+export type { StreamItem };
 
 /** Options of `fanOut`: those of `execute`, plus retry and timeout for every task, and batching. */
 export type FanOutOptions = ExecuteOptions &
@@ -69,6 +64,8 @@ export class Runtime {
   #dispatch: Slots | undefined;
   #closed = false;
   #strayErrors = 0;
+  // Stuck threads counted so far (kept once the executor is closed).
+  #stuckBefore = 0;
 
   /** @internal Use `createRuntime`. */
   constructor(options: RuntimeOptions = {}) {
@@ -155,49 +152,14 @@ export class Runtime {
     options: ExecuteOptions & { events?: boolean } = {},
   ): AsyncGenerator<TaskResult | StreamItem, void, undefined> {
     const { events = false, ...executeOptions } = options;
+    // Parsed once, here: the run starts with these options.
     const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
-    const stop = new AbortController();
-    const signal = parsed.signal ? AbortSignal.any([parsed.signal, stop.signal]) : stop.signal;
-    const items: (TaskResult | StreamItem)[] = [];
-    let wake: (() => void) | undefined;
-    const push = (item: TaskResult | StreamItem) => {
-      items.push(item);
-      wake?.();
-    };
-    const run = this.#start(
-      () => compileDag(dag, this.#agentNames),
-      { ...executeOptions, signal },
-      (name, event) => {
-        if (name !== 'task') {
-          if (events) push(event as StreamItem);
-        } else if ('result' in event) {
-          push(events ? { type: 'result', result: event.result } : event.result);
-        }
-      },
+    yield* streamRun(
+      (signal, tap) =>
+        this.#startParsed(() => compileDag(dag, this.#agentNames), { ...parsed, signal }, tap),
+      parsed.signal,
+      events,
     );
-    let finished = false;
-    void run.done.then(() => {
-      finished = true;
-      wake?.();
-    });
-    try {
-      for (let next = 0; ; ) {
-        while (next < items.length) yield items[next++] as TaskResult | StreamItem;
-        // Drained: let go of what was yielded.
-        items.length = 0;
-        next = 0;
-        if (finished) return;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
-    } finally {
-      if (!finished) {
-        stop.abort(new AgentpoolError('ERR_CANCELLED', 'stream consumer stopped reading'));
-        await run.done;
-      }
-    }
   }
 
   /**
@@ -291,6 +253,7 @@ export class Runtime {
     return {
       threads: this.#options.threads,
       liveThreads: this.#executor?.liveThreads() ?? 0,
+      stuckThreads: this.#stuckThreads(),
       activeRuns: this.#active.size,
       utilization:
         this.#options.threads === 0 ? null : this.#stats.utilization(this.#options.threads, now()),
@@ -298,6 +261,11 @@ export class Runtime {
       listenerErrors: this.#listeners.errors,
       strayErrors: this.#strayErrors,
     };
+  }
+
+  #stuckThreads(): number {
+    this.#stuckBefore = Math.max(this.#stuckBefore, this.#executor?.stuckThreads() ?? 0);
+    return this.#stuckBefore;
   }
 
   /**
@@ -308,6 +276,7 @@ export class Runtime {
     this.#closed = true;
     if (options.cancel) for (const run of this.#active.values()) run.cancel();
     await Promise.all([...this.#active.values()].map((run) => run.done));
+    this.#stuckThreads();
     await this.#executor?.close();
     this.#executor = undefined;
     this.#cache?.close();
@@ -335,12 +304,27 @@ export class Runtime {
   #start(
     compile: () => Graph,
     input: ExecuteOptions | undefined,
-    tap?: <E extends EventName>(name: E, event: EventMap[E]) => void,
+    tap?: Tap,
     batches?: Map<string, { ids: string[]; prompts: string[] }>,
   ): Run {
+    this.#checkOpen();
+    const options = parseOptions(executeOptionsSchema, input, 'execute options');
+    return this.#startParsed(compile, options, tap, batches);
+  }
+
+  #checkOpen(): void {
     if (this.#closed)
       throw new AgentpoolError('ERR_RUNTIME_CLOSED', 'this runtime is closed; create a new one');
-    const options = parseOptions(executeOptionsSchema, input, 'execute options');
+  }
+
+  /** Starts a run with options already parsed (`#start` parses them). */
+  #startParsed(
+    compile: () => Graph,
+    options: z.output<typeof executeOptionsSchema>,
+    tap?: Tap,
+    batches?: Map<string, { ids: string[]; prompts: string[] }>,
+  ): Run {
+    this.#checkOpen();
     const runId = options.runId ?? randomUUID();
     if (this.#active.has(runId)) {
       throw new OptionsError(

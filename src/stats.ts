@@ -25,6 +25,14 @@ export interface RuntimeStats {
   threads: number;
   /** Worker threads alive now: the default pool's plus those of memory profiles in use (0 inline or before the first run). */
   liveThreads: number;
+  /**
+   * Threads given up on: stopped (a timeout, a cancel) while blocked in a
+   * native call Node cannot interrupt (a read that never returns,
+   * `execSync`). Each was replaced and no longer counts toward `threads`,
+   * but runs on until that call returns, and some such calls keep the
+   * process from exiting until then.
+   */
+  stuckThreads: number;
   /** Runs in progress. */
   activeRuns: number;
   /**

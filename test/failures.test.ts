@@ -81,8 +81,9 @@ describe('failures stay with their task', () => {
   it('kills a task stuck in a synchronous loop at its timeout while others finish', async () => {
     const run = await runtime.execute({
       stuck: { agent: 'spin', timeoutMs: 200, retries: 0, priority: 10 },
-      // On the other thread across the kill: untouched by it.
-      across: { agent: 'sleep', prompt: '450', priority: 10 },
+      // On the other thread across the kill (at ~300 ms): untouched by it. Long
+      // enough that the kill lands inside it even on a loaded machine.
+      across: { agent: 'sleep', prompt: '900', priority: 10 },
       a: { agent: 'sleep', prompt: '50' },
       b: { agent: 'sleep', prompt: '50', depends_on: ['a'] },
       c: { agent: 'sleep', prompt: '50', depends_on: ['b'] },
@@ -285,7 +286,9 @@ describe('failures stay with their task', () => {
         // `bad` fails only once `running` has surely begun on the other thread.
         gate: { agent: 'sleep', prompt: '40' },
         bad: { agent: 'fail', retries: 0, depends_on: ['gate'] },
-        running: { agent: 'sleep', prompt: '150' },
+        // Long enough to outlast gate and bad even on a loaded machine (150 ms
+        // failed about one run in five at load 10).
+        running: { agent: 'sleep', prompt: '600' },
         queued1: { agent: 'sleep', prompt: '1', depends_on: ['running'] },
         queued2: { agent: 'sleep', prompt: '1', depends_on: ['running'] },
       },

@@ -1,5 +1,12 @@
 import { cpuLimitError, formatCount, taskError, toTaskError } from '../errors.js';
-import type { Executor, Outcome, Probe, Submission, SubmitHints } from '../pool/executor.js';
+import type {
+  Executor,
+  Outcome,
+  Probe,
+  StopResult,
+  Submission,
+  SubmitHints,
+} from '../pool/executor.js';
 import { now } from '../shared/clock.js';
 import type { ChannelEvent, TaskReply, TaskRequest } from '../shared/protocol.js';
 import type { AttemptOutcome } from './judge.js';
@@ -15,6 +22,8 @@ export type AttemptState =
   | { kind: 'handed' }
   /** Posted to a busy thread behind `ahead`'s attempt, to follow it there. */
   | { kind: 'onDeck'; ahead: Attempt }
+  /** The watchdog is stopping it: settles `breached` once its thread has ended (or been given up on). */
+  | { kind: 'stopping' }
   /** Its reply is in; some of the events it sent are not yet. */
   | { kind: 'draining'; reply: TaskReply; timer: NodeJS.Timeout }
   | { kind: 'settled'; outcome: AttemptOutcome };
@@ -112,7 +121,9 @@ export class Attempt {
    * runs): true, and it settled `withdrawn`.
    */
   withdraw(): boolean {
-    if (this.state.kind === 'draining' || !this.live || !this.#submission.withdraw()) return false;
+    const kind = this.state.kind;
+    if (kind === 'draining' || kind === 'stopping' || !this.live || !this.#submission.withdraw())
+      return false;
     return this.settle({ kind: 'withdrawn' });
   }
 
@@ -123,11 +134,12 @@ export class Attempt {
   stop(): boolean {
     const state = this.state;
     if (state.kind === 'draining') return this.settle({ kind: 'replied', reply: state.reply });
-    if (!this.live) return false;
+    // Being stopped already: it settles as breached in a moment.
+    if (!this.live || state.kind === 'stopping') return false;
     const probe = this.#submission.probe();
     const startedAt = 'startedAt' in probe ? probe.startedAt : this.handedAt;
     const threadId = this.threadId;
-    this.#submission.abort('stop');
+    void this.#submission.abort('stop');
     return this.settle({ kind: 'aborted', startedAt, threadId });
   }
 
@@ -161,7 +173,7 @@ export class Attempt {
 
   /** The executor let go of the attempt. Already settled (withdrawn, aborted, breached): nothing to do. */
   #ended(outcome: Outcome): void {
-    if (!this.live) return;
+    if (!this.live || this.state.kind === 'stopping') return;
     // The attempt is over: no limit can be breached any more.
     this.#watchdog.stop();
     switch (outcome.kind) {
@@ -187,40 +199,64 @@ export class Attempt {
   }
 
   #setDraining(reply: TaskReply, timer: NodeJS.Timeout): void {
-    const state = this.state;
-    // Draining leaves the deck: it no longer waits to begin.
-    if (state.kind === 'onDeck') {
-      state.ahead.deck = undefined;
-      this.#context.slots.decked--;
-    }
+    this.#leaveDeck();
     this.state = { kind: 'draining', reply, timer };
   }
 
-  /** The watchdog caught an overrun the worker could not stop: the attempt is stopped. */
+  // Draining or being stopped, an attempt no longer waits on deck.
+  #leaveDeck(): void {
+    const state = this.state;
+    if (state.kind !== 'onDeck') return;
+    state.ahead.deck = undefined;
+    this.#context.slots.decked--;
+  }
+
+  /**
+   * The watchdog caught an overrun the worker could not stop: the attempt is
+   * stopped, and settles once its thread has ended, so its error says what
+   * happened to the thread. The slot stays taken until then: the thread is
+   * not free before.
+   */
   #breach(code: 'ERR_TASK_TIMEOUT' | 'ERR_CPU_LIMIT', probe: Probe): void {
     if (!this.live) return;
+    const startedAt = 'startedAt' in probe ? probe.startedAt : this.handedAt;
+    const activeMs = probe.phase === 'running' ? probe.activeMs : undefined;
+    const threadId = this.threadId;
+    // Its end is the breach: what its thread does after is not its time.
+    const finishedAt = now();
+    this.#leaveDeck();
+    this.state = { kind: 'stopping' };
+    void this.#submission.abort('breach').then((how) => {
+      const error = this.#breachError(code, probe, activeMs, how);
+      this.settle({
+        kind: 'breached',
+        error,
+        ending: { startedAt, finishedAt, threadId, cpuMs: activeMs },
+      });
+    });
+  }
+
+  #breachError(
+    code: 'ERR_TASK_TIMEOUT' | 'ERR_CPU_LIMIT',
+    probe: Probe,
+    activeMs: number | undefined,
+    how: StopResult,
+  ) {
     const { taskId, timeoutMs, limits, batch } = this.request;
     const prompts = batch?.ids.length ?? 1;
-    const activeMs = probe.phase === 'running' ? probe.activeMs : undefined;
-    const startedAt = 'startedAt' in probe ? probe.startedAt : this.handedAt;
-    const threadId = this.threadId;
-    this.#submission.abort('breach');
-    const stopped = this.#context.executor.terminates
-      ? 'its thread was terminated'
-      : 'the attempt was abandoned (inline mode cannot stop it)';
+    if (code === 'ERR_CPU_LIMIT')
+      return toTaskError(cpuLimitError(taskId, activeMs ?? 0, (limits.cpuMs ?? 0) * prompts));
+    const stopped =
+      how === 'stuck'
+        ? 'its thread did not stop when terminated (it is blocked in a call Node cannot interrupt, such as a read that never returns or execSync): it was given up on and replaced, and runs on until that call returns'
+        : how === 'abandoned' || !this.#context.executor.terminates
+          ? 'the attempt was abandoned (inline mode cannot stop it)'
+          : 'its thread was terminated';
     const replyLost =
       probe.phase === 'finished' ? ' (it had finished, but its reply never came)' : '';
-    const error =
-      code === 'ERR_CPU_LIMIT'
-        ? toTaskError(cpuLimitError(taskId, activeMs ?? 0, (limits.cpuMs ?? 0) * prompts))
-        : taskError(
-            code,
-            `task "${taskId}" timed out after ${formatCount(timeoutMs * prompts)} ms and did not stop within ${this.#context.timeoutGraceMs} ms${replyLost}; ${stopped}`,
-          );
-    this.settle({
-      kind: 'breached',
-      error,
-      ending: { startedAt, finishedAt: now(), threadId, cpuMs: activeMs },
-    });
+    return taskError(
+      code,
+      `task "${taskId}" timed out after ${formatCount(timeoutMs * prompts)} ms and did not stop within ${this.#context.timeoutGraceMs} ms${replyLost}; ${stopped}`,
+    );
   }
 }

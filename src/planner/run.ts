@@ -1,16 +1,14 @@
 import { type CacheHit, cachedFrom, type RunCache } from '../cache/run-cache.js';
 import type { Graph } from '../dag/graph.js';
 import type { TaskSpec } from '../dag/schema.js';
-import { type TaskError, taskError } from '../errors.js';
-import type { EventMap, TaskEvent } from '../events.js';
+import type { TaskError } from '../errors.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { now } from '../shared/clock.js';
-import type { BatchItem, ChannelEvent } from '../shared/protocol.js';
+import type { BatchItem, ChannelEvent, RunTokens } from '../shared/protocol.js';
 import { chargeRefused, newRunBudget, tokensSpent } from '../shared/run-budget.js';
 import type { Attempt } from './attempt.js';
 import { BatchLedger } from './batch-ledger.js';
-import { Decks } from './deck.js';
-import { InFlight } from './in-flight.js';
+import { Dispatch } from './dispatch.js';
 import {
   type AttemptOutcome,
   type Ending,
@@ -19,18 +17,14 @@ import {
   mayRetry,
   retryDelay,
 } from './judge.js';
-import { ReadyQueue } from './ready-queue.js';
-import { buildRequest, type RequestBase } from './request.js';
+import { decide, type Readiness, release } from './readiness.js';
+import { RunEvents } from './run-events.js';
 import { summarizeRun } from './run-result.js';
 import type { RunSettings } from './run-settings.js';
 import { stopError } from './stop-error.js';
 import { resolvePolicies, type TaskPolicy } from './task-policy.js';
 import { TaskState, TaskTable } from './task-table.js';
-import { evaluateTrigger } from './trigger.js';
-import { upstreamSkip } from './upstream.js';
 
-// Attempts of agents faster than this on average may queue on a busy thread.
-const SHORT_MS = 1;
 const { Waiting, Ready, Running, Backoff, Ended } = TaskState;
 
 /**
@@ -38,19 +32,18 @@ const { Waiting, Ready, Running, Backoff, Ended } = TaskState;
  * ready queue the moment its last dependency ends, and the queue hands out
  * the highest critical-path rank first; at most `capacity` attempts are with
  * the executor at a time, the rest wait here, so the order holds. This class
- * only orchestrates: task state is the `TaskTable`'s, order the
- * `ReadyQueue`'s, each attempt's lifecycle its `Attempt`'s, and what follows
- * an attempt's end the pure `judge`'s.
+ * only orchestrates: task state is the `TaskTable`'s, readiness the pure
+ * `decide`/`release`'s, handing out the `Dispatch`'s (ready queue, attempts
+ * in flight, decks), each attempt's lifecycle its `Attempt`'s, and what
+ * follows an attempt's end the pure `judge`'s.
  */
 export class Run {
   readonly #s: RunSettings;
   readonly #graph: Graph;
   readonly #table: TaskTable;
   readonly #policies: TaskPolicy[];
-  readonly #queue: ReadyQueue;
-  readonly #live: InFlight;
-  readonly #decks: Decks;
-  readonly #base: RequestBase;
+  readonly #dispatch: Dispatch;
+  readonly #events: RunEvents;
   // Batched fan-out: each batch task's prompts, and which task each prompt's
   // id belongs to (its events carry the prompt's id).
   readonly #ledgers: Map<number, BatchLedger> | undefined;
@@ -80,6 +73,7 @@ export class Run {
     this.#graph = graph;
     this.#table = new TaskTable(graph);
     this.#policies = resolvePolicies(graph.tasks, settings);
+    this.#events = new RunEvents(settings, graph);
     if (settings.batches) {
       this.#ledgers = new Map();
       this.#batchOf = new Map();
@@ -88,39 +82,23 @@ export class Run {
         for (const id of batch.ids) this.#batchOf.set(id, i);
       }
     }
-    this.#queue = new ReadyQueue(settings.rank, (i) => this.#blocker(i));
-    this.#live = new InFlight(
-      {
-        executor: settings.executor,
-        slots: settings.slots,
-        timeoutGraceMs: settings.timeoutGraceMs,
-        emit: (kind, attempt, event) => this.#channel(kind, attempt, event),
-      },
-      (attempt, outcome) => this.#settled(attempt, outcome),
-    );
-    this.#decks = new Decks({
-      graph,
-      cost: settings.cost,
-      rank: settings.rank,
-      pendingDeps: this.#table.pendingDeps,
-      waiting: (i) => this.#table.state(i) === Waiting,
-      queue: this.#queue,
-      live: this.#live,
-      slots: settings.slots,
-    });
-    let runTokens: RequestBase['runTokens'];
+    let runTokens: RunTokens | undefined;
     if (settings.runTokens !== undefined) {
       const buffer = newRunBudget();
       this.#budget = new BigInt64Array(buffer);
       runTokens = { buffer, budget: settings.runTokens };
     }
-    this.#base = {
-      runId: settings.runId,
-      context: settings.context,
-      encoding: settings.encoding,
-      countTokens: settings.countTokens,
+    this.#dispatch = new Dispatch({
+      settings,
+      graph,
+      table: this.#table,
+      policies: this.#policies,
+      ledgers: this.#ledgers,
+      events: this.#events,
       runTokens,
-    };
+      settled: (attempt, outcome) => this.#settled(attempt, outcome),
+      stopped: () => this.#stoppedBy !== null,
+    });
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -138,7 +116,7 @@ export class Run {
       signal?.addEventListener('abort', this.#onAbort, { once: true });
       this.#s.slots.add(this);
       for (let i = 0; i < this.#table.size; i++)
-        if (this.#table.pendingDeps[i] === 0) this.#decide(i);
+        if (this.#table.pendingDeps[i] === 0) this.#apply(i, decide(this.#graph, this.#table, i));
       this.#afterChange();
     }
     this.#checkComplete();
@@ -146,7 +124,7 @@ export class Run {
 
   /** A slot freed somewhere in the runtime: dispatch what now fits. */
   wake(): void {
-    this.#step(() => this.#pump());
+    this.#step(() => this.#dispatch.pump());
   }
 
   /** Cancels the run as its signal would: queued tasks and running attempts end `cancelled`. */
@@ -167,7 +145,7 @@ export class Run {
   /** A progress report or chunk from a running attempt. Stale ones (an attempt already ended) are dropped. */
   channelEvent(event: ChannelEvent): void {
     const i = this.#graph.indexOf.get(event.taskId) ?? this.#batchOf?.get(event.taskId);
-    if (i !== undefined) this.#live.event(i, event);
+    if (i !== undefined) this.#dispatch.event(i, event);
   }
 
   #task(i: number): TaskSpec {
@@ -185,7 +163,7 @@ export class Run {
       change();
       this.#propagate();
       if (this.#budget && this.#budgetSpent()) this.#stop('token-budget');
-      this.#pump();
+      this.#dispatch.pump();
     } finally {
       this.#stepping = false;
     }
@@ -196,101 +174,34 @@ export class Run {
     this.#step(() => {});
   }
 
-  /** All dependencies of a waiting task have ended: run it or skip it. */
-  #decide(i: number): void {
-    const { depStart, depIdx } = this.#graph;
-    const statuses: TaskStatus[] = [];
-    for (let k = depStart[i] as number; k < (depStart[i + 1] as number); k++)
-      statuses.push((this.#table.results[depIdx[k] as number] as TaskResult).status);
-    const verdict = evaluateTrigger(this.#task(i).trigger, statuses);
-    const { results, outputs } = this.#table;
-    const tokenLimit = (this.#policies[i] as TaskPolicy).limits.tokens;
-    const hit = verdict.run && this.#cache?.lookup(i, results, outputs, tokenLimit);
-    if (hit) {
-      this.#cached(i, hit);
-    } else if (verdict.run) {
+  /** What the end of a waiting task's dependencies decided: it is ready (or cached), or skipped. */
+  #apply(i: number, readiness: Readiness): void {
+    if (readiness.run) {
+      const { results, outputs } = this.#table;
+      const tokenLimit = (this.#policies[i] as TaskPolicy).limits.tokens;
+      const hit = this.#cache?.lookup(i, results, outputs, tokenLimit);
+      if (hit) {
+        this.#cached(i, hit);
+        return;
+      }
       this.#table.move(i, Waiting, Ready);
       const at = now();
       this.#table.queuedAt[i] = at;
       this.#table.readyAt[i] = at;
-      this.#emit('queued', i, {});
-      this.#queue.push(i);
-    } else if (verdict.code === 'ERR_UPSTREAM_FAILED') {
-      this.#skipUpstream(i);
-    } else {
-      const error = taskError(verdict.code, `skipped: ${verdict.reason}`);
-      this.#end(i, Waiting, 'skipped', { error, ...never() });
+      this.#events.task('queued', i, {});
+      this.#dispatch.push(i);
+      return;
     }
+    if (readiness.upstream) this.#table.upstream[i] = readiness.upstream;
+    this.#end(i, Waiting, 'skipped', { error: readiness.error, ...never() });
   }
 
   /** Task `i`'s result came from the cache: it ends `done` without running. */
   #cached(i: number, hit: CacheHit): void {
     this.#table.queuedAt[i] = now();
     const { key, runId: fromRun, createdAt, tokens, durationMs } = hit;
-    this.#emit('cached', i, { key, fromRun, createdAt, tokens, durationMs });
+    this.#events.task('cached', i, { key, fromRun, createdAt, tokens, durationMs });
     this.#end(i, Waiting, 'done', { ...never(), output: hit.output }, hit);
-  }
-
-  /** Skips a task because dependencies failed, naming the tasks whose failure caused it. */
-  #skipUpstream(i: number): void {
-    const table = this.#table;
-    const { upstream, error } = upstreamSkip(this.#graph, table.results, table.upstream, i);
-    table.upstream[i] = upstream;
-    this.#end(i, Waiting, 'skipped', { error, ...never() });
-  }
-
-  /** Why task `i` cannot start now, as the key of the heap it waits in; undefined if it can. */
-  #blocker(i: number): string | undefined {
-    const policy = this.#policies[i] as TaskPolicy;
-    if (this.#s.slots.running(policy.agent) >= policy.concurrency) return `agent:${policy.agent}`;
-    const memoryMb = policy.limits.memoryMb;
-    if (!this.#s.executor.hasRoom(memoryMb)) return `memory:${memoryMb}`;
-    return undefined;
-  }
-
-  /**
-   * Hands ready tasks to the executor, highest rank first, while the
-   * runtime has room. A task that cannot start yet is parked by what blocks
-   * it, so lower-ranked tasks can backfill.
-   */
-  #pump(): void {
-    const slots = this.#s.slots;
-    if (slots.decked > 0) this.#decks.review();
-    while (this.#stoppedBy === null && slots.free) {
-      const top = this.#queue.peek();
-      if (top === undefined) return;
-      // Past one attempt per thread only short tasks, and one on deck per
-      // thread where that keeps the order, go ahead: anything else waits
-      // here, where its rank still counts, for a thread to free up.
-      let behind: number | undefined;
-      if (slots.saturated && !this.#short(top)) {
-        // Decks are in the default pool: a task with a heap cap of its own runs in another.
-        const capped = (this.#policies[top] as TaskPolicy).limits.memoryMb !== undefined;
-        behind = capped ? undefined : this.#decks.behind(top);
-        if (behind === undefined) return;
-      }
-      const i = this.#queue.popOrPark();
-      if (i !== undefined) this.#launch(i, behind);
-    }
-  }
-
-  /** Whether task `i` is expected to take well under a millisecond (a batch never is). */
-  #short(i: number): boolean {
-    if (this.#ledgers?.has(i)) return false;
-    const mean = this.#s.meanMs((this.#policies[i] as TaskPolicy).agent);
-    return mean !== undefined && mean < SHORT_MS;
-  }
-
-  #launch(i: number, behind?: number): void {
-    const table = this.#table;
-    const attempt = (table.attempts[i] as number) + 1;
-    table.attempts[i] = attempt;
-    table.move(i, Ready, Running);
-    const policy = this.#policies[i] as TaskPolicy;
-    const batch = this.#ledgers?.get(i)?.next();
-    const request = buildRequest(this.#base, this.#graph, table, policy, i, attempt, batch);
-    const started = this.#live.start(i, request, this.#short(i), behind);
-    this.#emit('started', i, { attempt, threadId: started.threadId });
   }
 
   /** An attempt settled (its one settle point called back): book how it ended. */
@@ -349,7 +260,7 @@ export class Run {
         table.attempts[i] = number - 1;
         table.move(i, Running, Ready);
         if (this.#stoppedBy === null) {
-          this.#queue.push(i);
+          this.#dispatch.push(i);
           if (verdict.kind === 'budget-spent') this.#stop('token-budget');
         } else this.#endStopped(i, Ready, ending);
         return;
@@ -384,13 +295,13 @@ export class Run {
     const attempt = this.#table.attempts[i] as number;
     this.#table.move(i, Running, Backoff);
     const { startedAt, finishedAt, threadId } = ending;
-    this.#emit('retry', i, { attempt, delayMs, error, startedAt, finishedAt, threadId });
+    this.#events.task('retry', i, { attempt, delayMs, error, startedAt, finishedAt, threadId });
     const timer = setTimeout(() => {
       this.#backoff.delete(i);
       this.#step(() => {
         this.#table.move(i, Backoff, Ready);
         this.#table.readyAt[i] = now();
-        this.#queue.push(i);
+        this.#dispatch.push(i);
       });
     }, delayMs);
     this.#backoff.set(i, timer);
@@ -412,12 +323,7 @@ export class Run {
     if (result.status === 'done') this.#cache?.record(i, result);
     this.#table.end(i, from, result);
     this.#ended.push(i);
-    if (this.#s.listening('task')) {
-      const at = result.finishedAt;
-      const event = { type: status, runId: this.#s.runId, id, agent, at, result };
-      // A final event's type is its result's status (TaskEvent ties them; TS cannot see it here).
-      this.#s.emit('task', event as EventMap['task']);
-    }
+    this.#events.ended(result);
   }
 
   /**
@@ -425,18 +331,9 @@ export class Run {
    * so a skip cascading down a 100,000-task chain cannot overflow the stack.
    */
   #propagate(): void {
-    const { childStart, childIdx } = this.#graph;
-    const table = this.#table;
     for (let p = this.#ended.pop(); p !== undefined; p = this.#ended.pop()) {
       if (this.#stoppedBy !== null) continue;
-      const succeeded = table.results[p]?.status === 'done';
-      for (let k = childStart[p] as number; k < (childStart[p + 1] as number); k++) {
-        const c = childIdx[k] as number;
-        if (table.state(c) !== Waiting) continue;
-        table.pendingDeps[c] = (table.pendingDeps[c] as number) - 1;
-        if (!succeeded && this.#task(c).trigger === 'all_success') this.#skipUpstream(c);
-        else if (table.pendingDeps[c] === 0) this.#decide(c);
-      }
+      release(this.#graph, this.#table, p, (c, readiness) => this.#apply(c, readiness));
     }
   }
 
@@ -475,9 +372,9 @@ export class Run {
         // Handed over (on deck, or queued behind short ones) but not begun:
         // it never will, and settles withdrawn (ending as the stop ends it).
         // One that began is left to finish, unless the signal stops everything.
-        if (!this.#live.withdraw(i) && reason === 'signal') this.#live.stop(i);
+        if (!this.#dispatch.withdraw(i) && reason === 'signal') this.#dispatch.stop(i);
       }
-      this.#queue.clear();
+      this.#dispatch.clear();
       this.#ended.length = 0;
     });
   }
@@ -498,38 +395,6 @@ export class Run {
         tokenBudget: this.#s.runTokens,
       }),
     );
-  }
-
-  #channel(kind: 'progress' | 'chunk', attempt: Attempt, event: ChannelEvent): void {
-    const base = {
-      runId: this.#s.runId,
-      id: event.taskId,
-      agent: attempt.request.agent,
-      attempt: event.attempt,
-      threadId: attempt.threadId,
-      at: now(),
-    };
-    if (kind === 'chunk') {
-      this.#s.emit('chunk', { ...base, type: 'chunk', chunk: event.payload });
-    } else {
-      const { fraction, message } = event.payload as { fraction: number; message?: string };
-      this.#s.emit('progress', { ...base, type: 'progress', fraction, message });
-    }
-  }
-
-  #emit<T extends 'queued' | 'started' | 'retry' | 'cached'>(
-    type: T,
-    i: number,
-    extra: Omit<Extract<TaskEvent, { type: T }>, 'type' | 'runId' | 'id' | 'agent' | 'at'>,
-  ): void {
-    if (!this.#s.listening('task')) return;
-    const base = {
-      runId: this.#s.runId,
-      id: this.#graph.ids[i] as string,
-      agent: this.#task(i).agent,
-      at: now(),
-    };
-    this.#s.emit('task', { ...base, type, ...extra } as EventMap['task']);
   }
 }
 

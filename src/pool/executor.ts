@@ -36,6 +36,9 @@ export type Probe =
   /** It will not run (settled, withdrawn, refused), or cannot be read. */
   | { phase: 'gone' };
 
+/** What stopping an attempt took (see `Submission.abort`). */
+export type StopResult = 'not-running' | 'terminated' | 'stuck' | 'abandoned';
+
 /** What the planner knows that helps place an attempt. */
 export interface SubmitHints {
   /**
@@ -63,9 +66,12 @@ export interface Submission {
    * Stops the attempt: cancelled if it has not begun, its thread terminated
    * if it is running. `'breach'`: it broke a limit (or never delivered its
    * reply), so even a thread that finished it and still holds its reply is
-   * stopped; `'stop'`: a finished one is left to deliver its reply.
+   * stopped; `'stop'`: a finished one is left to deliver its reply. Says,
+   * once known, whether a thread had to be stopped and whether it was:
+   * `'stuck'` is a thread that did not end when terminated (blocked in a
+   * native call, which Node cannot interrupt); it was given up on.
    */
-  abort(why: 'stop' | 'breach'): void;
+  abort(why: 'stop' | 'breach'): Promise<StopResult>;
   /**
    * It has waited past its deadline without beginning. The executor checks
    * the thread it was handed to: one that runs none of its attempts (it

@@ -87,6 +87,8 @@ export class InlinePool implements Executor {
         aborted = true;
         controller?.abort();
         abandon();
+        // Nothing stops a synchronous loop on the main thread: it is only abandoned.
+        return Promise.resolve(settled ? 'not-running' : 'abandoned');
       },
       overdue: () => {},
     };

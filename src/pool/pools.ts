@@ -26,6 +26,8 @@ export class Pools implements Executor {
   // Memory profiles with nothing in flight, and the timer that closes each.
   readonly #idle = new Map<ThreadPool, NodeJS.Timeout>();
   readonly #closing = new Set<Promise<void>>();
+  // Stuck threads of memory-profile pools already closed.
+  #stuckInClosed = 0;
 
   constructor(options: PoolsOptions) {
     this.threads = options.threads;
@@ -91,6 +93,7 @@ export class Pools implements Executor {
       if (pool.inFlight > 0 || this.#pools.get(memoryMb) !== pool) return;
       // The next task with this cap makes a new pool.
       this.#pools.delete(memoryMb);
+      this.#stuckInClosed += pool.stuckThreads;
       const closed = pool.close().finally(() => this.#closing.delete(closed));
       this.#closing.add(closed);
     }, this.#options.idleTimeoutMs);
@@ -105,8 +108,11 @@ export class Pools implements Executor {
     return live;
   }
 
+  /** Threads given up on since the runtime started: they did not end when terminated. */
   stuckThreads(): number {
-    return 0;
+    let stuck = this.#stuckInClosed;
+    for (const pool of this.#pools.values()) stuck += pool.stuckThreads;
+    return stuck;
   }
 
   async close(): Promise<void> {

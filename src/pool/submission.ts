@@ -1,7 +1,7 @@
 import { now } from '../shared/clock.js';
 import type { TaskReply, TaskRequest, WorkerReply } from '../shared/protocol.js';
 import { decodeReply } from './decode.js';
-import type { Outcome, Probe, Submission, SubmitHints } from './executor.js';
+import type { Outcome, Probe, StopResult, Submission, SubmitHints } from './executor.js';
 import type { StartBoard } from './start-board.js';
 
 // How often an attempt is handed out again after its thread died under it
@@ -16,8 +16,8 @@ export interface SubmissionHost {
   post(submission: PoolSubmission): Promise<WorkerReply>;
   /** The attempt is no longer posted to its thread (settled, withdrawn, lost). */
   unpost(submission: PoolSubmission): void;
-  /** Terminates thread `threadId` (piscina replaces it). */
-  terminate(threadId: number): void;
+  /** Terminates thread `threadId` (piscina replaces it); says whether it ended or was given up on. */
+  terminate(threadId: number): Promise<'terminated' | 'stuck'>;
   /** Thread `threadId` has the agent loaded. */
   warm(agent: string, threadId: number | null): void;
   /** The thread's event-loop active time now, in ms; undefined if it is gone. */
@@ -169,13 +169,13 @@ export class PoolSubmission implements Submission {
     return true;
   }
 
-  abort(why: 'stop' | 'breach'): void {
+  abort(why: 'stop' | 'breach'): Promise<StopResult> {
     // Once settled, its slot may be another attempt's: an abort must not touch it.
-    if (this.#state.kind !== 'submitted') return;
+    if (this.#state.kind !== 'submitted') return Promise.resolve('not-running');
     this.#state = { kind: 'aborted' };
     this.#release();
     const threadId = this.#host.board.cancel(this.slot, why === 'breach');
-    if (threadId !== undefined) this.#host.terminate(threadId);
+    return threadId === undefined ? Promise.resolve('not-running') : this.#host.terminate(threadId);
   }
 
   overdue(): void {
@@ -187,6 +187,6 @@ export class PoolSubmission implements Submission {
     // Nothing of ours runs there, yet it has not begun this attempt: the
     // thread is stuck in something else. Replaced, it hands this attempt
     // back (reclaimed as never begun) and it goes to another thread.
-    this.#host.terminate(this.threadId);
+    void this.#host.terminate(this.threadId);
   }
 }

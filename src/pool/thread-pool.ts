@@ -1,4 +1,4 @@
-import type { ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { formatCount } from '../errors.js';
 import { now } from '../shared/clock.js';
@@ -22,6 +22,11 @@ import { PoolSubmission, type SubmissionHost } from './submission.js';
 // A CommonJS entry that import()s the worker (see workers/entry.cts).
 const WORKER_URL = new URL('../../workers/entry.cjs', import.meta.url);
 const queueOptions = Piscina.queueOptionsSymbol;
+// How long a terminated thread may take to end before it is given up on: one
+// blocked in a native call (a read that never returns, execSync) cannot be
+// interrupted, and ends only when that call returns. A thread normally ends
+// within a few ms of `terminate()`.
+const STUCK_MS = 1_000;
 
 // What piscina is handed: the job it posts (structured-cloned; symbol keys
 // are not), and under piscina's queue-options symbol the submission, which
@@ -67,6 +72,8 @@ export class ThreadPool {
   readonly #view: PoolView;
   #turn = 0;
   inFlight = 0;
+  /** Threads given up on: they did not end when terminated (see `#giveUp`). */
+  stuckThreads = 0;
 
   constructor(options: ThreadPoolOptions) {
     this.threads = options.threads;
@@ -170,13 +177,39 @@ export class ThreadPool {
     return this.#pool.threads.find((worker) => worker.threadId === threadId);
   }
 
-  #terminate(threadId: number): void {
+  #terminate(threadId: number): Promise<'terminated' | 'stuck'> {
     const thread = this.#thread(threadId);
-    if (thread === undefined) return;
-    const exited: Promise<unknown> = thread
-      .terminate()
-      .finally(() => this.#terminating.delete(exited));
-    this.#terminating.add(exited);
+    if (thread === undefined) return Promise.resolve('terminated');
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<'stuck'>((resolve) => {
+      timer = setTimeout(() => resolve('stuck'), STUCK_MS);
+    });
+    const exited = thread.terminate().then(() => 'terminated' as const);
+    const ended: Promise<'terminated' | 'stuck'> = Promise.race([exited, stuck]).then((how) => {
+      clearTimeout(timer);
+      this.#terminating.delete(ended);
+      if (how === 'stuck') this.#giveUp(thread);
+      return how;
+    });
+    this.#terminating.add(ended);
+    return ended;
+  }
+
+  /**
+   * A thread that did not end when terminated: blocked in a native call. It
+   * keeps running until that call returns, and nothing here can stop it. So
+   * that it no longer counts toward `threads`, piscina is told it exited
+   * (piscina learns of an exit only from that event, then replaces the
+   * thread and fails the attempts it still held, which go out again); its
+   * real exit, later, is then heard by no one. Unref'd, it does not by
+   * itself keep the process alive; a thread blocked in some calls (a FIFO
+   * read) still holds the process at exit until the call returns.
+   */
+  #giveUp(thread: Worker): void {
+    this.stuckThreads++;
+    thread.unref();
+    thread.emit('exit', 1);
+    thread.removeAllListeners('exit');
   }
 
   #warm(agent: string, threadId: number | null): void {

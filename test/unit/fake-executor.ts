@@ -10,7 +10,14 @@ import { estimateCosts, upwardRanks } from '../../src/planner/rank.js';
 import { Run } from '../../src/planner/run.js';
 import type { RunAgent, RunSettings } from '../../src/planner/run-settings.js';
 import { Slots } from '../../src/planner/slots.js';
-import type { Executor, Outcome, Probe, Submission, SubmitHints } from '../../src/pool/executor.js';
+import type {
+  Executor,
+  Outcome,
+  Probe,
+  StopResult,
+  Submission,
+  SubmitHints,
+} from '../../src/pool/executor.js';
 import type { RunResult } from '../../src/results.js';
 import { retryPolicySchema } from '../../src/retry.js';
 import { now } from '../../src/shared/clock.js';
@@ -101,10 +108,15 @@ export class FakeSubmission implements Submission {
     return true;
   }
 
-  abort(why: 'stop' | 'breach'): void {
-    if (this.#done) return;
+  /** What the next abort reports about its thread. */
+  stopResult: StopResult = 'terminated';
+
+  abort(why: 'stop' | 'breach'): Promise<StopResult> {
+    if (this.#done) return Promise.resolve('not-running');
+    const running = this.#phase.phase !== 'waiting';
     this.aborted = why;
     this.#end({ kind: 'aborted' });
+    return Promise.resolve(running ? this.stopResult : 'not-running');
   }
 
   overdue(): void {

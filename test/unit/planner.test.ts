@@ -211,6 +211,19 @@ describe('planner: retries and backoff', () => {
 });
 
 describe('planner: every attempt has a deadline from when it is handed over', () => {
+  it('says so when the thread of a timed-out attempt could not be stopped, and keeps its slot until then', async () => {
+    const h = harness({ a: task('x', { retries: 0 }) }, { timeoutMs: 500, timeoutGraceMs: 50 });
+    h.run.start();
+    const a = h.executor.last('a').begin();
+    a.stopResult = 'stuck';
+    await h.advance(550);
+    const result = h.result()?.tasks.a;
+    expect(result?.status === 'failed' && result.error.message).toContain(
+      'did not stop when terminated',
+    );
+    expect(h.slots.inFlight).toBe(0);
+  });
+
   it('reports an attempt that never began as overdue each period, without failing it', async () => {
     const h = harness({ a: task('x') }, { timeoutMs: 500, timeoutGraceMs: 50 });
     h.run.start();
