@@ -39,6 +39,25 @@ function agentpool(args: string[], options: { timeout?: number } = {}): Promise<
 
 const ESC = '\u001b';
 
+/** The environment without CI: the live view is for terminals people watch. */
+function withoutCi(): NodeJS.ProcessEnv {
+  const { CI: _ci, ...env } = process.env;
+  return env;
+}
+
+/** Runs the 4-task CLI DAG under util-linux `script`, which gives it a real pseudo-terminal. */
+function onPseudoTerminal(env: NodeJS.ProcessEnv): Promise<Outcome> {
+  const command = `stty rows 40 cols 120; ${process.execPath} ${cli} run ${join(dags, 'dag.yaml')} --no-cache`;
+  return new Promise<Outcome>((resolve) => {
+    execFile(
+      'script',
+      ['-qfec', command, '/dev/null'],
+      { cwd: root, timeout: 30_000, env },
+      (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+    );
+  });
+}
+
 describe('agentpool run', () => {
   it('prints plain lines without escape codes when not on a terminal, and exits 0', async () => {
     const { code, stdout } = await agentpool(['run', join(dags, 'dag.yaml')]);
@@ -96,21 +115,25 @@ describe('agentpool run', () => {
   it.runIf(process.platform === 'linux')(
     'redraws a live view in place on a pseudo-terminal',
     async () => {
-      const command = `stty rows 40 cols 120; ${process.execPath} ${cli} run ${join(dags, 'dag.yaml')} --no-cache`;
-      const out = await new Promise<Outcome>((resolve) => {
-        execFile(
-          'script',
-          ['-qfec', command, '/dev/null'],
-          { cwd: root, timeout: 30_000 },
-          (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
-        );
-      });
+      const out = await onPseudoTerminal(withoutCi());
       expect(out.code).toBe(0);
       expect(out.stdout).toContain(`${ESC}[`); // cursor movement: the block is redrawn
       // Colour codes aside (a terminal gets them), the last frame:
       expect(out.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g'), '')).toMatch(
         /█+░* 4\/4 · done 4 · failed 0 · skipped 0 · running 0 · queued 0/,
       );
+      expect(out.stdout).toContain('4/4 done');
+    },
+  );
+
+  // CI log viewers keep every frame, so CI=true gets plain lines even on a terminal.
+  it.runIf(process.platform === 'linux')(
+    'prints plain lines on a pseudo-terminal under CI',
+    async () => {
+      const out = await onPseudoTerminal({ ...withoutCi(), CI: 'true' });
+      expect(out.code).toBe(0);
+      expect(out.stdout).not.toMatch(/█/);
+      expect(out.stdout.replace(new RegExp(`${ESC}\\[\\d+m`, 'g'), '')).toMatch(/\[4\/4\] done +(review|translate) \(sleep\)/);
       expect(out.stdout).toContain('4/4 done');
     },
   );
