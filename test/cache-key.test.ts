@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeValue, encodeValue } from '../src/cache/clone.js';
+import { decodeValue, encodeValue } from '../src/shared/clone.js';
 import { stableHash } from '../src/cache/hash.js';
 import { cacheKey, type KeyInput } from '../src/cache/key.js';
 import { rerunSet } from '../src/cache/rerun.js';

@@ -1,5 +1,5 @@
-import { serialize } from 'node:v8';
 import { AgentpoolError, describe, formatCount } from '../src/errors.js';
+import { encodeValue } from '../src/shared/clone.js';
 import type { TaskMessage } from '../src/shared/protocol.js';
 
 function isPrimitive(
@@ -37,7 +37,7 @@ export function encode(
   } else {
     let encoded: Uint8Array;
     try {
-      encoded = serialize(output);
+      encoded = encodeValue(output);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : describe(cause);
       throw new AgentpoolError(

@@ -1,7 +1,7 @@
 import type { Graph } from '../dag/graph.js';
 import type { TaskSpec } from '../dag/schema.js';
 import type { TaskResult } from '../results.js';
-import { decodeValue, encodeValue } from './clone.js';
+import { decodeValue, encodeValue } from '../shared/clone.js';
 import { stableHash } from './hash.js';
 import { cacheKey } from './key.js';
 import type { CacheStore } from './store.js';

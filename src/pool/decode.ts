@@ -1,5 +1,5 @@
-import { deserialize } from 'node:v8';
 import { AgentpoolError, describe, formatCount, toTaskError } from '../errors.js';
+import { decodeValue } from '../shared/clone.js';
 import type { TaskReply, WireReply } from '../shared/protocol.js';
 
 /**
@@ -15,7 +15,7 @@ export function decodeReply(wire: WireReply): TaskReply {
   const { encoded, ...rest } = wire;
   const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   try {
-    return { ...rest, output: deserialize(bytes) };
+    return { ...rest, output: decodeValue(bytes) };
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : describe(cause);
     const error = new AgentpoolError(

@@ -145,7 +145,7 @@ export type TaskReply =
 
 /**
  * What actually crosses the thread boundary. An object output travels
- * pre-serialized (`v8.serialize`; its bytes are copied, never transferred: see workers/worker.ts): the
+ * pre-serialized (`encodeValue` in clone.ts, V8's own serializer; its bytes are copied, never transferred: see workers/worker.ts): the
  * worker learns right there whether it can be cloned at all, which a failed
  * `postMessage` would only report by crashing the thread.
  */
