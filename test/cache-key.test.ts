@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeValue, encodeValue } from '../src/shared/clone.js';
 import { stableHash } from '../src/cache/hash.js';
 import { cacheKey, type KeyInput } from '../src/cache/key.js';
 import { rerunSet } from '../src/cache/rerun.js';
 import { parseDuration, parseSize } from '../src/cli/cache-command.js';
 import { buildGraph } from '../src/dag/graph.js';
+import { decodeValue, encodeValue } from '../src/shared/clone.js';
 
 describe('stableHash', () => {
   it('ignores the key order of plain objects, at any depth', () => {

@@ -133,7 +133,9 @@ describe('agentpool run', () => {
       const out = await onPseudoTerminal({ ...withoutCi(), CI: 'true' });
       expect(out.code).toBe(0);
       expect(out.stdout).not.toMatch(/█/);
-      expect(out.stdout.replace(new RegExp(`${ESC}\\[\\d+m`, 'g'), '')).toMatch(/\[4\/4\] done +(review|translate) \(sleep\)/);
+      expect(out.stdout.replace(new RegExp(`${ESC}\\[\\d+m`, 'g'), '')).toMatch(
+        /\[4\/4\] done +(review|translate) \(sleep\)/,
+      );
       expect(out.stdout).toContain('4/4 done');
     },
   );
