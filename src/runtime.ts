@@ -308,7 +308,11 @@ export class Runtime {
     batches?: Map<string, { ids: string[]; prompts: string[] }>,
   ): Run {
     this.#checkOpen();
-    const options = parseOptions(executeOptionsSchema, input, 'execute options');
+    // No options is the common call: zod's parse of {} is only its defaults.
+    const options =
+      input === undefined
+        ? { context: {} }
+        : parseOptions(executeOptionsSchema, input, 'execute options');
     return this.#startParsed(compile, options, tap, batches);
   }
 
@@ -332,7 +336,11 @@ export class Runtime {
       );
     }
     try {
-      structuredClone(options.context);
+      // zod made the context a fresh plain object: with no keys there is nothing to check.
+      for (const _ in options.context) {
+        structuredClone(options.context);
+        break;
+      }
     } catch (cause) {
       throw new OptionsError(
         `Expected \`context\` to be structured-clonable (it is sent to worker threads): ${(cause as Error).message}`,
