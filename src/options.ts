@@ -7,6 +7,7 @@ import {
   timeLimitSchema,
 } from './bounds.js';
 import { cacheOptionsSchema, executeCacheSchema } from './cache/options.js';
+import { contextSchema } from './dag/context.js';
 import { limitsSchema } from './dag/schema.js';
 import { describe, OptionsError } from './errors.js';
 import { ENCODINGS } from './protocol.js';
@@ -117,8 +118,8 @@ export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'threa
 
 /** Options of one `execute` / `stream` call. */
 export const executeOptionsSchema = z.strictObject({
-  /** Global context every task sees (under its own `context`). @default {} */
-  context: z.record(z.string(), z.unknown()).default({}),
+  /** Global context every task sees (under its own `context`); every key is data (`__proto__` too). @default {} */
+  context: contextSchema.default({}),
   /** Aborting cancels the run: queued tasks end `cancelled`, running ones are stopped. */
   signal: z.instanceof(AbortSignal).optional(),
   /** Overrides the runtime's `failFast` for this run. */
