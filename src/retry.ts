@@ -1,15 +1,16 @@
 import { z } from 'zod';
+import { delaySchema } from './bounds.js';
 
 /** How a failed attempt is retried. Every field has a default. */
 export const retryPolicySchema = z.strictObject({
   /** Retries after the first attempt (so `max: 1` means up to 2 attempts). */
   max: z.int().min(0).default(1),
   /** Delay before the first retry, in ms. */
-  backoffMs: z.number().min(0).default(500),
+  backoffMs: delaySchema.default(500),
   /** Each further retry waits `factor` times longer than the one before. */
   factor: z.number().min(1).default(2),
-  /** No single wait is longer than this, in ms. */
-  maxBackoffMs: z.number().min(0).default(30_000),
+  /** No single wait is longer than this, in ms (at most 2147483647, Node's longest timer). */
+  maxBackoffMs: delaySchema.default(30_000),
   /** Randomise each wait between half and all of its nominal length, so retries of many tasks do not stampede. */
   jitter: z.boolean().default(true),
   /**
@@ -29,9 +30,9 @@ export const retryOverrideSchema = z.union([
   z.int().min(0),
   z.strictObject({
     max: z.int().min(0).optional(),
-    backoffMs: z.number().min(0).optional(),
+    backoffMs: delaySchema.optional(),
     factor: z.number().min(1).optional(),
-    maxBackoffMs: z.number().min(0).optional(),
+    maxBackoffMs: delaySchema.optional(),
     jitter: z.boolean().optional(),
     on: z.array(z.string().min(1)).optional(),
   }),

@@ -59,6 +59,9 @@ export function wanted(issue: Issue): string | undefined {
       if (options.some((option) => option === undefined)) return undefined;
       return [...new Set(options)].join(' or ');
     }
+    case 'custom':
+      // A refinement worded as agentpool words things ("expected …") says it all.
+      return issue.message.startsWith('expected ') ? issue.message.slice(9) : undefined;
     default:
       return undefined;
   }

@@ -304,8 +304,9 @@ describe('runtime options', () => {
     expect(() => createRuntime({ threads: -1 })).toThrow(
       'Expected `threads` to be a number >= 0, got `-1`',
     );
-    expect(() => createRuntime({ timeoutMs: 0 })).toThrow(
-      'Expected `timeoutMs` to be a number > 0, got `0`',
+    // 0 means no time limit (test/option-bounds.test.ts); a negative one is wrong.
+    expect(() => createRuntime({ timeoutMs: -1 })).toThrow(
+      'Expected `timeoutMs` to be an integer from 1 to 2147483647 (ms), or 0 or Infinity for no time limit, got `-1`',
     );
     expect(() => createRuntime({ balance: 'random' as 'least-busy' })).toThrow(
       'Expected `balance` to be one of "least-busy", "round-robin", got `"random"`',

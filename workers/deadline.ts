@@ -41,7 +41,8 @@ export class Deadline {
       };
       const left = this.#startedAt + this.#message.timeoutMs - now();
       if (left <= 0) expire();
-      else this.#timer = setTimeout(expire, left);
+      // No time limit (`Infinity`): no timer, which Node would clamp to 1 ms.
+      else if (Number.isFinite(left)) this.#timer = setTimeout(expire, left);
       const cancel = this.#cancelSignal?.();
       if (cancel?.aborted) controller.abort(cancel.reason);
       else if (cancel) {

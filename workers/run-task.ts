@@ -7,8 +7,8 @@ import type { AgentContext } from './agent.js';
 import type { Link } from './channel.js';
 import { Deadline } from './deadline.js';
 import { handlerFor } from './load-agent.js';
-import { encode, outputText } from './output.js';
-import { TokenMeter } from './tokens.js';
+import { encode } from './output.js';
+import { chargeOutput, TokenMeter } from './tokens.js';
 
 // Captured before any agent runs: an agent that replaces it must not break
 // the CPU accounting of its own attempt or the thread's later ones.
@@ -130,10 +130,7 @@ export async function runTask(
     if (deadline.passed) throw deadline.error();
     // A budget overrun stands even if the agent caught its error.
     if (meter?.overrun) throw meter.overrun;
-    if (metered) {
-      const text = outputText(output);
-      if (text !== undefined) tokens().charge(text);
-    }
+    if (metered) chargeOutput(tokens(), output);
     const cpuLimit = limits.cpuMs;
     const used = finish();
     if (cpuLimit !== undefined && used.cpuMs > cpuLimit)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timeLimitSchema } from '../bounds.js';
 import { limitsSchema } from '../dag/schema.js';
 import { closest } from '../dag/suggest.js';
 import { describe } from '../errors.js';
@@ -44,7 +45,7 @@ function optionalRuntimeShape() {
  */
 export const dagDefaultsSchema = z.strictObject({
   retries: retryOverrideSchema.optional(),
-  timeoutMs: z.int().positive().optional(),
+  timeoutMs: timeLimitSchema.optional(),
   limits: limitsSchema.optional(),
   ...optionalRuntimeShape(),
 });

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { type DagIssue, DagValidationError, describe } from '../errors.js';
 import { issueText, valueAt } from '../zod-text.js';
+import { lostProtoKey, ownCopy } from './context.js';
 import { buildGraph, type Graph, indexIds } from './graph.js';
 import { type DagInput, type TaskSpec, taskSchema } from './schema.js';
 import { closest } from './suggest.js';
@@ -82,6 +83,9 @@ function parseTasks(input: Record<string, unknown>): {
       continue;
     }
     const task = parsed.data;
+    // zod's record drops a `__proto__` key; the context keeps every key it was given.
+    const rawContext = (raw as { context?: unknown }).context;
+    if (task.context !== undefined && lostProtoKey(rawContext)) task.context = ownCopy(rawContext);
     const { depends_on, dependsOn } = task;
     if (depends_on !== undefined && dependsOn !== undefined) {
       issues.push({
