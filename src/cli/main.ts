@@ -107,6 +107,10 @@ program
   .option('--color', 'colour the output (default: on a colour terminal, unless NO_COLOR is set)')
   .option('--no-color', 'no colour, whatever the terminal')
   .option(
+    '--host <file>',
+    'host services module: its exported functions are ctx.host.<name> (over the file’s host:)',
+  )
+  .option(
     '--run-tokens <n>',
     'token budget of the whole run, shared by every task (overrides the file’s defaults)',
     integer(0, '--run-tokens'),
@@ -139,8 +143,9 @@ program
     `time each agent module may take to load, in ms (default ${LOAD_TIMEOUT_MS})`,
     integer(1, '--load-timeout'),
   )
+  .option('--host <file>', 'host services module to check (over the file’s host:)')
   .addHelpText('after', '\nExamples:\n  $ agentpool validate examples/research/dag.yaml')
-  .action(async (dag: string, flags: { loadTimeout?: number }) => {
+  .action(async (dag: string, flags: { loadTimeout?: number; host?: string }) => {
     const problems = await validateCommand(dag, flags);
     for (const problem of problems) process.stderr.write(`agentpool: ${problem}\n`);
     if (problems.length > 0) process.exitCode = EXIT.badInput;

@@ -40,6 +40,8 @@ export interface RunFlags {
   color?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  /** `--host <file>`: the host module, over the file's `host:`. */
+  host?: string;
 }
 
 /**
@@ -151,7 +153,12 @@ export function runtimeOptions(
 /** `agentpool run <dag>`: runs the file's DAG and returns the exit code. */
 export async function runCommand(path: string, flags: RunFlags): Promise<number> {
   // Bad input stops here, before a thread starts, with what validate would say (less module loading).
-  const { dag: file, problems, graph } = await checkDagFile(path, { load: false });
+  const {
+    dag: file,
+    problems,
+    graph,
+    host,
+  } = await checkDagFile(path, { load: false, host: flags.host });
   if (problems.length > 0 || !graph) {
     for (const problem of problems) process.stderr.write(`agentpool: ${problem}\n`);
     return EXIT.badInput;
@@ -173,6 +180,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   const context = { ...file.context, ...(flags.context ? await readContext(flags.context) : {}) };
   const runtime = createRuntime({
     ...runtimeOptions(file.defaults, flags, file.agents),
+    ...(host && { host }),
     ...(flags.cache && { cache: { dir: cache } }),
   });
   const budgets = tokenBudgets(graph, file);
