@@ -102,6 +102,22 @@ program
     (value: string, list: string[]) => [...list, value],
     [] as string[],
   )
+  .option(
+    '--only <id|glob>',
+    'run only these tasks and what they need (upstream); repeatable',
+    (value: string, list: string[]) => [...list, value],
+    [] as string[],
+  )
+  .option(
+    '--from <id|glob>',
+    'run these tasks and everything downstream afresh; what they need upstream comes from the cache, or runs; repeatable',
+    (value: string, list: string[]) => [...list, value],
+    [] as string[],
+  )
+  .option(
+    '--dry-run',
+    'check everything, print the dispatch order and the critical path, run nothing',
+  )
   .option('-q, --quiet', 'print only the final summary and errors')
   .option('--verbose', 'print every event as it happens, streamed chunks included')
   .option('--color', 'colour the output (default: on a colour terminal, unless NO_COLOR is set)')
@@ -126,7 +142,8 @@ Examples:
   $ agentpool run dag.yaml --threads 8 --report timeline.html --out results.json
   $ agentpool run dag.yaml --format ndjson | jq -c 'select(.type == "failed")'
   $ agentpool run dag.yaml --context '{"topic": "worker threads"}' --fail-fast
-  $ agentpool run dag.yaml --rerun draft --rerun 'review_*'        # ignore those tasks' cached results`,
+  $ agentpool run dag.yaml --rerun draft --rerun 'review_*'        # ignore those tasks' cached results
+  $ agentpool run dag.yaml --only 'review_*' --dry-run              # what would run, in which order`,
   )
   .action(async (dag: string, flags: RunFlags) => {
     process.exitCode = await runCommand(dag, flags);
