@@ -12,6 +12,7 @@ import { checkDagFile } from './check-dag.js';
 import type { DagFile } from './dag-file.js';
 import { dryRunText } from './dry-run.js';
 import { Eta } from './eta.js';
+import { wrapWords } from './fit.js';
 import { readContext } from './input.js';
 import { toJson } from './json.js';
 import { LiveView, NdjsonView, PlainView, type View } from './live-view.js';
@@ -246,10 +247,11 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
         : analysis.busyMs < MEANINGFUL_WORK_MS
           ? `; on ${threads}, too short (${Math.round(analysis.busyMs)} ms of work) to compare with the lower bound`
           : `; ${analysis.ratio.toFixed(2)}× the lower bound on ${threads}`;
-    out.write(cacheLine(run, cache));
-    out.write(summary(run, ratio));
+    // On a terminal, wrapped at its width between words (the terminal would cut words).
+    const toWidth = (text: string) => (out.isTTY ? wrapWords(text, (out.columns ?? 0) - 1) : text);
+    out.write(toWidth(cacheLine(run, cache) + summary(run, ratio)));
     if (!flags.quiet)
-      out.write(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100));
+      out.write(toWidth(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100)));
   }
   for (const failure of failures) process.stderr.write(`agentpool: ${failure}\n`);
   if (interrupted) return SIGNAL_EXIT[interrupted];
