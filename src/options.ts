@@ -12,7 +12,7 @@ import { limitsSchema } from './dag/schema.js';
 import { describe, OptionsError } from './errors.js';
 import { ENCODINGS } from './protocol.js';
 import { retryOverrideSchema, retryPolicySchema } from './retry.js';
-import { expectation, valueAt } from './zod-text.js';
+import { formatPath, issueText, narrowUnions } from './zod-text.js';
 
 const moduleSchema = z.union([z.instanceof(URL), z.string().min(1)], {
   error: 'expected a module path, file URL string or URL',
@@ -148,13 +148,14 @@ export function parseOptions<S extends z.ZodType>(
     throw new OptionsError(`Invalid ${where}: reading them threw: ${reason}`, { cause });
   }
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => {
-    const field = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      return `${where}${field ? `.${field}` : ''}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
-    }
-    const got = describe(valueAt(input, issue.path));
-    return `Expected \`${field || where}\` ${expectation(issue)}, got \`${got}\``;
+  // The same wording as the DAG's fields: `limits.tokens: expected an integer, got 1.5`.
+  const lines = narrowUnions(parsed.error.issues).map((issue) => {
+    const field = formatPath('', issue.path);
+    const text = issueText(issue, input, schema);
+    // At the top level these are the caller's options: `thread` is an unknown option.
+    if (issue.code === 'unrecognized_keys' && field === '')
+      return `${where}: ${text.replaceAll('unknown field', 'unknown option')}`;
+    return `${field || where}: ${text}`;
   });
   throw new OptionsError(`Invalid ${where}:\n  ${lines.join('\n  ')}`, { cause: parsed.error });
 }

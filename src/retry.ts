@@ -1,5 +1,28 @@
 import { z } from 'zod';
 import { delaySchema } from './bounds.js';
+import { closest } from './dag/suggest.js';
+import { ERROR_CODES } from './errors.js';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/**
+ * An error code to retry on: agentpool's own (`ERR_TASK_TIMEOUT`) or an
+ * agent's (`E_RATE_LIMIT`: an agent's thrown error keeps its code). One
+ * that is not agentpool's but a likely typo of one is rejected, naming
+ * both: `ERR_TASK_TIMOUT` would otherwise quietly never match.
+ */
+const retryCodeSchema = z
+  .string()
+  .min(1)
+  .superRefine((code, ctx) => {
+    if (KNOWN_CODES.has(code)) return;
+    const hint = closest(code, ERROR_CODES);
+    if (hint)
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown error code \`${code}\` (did you mean \`${hint}\`?)`,
+      });
+  });
 
 /** How a failed attempt is retried. Every field has a default. */
 export const retryPolicySchema = z.strictObject({
@@ -17,7 +40,7 @@ export const retryPolicySchema = z.strictObject({
    * Error codes that are retried. Default: any error except limit breaches
    * and errors that would repeat (`NOT_RETRIED_BY_DEFAULT`).
    */
-  on: z.array(z.string().min(1)).optional(),
+  on: z.array(retryCodeSchema).optional(),
 });
 export type RetryPolicy = z.output<typeof retryPolicySchema>;
 
@@ -34,7 +57,7 @@ export const retryOverrideSchema = z.union([
     factor: z.number().min(1).optional(),
     maxBackoffMs: delaySchema.optional(),
     jitter: z.boolean().optional(),
-    on: z.array(z.string().min(1)).optional(),
+    on: z.array(retryCodeSchema).optional(),
   }),
 ]);
 export type RetryOverride = z.input<typeof retryOverrideSchema>;

@@ -295,16 +295,16 @@ describe('limits', () => {
 describe('bad limits and options', () => {
   it('names the bad field before anything runs', async () => {
     expect(() => createRuntime({ limits: { memoryMb: -1 } })).toThrow(
-      'Expected `limits.memoryMb` to be a number >= 8, got `-1`',
+      'limits.memoryMb: expected a number >= 8, got -1',
     );
     expect(() => createRuntime({ runTokens: -5 })).toThrow(
-      'Expected `runTokens` to be a number >= 0, got `-5`',
+      'runTokens: expected a number >= 0, got -5',
     );
     expect(() => createRuntime({ host: { search: 'nope' as unknown as () => void } })).toThrow(
-      '`host.search`',
+      'host.search: ',
     );
     expect(() => createRuntime({ encoding: 'utf8' as 'o200k_base' })).toThrow(
-      'Expected `encoding` to be one of',
+      'encoding: expected one of',
     );
     const runtime = createRuntime({ threads: 0, agents });
     await expect(runtime.execute({ a: { agent: 'echo', limits: { tokens: -1 } } })).rejects.toThrow(

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type DagIssue, DagValidationError, describe } from '../errors.js';
-import { issueText, valueAt } from '../zod-text.js';
+import { issueText, narrowUnions, valueAt } from '../zod-text.js';
 import { lostProtoKey, ownCopy } from './context.js';
 import { buildGraph, type Graph, indexIds } from './graph.js';
 import { type DagInput, type TaskSpec, taskSchema } from './schema.js';
@@ -14,20 +14,12 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function schemaIssues(id: string, raw: unknown, error: z.ZodError): DagIssue[] {
-  return error.issues.map((issue) => {
+  // The same wording as every other zod message: what was expected, and the value received.
+  return narrowUnions(error.issues).map((issue) => {
     const path = [id, ...issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key))];
-    // zod's type errors already name what they received ("expected string, received number");
-    // the rest get the value, and unknown fields the closest known one.
-    const missing = issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined;
-    const message =
-      issue.code === 'invalid_type' && !missing
-        ? issue.message.replace(/^Invalid input: /, '')
-        : missing
-          ? `missing (expected ${issue.expected})`
-          : issueText(issue, raw, taskSchema);
     return {
       code: 'ERR_DAG_INVALID',
-      message: `${formatPath(path)}: ${message}`,
+      message: `${formatPath(path)}: ${issueText(issue, raw, taskSchema)}`,
       taskIds: [id],
       path: ['tasks', ...path],
     };
