@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { cacheOptionsSchema, executeCacheSchema } from './cache/options.js';
+import { redisOptionSchema } from './cluster/settings.js';
 import { limitsSchema } from './dag/schema.js';
 import { describe, OptionsError } from './errors.js';
 import { ENCODINGS } from './protocol.js';
@@ -96,6 +97,12 @@ export const runtimeOptionsSchema = z.strictObject({
   idleTimeoutMs: z.int().min(0).default(30_000),
   /** The task cache: `{ dir }` for a store in that directory (see "Caching" in the README). @default off */
   cache: cacheOptionsSchema.default(false),
+  /**
+   * Run attempts on `agentpool worker` processes through this Redis (a URL,
+   * or `{ url, prefix }`) instead of local threads; `threads` is then
+   * unused. See "Running on many machines" in the README. @default local threads
+   */
+  redis: redisOptionSchema.optional(),
 });
 export type RuntimeOptions = z.input<typeof runtimeOptionsSchema>;
 export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'threads' | 'retries'> & {

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { resolveAgents } from './agents.js';
 import { prepareRunCache } from './cache/runtime-hook.js';
 import { TaskCache } from './cache/task-cache.js';
+import type { QueueExecutor } from './cluster/queue-executor.js';
+import { clusterSettings } from './cluster/settings.js';
 import { checkPrompts, compileFanOut } from './dag/fan-out.js';
 import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
@@ -61,6 +63,7 @@ export class Runtime {
   readonly #bridge: HostBridge;
   readonly #cache: TaskCache | undefined;
   #executor: Executor | undefined;
+  #cluster: Promise<QueueExecutor> | undefined;
   #dispatch: Slots | undefined;
   #closed = false;
   #strayErrors = 0;
@@ -118,6 +121,7 @@ export class Runtime {
    * ```
    */
   async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
+    await this.#clusterReady(agentsOf(dag));
     const run = this.#start(() => compileDag(dag, this.#agentNames), options);
     return run.done;
   }
@@ -154,6 +158,7 @@ export class Runtime {
     const { events = false, ...executeOptions } = options;
     // Parsed once, here: the run starts with these options.
     const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
+    await this.#clusterReady(agentsOf(dag));
     yield* streamRun(
       (signal, tap) =>
         this.#startParsed(() => compileDag(dag, this.#agentNames), { ...parsed, signal }, tap),
@@ -186,6 +191,7 @@ export class Runtime {
       throw new OptionsError(`Expected \`batch\` to be an integer >= 1, got \`${String(batch)}\``);
     }
     checkPrompts(prompts);
+    await this.#clusterReady([agent]);
     const task = {
       agent,
       ...(retries !== undefined && { retries }),
@@ -301,6 +307,35 @@ export class Runtime {
     return this.#executor;
   }
 
+  /**
+   * With `redis`: connects once (the queue executor replaces local threads)
+   * and refuses the run unless live workers have each agent it needs with
+   * this process's module hash. Without: nothing.
+   */
+  async #clusterReady(agentNames: Iterable<string>): Promise<void> {
+    const redis = this.#options.redis;
+    if (redis === undefined) return;
+    this.#checkOpen();
+    this.#cluster ??= import('./cluster/queue-executor.js').then(({ QueueExecutor }) =>
+      QueueExecutor.connect(
+        clusterSettings(redis),
+        (event) => this.#channelEvent(event),
+        this.#options.timeoutGraceMs,
+      ),
+    );
+    const executor = await this.#cluster;
+    if (this.#executor === undefined) {
+      this.#executor = executor;
+      this.#stats.started(now());
+    }
+    const modules = new Map<string, string>();
+    for (const name of agentNames) {
+      const agent = this.#agents.get(name);
+      if (agent !== undefined) modules.set(name, agent.module);
+    }
+    await executor.preflight(modules);
+  }
+
   #start(
     compile: () => Graph,
     input: ExecuteOptions | undefined,
@@ -389,6 +424,17 @@ export class Runtime {
     else run.start();
     return run;
   }
+}
+
+/** The agents a DAG's tasks name (whatever is malformed is left to the DAG's validation). */
+function agentsOf(dag: DagInput): string[] {
+  if (typeof dag !== 'object' || dag === null) return [];
+  const names = new Set<string>();
+  for (const task of Object.values(dag)) {
+    const agent = (task as { agent?: unknown } | null)?.agent;
+    if (typeof agent === 'string') names.add(agent);
+  }
+  return [...names];
 }
 
 /**
