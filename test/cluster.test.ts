@@ -1,0 +1,182 @@
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpack } from '../dist/src/cluster/job.js';
+import { createRuntime } from '../dist/src/index.js';
+import { agentpool, root } from './cli-helpers.js';
+import { markerLines, startWorker, type WorkerProcess } from './cluster-helpers.js';
+import { RedisServer } from './redis-server.js';
+
+const fixtures = join(root, 'test/fixtures/cluster');
+const dagFile = join(fixtures, 'dag.yaml');
+const work = join(fixtures, 'agents/work.js');
+const dag = {
+  a: { agent: 'work', prompt: 'a' },
+  b: { agent: 'work', prompt: 'b', depends_on: ['a'] },
+  c: { agent: 'work', prompt: 'c', depends_on: ['a'] },
+  d: { agent: 'work', prompt: 'd', depends_on: ['b', 'c'] },
+};
+
+let redis: RedisServer;
+let workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  workers = await Promise.all([startWorker(dagFile, redis.url), startWorker(dagFile, redis.url)]);
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await redis?.stop();
+});
+
+describe('a DAG on agentpool workers through Redis', () => {
+  it('gives the same results as a local run, structured-clone types included, each task run once', async () => {
+    const markers = await mkdtemp(join(tmpdir(), 'agentpool-cluster-'));
+    const local = createRuntime({ threads: 2, agents: { work } });
+    const remote = createRuntime({ redis: redis.url, agents: { work } });
+    try {
+      const elsewhere = await mkdtemp(join(tmpdir(), 'agentpool-local-'));
+      const here = await local.execute(dag, { context: { markers: elsewhere } });
+      const there = await remote.execute(dag, { context: { markers } });
+      expect(there.done).toBe(4);
+      for (const id of Object.keys(dag)) {
+        expect(there.tasks[id]?.output).toEqual(here.tasks[id]?.output);
+        expect(await markerLines(join(markers, `${id}.runs`))).toHaveLength(1);
+      }
+      const d = there.tasks.d?.output as {
+        deps: Map<string, string>;
+        size: bigint;
+        at: Date;
+        bytes: Uint8Array;
+      };
+      expect(d.deps).toBeInstanceOf(Map);
+      expect(d.deps.get('b')).toBe('b');
+      expect(d.size).toBe(2n ** 40n);
+      expect(d.at).toBeInstanceOf(Date);
+      expect(d.bytes).toBeInstanceOf(Uint8Array);
+      // Both workers announced themselves; stats() counts their threads.
+      expect(remote.stats().liveThreads).toBe(2);
+    } finally {
+      await Promise.all([local.close(), remote.close()]);
+    }
+  });
+
+  it("streams a remote task's chunks in order, before its result", async () => {
+    const remote = createRuntime({ redis: redis.url, agents: { work } });
+    const seen: string[] = [];
+    try {
+      for await (const item of remote.stream(
+        { a: { agent: 'work', prompt: 'a' } },
+        {
+          events: true,
+          context: { chunks: true },
+        },
+      ))
+        seen.push(item.type === 'chunk' ? String(item.chunk) : item.type);
+    } finally {
+      await remote.close();
+    }
+    expect(seen).toEqual(['a:0', 'a:1', 'a:2', 'result']);
+  });
+
+  it('runs through `agentpool run --redis`', async () => {
+    const markers = await mkdtemp(join(tmpdir(), 'agentpool-cluster-'));
+    const out = await agentpool([
+      'run',
+      dagFile,
+      '--redis',
+      redis.url,
+      '--run-id',
+      'cli-run',
+      '--format',
+      'json',
+      '--context',
+      JSON.stringify({ markers }),
+    ]);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const run = JSON.parse(out.stdout) as { runId: string; done: number };
+    expect(run).toMatchObject({ runId: 'cli-run', done: 4 });
+  });
+
+  it('refuses a run whose agent no live worker has, or has with another hash', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cluster-'));
+    const changed = join(dir, 'work.js');
+    await copyFile(work, changed);
+    await writeFile(changed, `${await readFile(changed, 'utf8')}\n// changed\n`);
+    const other = createRuntime({
+      redis: redis.url,
+      agents: { work: changed, other: join(fixtures, 'agents/other.js') },
+    });
+    try {
+      await expect(other.execute(dag)).rejects.toMatchObject({ code: 'ERR_CLUSTER_AGENT_HASH' });
+      await expect(other.execute({ x: { agent: 'other', prompt: 'x' } })).rejects.toMatchObject({
+        code: 'ERR_CLUSTER_AGENT_MISSING',
+      });
+    } finally {
+      await other.close();
+    }
+    await writeFile(
+      join(dir, 'dag.yaml'),
+      'agents: { work: ./work.js }\ntasks: { a: { agent: work } }\n',
+    );
+    const cli = await agentpool(['run', join(dir, 'dag.yaml'), '--redis', redis.url]);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain('agent "work" is');
+  });
+
+  it('rejects forged jobs: an unregistered agent, and a job naming a module', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-cluster-'));
+    const evil = join(dir, 'evil.js');
+    const touched = join(dir, 'imported');
+    await writeFile(
+      evil,
+      `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(touched)}, 'x'); export default () => 'evil';`,
+    );
+    const connection = { url: redis.url, maxRetriesPerRequest: null };
+    const queue = new Queue('attempts', { connection, prefix: 'agentpool' });
+    const events = new QueueEvents('attempts', { connection, prefix: 'agentpool' });
+    await events.waitUntilReady();
+    const base = {
+      v: 1,
+      runId: 'forged',
+      taskId: 't',
+      hash: 'h',
+      attempt: 1,
+      replyTo: 'agentpool:replies:00000000-0000-0000-0000-000000000000',
+      timeoutMs: 1000,
+      timeoutGraceMs: 0,
+      limits: {},
+      encoding: 'o200k_base',
+      countTokens: false,
+      body: Buffer.from([]).toString('base64'),
+    };
+    try {
+      const unknown = await queue.add('t', { ...base, agent: 'evil' }, { jobId: 'forged-1' });
+      const result = (await unknown.waitUntilFinished(events)) as { r: string };
+      const outcome = unpack(result.r) as {
+        kind: string;
+        reply: { ok: boolean; error: { code: string } };
+      };
+      expect(outcome).toMatchObject({
+        kind: 'replied',
+        reply: { ok: false, error: { code: 'ERR_UNKNOWN_AGENT' } },
+      });
+      const named = await queue.add(
+        't',
+        { ...base, agent: 'work', module: `file://${evil}` },
+        { jobId: 'forged-2' },
+      );
+      await expect(named.waitUntilFinished(events)).rejects.toThrow(
+        /ERR_CLUSTER_JOB_INVALID|not what a planner writes/,
+      );
+      expect(await markerLines(touched)).toEqual([]);
+    } finally {
+      await events.close();
+      await queue.close();
+    }
+  });
+});
