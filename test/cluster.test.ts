@@ -1,12 +1,13 @@
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
+import { Job, Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unpack } from '../dist/src/cluster/job.js';
+import { jobId } from '../dist/src/cluster/keys.js';
 import { createRuntime } from '../dist/src/index.js';
 import { agentpool, root } from './cli-helpers.js';
-import { markerLines, startWorker, type WorkerProcess } from './cluster-helpers.js';
+import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
 import { RedisServer } from './redis-server.js';
 
 const fixtures = join(root, 'test/fixtures/cluster');
@@ -175,6 +176,35 @@ describe('a DAG on agentpool workers through Redis', () => {
       );
       expect(await markerLines(touched)).toEqual([]);
     } finally {
+      await events.close();
+      await queue.close();
+    }
+  });
+
+  it('cancelling a run stops its attempt on the remote worker', async () => {
+    const markers = await mkdtemp(join(tmpdir(), 'agentpool-cluster-'));
+    const connection = { url: redis.url, maxRetriesPerRequest: null };
+    const queue = new Queue('attempts', { connection, prefix: 'agentpool' });
+    const events = new QueueEvents('attempts', { connection, prefix: 'agentpool' });
+    await events.waitUntilReady();
+    const remote = createRuntime({ redis: redis.url, agents: { work } });
+    const controller = new AbortController();
+    try {
+      const done = remote.execute(
+        { h: { agent: 'work', prompt: 'h' } },
+        { runId: 'cancel-run', signal: controller.signal, context: { markers, hangFirst: 'h' } },
+      );
+      await waitForLines(join(markers, 'h.runs'), 1);
+      controller.abort();
+      const run = await done;
+      expect(run.tasks.h?.status).toBe('cancelled');
+      // The worker stopped it (its thread was terminated) and BullMQ recorded it so.
+      const job = await Job.fromId(queue, jobId('cancel-run', 'h', 1));
+      const result = (await job?.waitUntilFinished(events)) as { r: string };
+      expect(unpack(result.r)).toEqual({ kind: 'cancelled' });
+      expect(await markerLines(join(markers, 'h.runs'))).toHaveLength(1);
+    } finally {
+      await remote.close();
       await events.close();
       await queue.close();
     }
