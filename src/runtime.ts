@@ -121,7 +121,7 @@ export class Runtime {
    * ```
    */
   async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
-    await this.#clusterReady(agentsOf(dag));
+    await this.#clusterReady(agentsOf(dag), options?.runTokens);
     const run = this.#start(() => compileDag(dag, this.#agentNames), options);
     return run.done;
   }
@@ -158,7 +158,7 @@ export class Runtime {
     const { events = false, ...executeOptions } = options;
     // Parsed once, here: the run starts with these options.
     const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
-    await this.#clusterReady(agentsOf(dag));
+    await this.#clusterReady(agentsOf(dag), parsed.runTokens);
     yield* streamRun(
       (signal, tap) =>
         this.#startParsed(() => compileDag(dag, this.#agentNames), { ...parsed, signal }, tap),
@@ -191,7 +191,7 @@ export class Runtime {
       throw new OptionsError(`Expected \`batch\` to be an integer >= 1, got \`${String(batch)}\``);
     }
     checkPrompts(prompts);
-    await this.#clusterReady([agent]);
+    await this.#clusterReady([agent], executeOptions.runTokens);
     const task = {
       agent,
       ...(retries !== undefined && { retries }),
@@ -312,10 +312,16 @@ export class Runtime {
    * and refuses the run unless live workers have each agent it needs with
    * this process's module hash. Without: nothing.
    */
-  async #clusterReady(agentNames: Iterable<string>): Promise<void> {
+  async #clusterReady(agentNames: Iterable<string>, runTokens: unknown): Promise<void> {
     const redis = this.#options.redis;
     if (redis === undefined) return;
     this.#checkOpen();
+    // A run-wide budget lives in one thread-shared counter; across machines
+    // it needs a Redis counter, not built yet: refused rather than unenforced.
+    if ((runTokens ?? this.#options.runTokens) !== undefined)
+      throw new OptionsError(
+        `Expected \`runTokens\` to be unset with \`redis\` (a run-wide token budget is not enforced across machines yet), got \`${String(runTokens ?? this.#options.runTokens)}\``,
+      );
     this.#cluster ??= import('./cluster/queue-executor.js').then(({ QueueExecutor }) =>
       QueueExecutor.connect(
         clusterSettings(redis),

@@ -143,7 +143,12 @@ export class QueueExecutor implements Executor {
     for (const submission of [...this.#pending.values()]) {
       if (submission.settled || submission.submittedAt > quiet) continue;
       const job = await Job.fromId(this.#queue, submission.jobId);
-      if (job === undefined) continue;
+      if (job === undefined) {
+        // Lost with the last second of writes of a Redis that restarted on
+        // its AOF (or never written): added again, under the same id.
+        if (submission.job !== undefined) await this.#add(submission.jobId, submission.job);
+        continue;
+      }
       const state = await job.getState();
       if (state === 'completed') this.#ingest(submission, (job.returnvalue as { r: string }).r);
       else if (state === 'failed')
@@ -217,18 +222,21 @@ export class QueueExecutor implements Executor {
       submission.finish({ kind: 'replied', reply: failureReply(error, now()) });
       return submission;
     }
-    this.#queue
-      .add(request.taskId.slice(0, 200), data, {
-        jobId: id,
-        priority,
-        attempts: 1,
-        removeOnComplete: { age: KEEP_S },
-        removeOnFail: { age: KEEP_S },
-      })
-      .catch((error: unknown) =>
-        submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
-      );
+    submission.job = { name: request.taskId.slice(0, 200), data, priority };
+    this.#add(id, submission.job).catch((error: unknown) =>
+      submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
+    );
     return submission;
+  }
+
+  #add(id: string, job: { name: string; data: unknown; priority: number }): Promise<unknown> {
+    return this.#queue.add(job.name, job.data, {
+      jobId: id,
+      priority: job.priority,
+      attempts: 1,
+      removeOnComplete: { age: KEEP_S },
+      removeOnFail: { age: KEEP_S },
+    });
   }
 
   /** Stops a job: marked cancelled (a worker that takes it later skips it), announced to workers, removed if it waits. */

@@ -23,6 +23,8 @@ export class RemoteSubmission implements Submission {
   readonly outcome: Promise<Outcome>;
   /** When it was handed over (planner clock). */
   readonly submittedAt = now();
+  /** What was added to the queue, kept to add it again if Redis lost it (restarted on an AOF a second behind). */
+  job: { name: string; data: unknown; priority: number } | undefined;
   threadId: number | undefined;
   #resolve!: (outcome: Outcome) => void;
   #startedAt: number | undefined;
