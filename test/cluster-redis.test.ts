@@ -22,8 +22,14 @@ let workers: WorkerProcess[] = [];
 
 beforeEach(async () => {
   redis = await RedisServer.start();
-  workers = await Promise.all([startWorker(dagFile, redis.url), startWorker(dagFile, redis.url)]);
 });
+
+async function startWorkers(settings: { lockMs?: number; stalledMs?: number } = {}) {
+  workers = await Promise.all([
+    startWorker(dagFile, redis.url, settings),
+    startWorker(dagFile, redis.url, settings),
+  ]);
+}
 
 afterEach(async () => {
   redis.signal('SIGCONT');
@@ -52,6 +58,7 @@ async function runThrough(fault: () => Promise<void>) {
 
 describe('Redis faults during a run', () => {
   it('Redis frozen (SIGSTOP) for less than the lock: the run completes, each task executed once', async () => {
+    await startWorkers();
     const { run, runs } = await runThrough(async () => {
       redis.signal('SIGSTOP');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -62,6 +69,7 @@ describe('Redis faults during a run', () => {
   });
 
   it('Redis killed (SIGKILL) and restarted on its AOF: the run completes, at least once each', async () => {
+    await startWorkers();
     const { run, runs } = await runThrough(() => redis.restart());
     expect(run.done).toBe(4);
     for (const count of Object.values(runs)) {
@@ -69,5 +77,18 @@ describe('Redis faults during a run', () => {
       // At-least-once: the last second of writes (everysec) may be lost, so one more run at most.
       expect(count).toBeLessThanOrEqual(2);
     }
+  });
+
+  it('Redis frozen for longer than the lock: the run completes, b executed at most twice', async () => {
+    await startWorkers({ lockMs: 1_000, stalledMs: 500 });
+    const { run, runs } = await runThrough(async () => {
+      redis.signal('SIGSTOP');
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      redis.signal('SIGCONT');
+    });
+    expect(run.done).toBe(4);
+    expect(runs.a).toBe(1);
+    expect(runs.b).toBeGreaterThanOrEqual(1);
+    expect(runs.b).toBeLessThanOrEqual(2);
   });
 });
