@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { Job, type Queue } from 'bullmq';
 import { cli, root } from './cli-helpers.js';
 
 /** A real `agentpool worker` child process. */
@@ -68,6 +69,26 @@ export async function waitForLines(path: string, count: number): Promise<string[
   for (;;) {
     const lines = await markerLines(path);
     if (lines.length >= count) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Resolves with a job's end once BullMQ has recorded it: its state is read
+ * (polled), not heard from QueueEvents, which can miss an event that fires
+ * while it starts listening (seen here: a 30 s hang, 1 run in 20).
+ */
+export async function jobEnd(
+  queue: Queue,
+  id: string,
+): Promise<
+  { state: 'completed'; returnvalue: unknown } | { state: 'failed'; failedReason: string }
+> {
+  for (;;) {
+    const job = await Job.fromId(queue, id);
+    const state = await job?.getState();
+    if (job !== undefined && state === 'completed') return { state, returnvalue: job.returnvalue };
+    if (job !== undefined && state === 'failed') return { state, failedReason: job.failedReason };
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
