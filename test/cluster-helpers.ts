@@ -85,8 +85,11 @@ export async function jobEnd(
   { state: 'completed'; returnvalue: unknown } | { state: 'failed'; failedReason: string }
 > {
   for (;;) {
-    const job = await Job.fromId(queue, id);
-    const state = await job?.getState();
+    // State first, then the job: read the other way, a job read just
+    // before it completed shows the new state but no return value yet.
+    const state = await queue.getJobState(id);
+    const job =
+      state === 'completed' || state === 'failed' ? await Job.fromId(queue, id) : undefined;
     if (job !== undefined && state === 'completed') return { state, returnvalue: job.returnvalue };
     if (job !== undefined && state === 'failed') return { state, failedReason: job.failedReason };
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -216,4 +216,36 @@ describe('a DAG on agentpool workers through Redis', () => {
       await queue.close();
     }
   });
+
+  it("holds an agent's concurrency cap across workers, and runs batched fan-outs", async () => {
+    const markers = await mkdtemp(join(tmpdir(), 'agentpool-cluster-'));
+    const remote = createRuntime({
+      redis: redis.url,
+      agents: { work: { module: work, concurrency: 1 } },
+    });
+    try {
+      const sleep = { b: 200, c: 200 };
+      const run = await remote.execute(dag, { context: { markers, spans: true, sleep } });
+      expect(run.done).toBe(4);
+      // Two workers were free for b and c, but the cap let one run at a time.
+      const events = (await markerLines(join(markers, 'spans')))
+        .map((line) => line.split(' ').map(Number) as [number, number])
+        .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+      let running = 0;
+      let peak = 0;
+      for (const [, delta] of events) {
+        running += delta;
+        peak = Math.max(peak, running);
+      }
+      expect(peak).toBe(1);
+      const results = await remote.fanOut('work', ['p0', 'p1', 'p2'], { batch: 2 });
+      expect(results.map((r) => [r.status, (r.output as { text: string }).text])).toEqual([
+        ['done', 'p0'],
+        ['done', 'p1'],
+        ['done', 'p2'],
+      ]);
+    } finally {
+      await remote.close();
+    }
+  });
 });
