@@ -1,3 +1,4 @@
+import type { Outcome } from '../pool/executor.js';
 import type { TaskReply } from '../shared/protocol.js';
 
 /**
@@ -20,3 +21,28 @@ export type ReplyEntry =
   | { k: 'e'; j: string; b: string }
   /** It ended and BullMQ recorded it (`b`: a packed `RemoteOutcome`). */
   | { k: 'd'; j: string; b: string };
+
+/** Waits for `promise` at most `ms` (its failure ignored). */
+export function within(promise: Promise<unknown>, ms = 2_000): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A worker's outcome as the planner's executor reports it. */
+export function toOutcome(remote: RemoteOutcome): Outcome {
+  switch (remote.kind) {
+    case 'replied':
+      return { kind: 'replied', reply: remote.reply };
+    case 'crashed':
+      return { kind: 'crashed', reply: remote.reply };
+    case 'refused':
+      return { kind: 'refused' };
+    default:
+      return { kind: 'aborted' };
+  }
+}

@@ -3,14 +3,14 @@ import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentpoolError, toTaskError } from '../errors.js';
 import { failureReply } from '../pool/decode.js';
-import type { Executor, Outcome, Submission, SubmitHints } from '../pool/executor.js';
+import type { Executor, Submission, SubmitHints } from '../pool/executor.js';
 import { now } from '../shared/clock.js';
 import type { ChannelEvent, TaskRequest } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
 import { toJob, unpack } from './job.js';
 import { jobId, keys, QUEUE } from './keys.js';
-import type { RemoteOutcome, ReplyEntry } from './outcome-wire.js';
+import { type RemoteOutcome, type ReplyEntry, toOutcome, within } from './outcome-wire.js';
 import { checkWorkers, redacted } from './preflight.js';
 import { RemoteSubmission } from './remote-submission.js';
 import { ReplyReader } from './reply-reader.js';
@@ -142,14 +142,18 @@ export class QueueExecutor implements Executor {
     const quiet = now() - HEARTBEAT_MS;
     for (const submission of [...this.#pending.values()]) {
       if (submission.settled || submission.submittedAt > quiet) continue;
-      const job = await Job.fromId(this.#queue, submission.jobId);
-      if (job === undefined) {
+      // State first, then the job: a job read just before it completed
+      // would show the new state with no return value yet.
+      const state = await this.#queue.getJobState(submission.jobId);
+      if (state === 'unknown') {
         // Lost with the last second of writes of a Redis that restarted on
         // its AOF (or never written): added again, under the same id.
         if (submission.job !== undefined) await this.#add(submission.jobId, submission.job);
         continue;
       }
-      const state = await job.getState();
+      if (state !== 'completed' && state !== 'failed') continue;
+      const job = await Job.fromId(this.#queue, submission.jobId);
+      if (job === undefined || submission.settled) continue;
       if (state === 'completed') this.#ingest(submission, (job.returnvalue as { r: string }).r);
       else if (state === 'failed')
         submission.finish({
@@ -276,29 +280,5 @@ export class QueueExecutor implements Executor {
     await within(this.#redis.del(keys(this.settings).replies(this.#id)));
     await within(this.#queue.close());
     this.#redis.disconnect();
-  }
-}
-
-/** Waits for `promise` at most `ms` (its failure ignored). */
-function within(promise: Promise<unknown>, ms = 2_000): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.catch(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function toOutcome(remote: RemoteOutcome): Outcome {
-  switch (remote.kind) {
-    case 'replied':
-      return { kind: 'replied', reply: remote.reply };
-    case 'crashed':
-      return { kind: 'crashed', reply: remote.reply };
-    case 'refused':
-      return { kind: 'refused' };
-    default:
-      return { kind: 'aborted' };
   }
 }

@@ -6,7 +6,7 @@ import { AgentpoolError, taskError, toTaskError } from '../errors.js';
 import { HostBridge, type HostServices } from '../pool/host-bridge.js';
 import { Pools } from '../pool/pools.js';
 import { now } from '../shared/clock.js';
-import type { ChannelEvent, TaskReply } from '../shared/protocol.js';
+import type { ChannelEvent } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
 import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
 import { fromJob, type JobData, pack, parseJob } from './job.js';
@@ -14,6 +14,7 @@ import { keys, QUEUE } from './keys.js';
 import type { RemoteOutcome } from './outcome-wire.js';
 import { runLocally } from './run-local.js';
 import { type ClusterSettings, connectionOptions } from './settings.js';
+import { packOutcome, refusal, refusalReply } from './worker-replies.js';
 
 export interface WorkerNodeOptions {
   settings: ClusterSettings;
@@ -120,7 +121,13 @@ export class WorkerNode {
     this.#worker.on('completed', (job: Job, result: { r: string }) => {
       const replyTo = this.#replyTo(job.data);
       if (replyTo !== undefined && job.id !== undefined)
-        void this.#redis.xadd(replyTo, '*', 'k', 'd', 'j', job.id, 'b', result.r).catch(() => {});
+        void this.#redis
+          .multi()
+          .xadd(replyTo, '*', 'k', 'd', 'j', job.id, 'b', result.r)
+          // A planner that died never deletes its stream: it goes an hour after its last reply.
+          .pexpire(replyTo, 3_600_000)
+          .exec()
+          .catch(() => {});
     });
     this.#worker.on('error', () => {});
     this.#timer = setInterval(() => void this.#beat().catch(() => {}), HEARTBEAT_MS);
@@ -171,7 +178,7 @@ export class WorkerNode {
       );
     const id = job.id as string;
     const outcome = await this.#run(id, data, replyTo, job.attemptsStarted);
-    return { v: 1, r: this.#pack(outcome, data.taskId) };
+    return { v: 1, r: packOutcome(outcome, data.taskId) };
   }
 
   async #run(id: string, data: JobData, replyTo: string, started: number): Promise<RemoteOutcome> {
@@ -253,18 +260,6 @@ export class WorkerNode {
     clearTimeout(timer);
   }
 
-  #pack(outcome: RemoteOutcome, taskId: string): string {
-    try {
-      return pack(outcome, `the output of task "${taskId}"`);
-    } catch (error) {
-      const base = 'reply' in outcome ? outcome.reply : refusalReply(now());
-      return pack(
-        { kind: 'replied', reply: { ...base, ok: false, error: toTaskError(error) } },
-        taskId,
-      );
-    }
-  }
-
   /** A progress report or chunk from a thread: on to the planner, in order, and the attempt is tainted. */
   #event(event: ChannelEvent): void {
     const id = this.#byAttempt.get(`${event.runId}\0${event.taskId}\0${event.attempt}`);
@@ -300,24 +295,4 @@ export class WorkerNode {
     this.#sub.disconnect();
     this.#redis.disconnect();
   }
-}
-
-function refusalReply(at: number): Omit<TaskReply & { ok: false }, 'error'> {
-  return {
-    ok: false,
-    startedAt: at,
-    finishedAt: at,
-    threadId: null,
-    tokens: 0,
-    cpuMs: 0,
-    events: 0,
-  };
-}
-
-function refusal(
-  at: number,
-  code: 'ERR_UNKNOWN_AGENT' | 'ERR_CLUSTER_AGENT_HASH',
-  message: string,
-): RemoteOutcome {
-  return { kind: 'replied', reply: { ...refusalReply(at), error: taskError(code, message) } };
 }
