@@ -121,7 +121,9 @@ export class Runtime {
    * ```
    */
   async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
-    await this.#clusterReady(agentsOf(dag), options?.runTokens);
+    // Local runs start in this tick, as before (a close() right after execute() lets them finish).
+    if (this.#options.redis !== undefined)
+      await this.#clusterReady(agentsOf(dag), options?.runTokens);
     const run = this.#start(() => compileDag(dag, this.#agentNames), options);
     return run.done;
   }
@@ -158,7 +160,9 @@ export class Runtime {
     const { events = false, ...executeOptions } = options;
     // Parsed once, here: the run starts with these options.
     const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
-    await this.#clusterReady(agentsOf(dag), parsed.runTokens);
+    // Local runs start in this tick, as before (a close() right after execute() lets them finish).
+    if (this.#options.redis !== undefined)
+      await this.#clusterReady(agentsOf(dag), parsed.runTokens);
     yield* streamRun(
       (signal, tap) =>
         this.#startParsed(() => compileDag(dag, this.#agentNames), { ...parsed, signal }, tap),
@@ -191,7 +195,9 @@ export class Runtime {
       throw new OptionsError(`Expected \`batch\` to be an integer >= 1, got \`${String(batch)}\``);
     }
     checkPrompts(prompts);
-    await this.#clusterReady([agent], executeOptions.runTokens);
+    // Local runs start in this tick, as before (a close() right after execute() lets them finish).
+    if (this.#options.redis !== undefined)
+      await this.#clusterReady([agent], executeOptions.runTokens);
     const task = {
       agent,
       ...(retries !== undefined && { retries }),
@@ -436,9 +442,13 @@ export class Runtime {
 function agentsOf(dag: DagInput): string[] {
   if (typeof dag !== 'object' || dag === null) return [];
   const names = new Set<string>();
-  for (const task of Object.values(dag)) {
-    const agent = (task as { agent?: unknown } | null)?.agent;
-    if (typeof agent === 'string') names.add(agent);
+  try {
+    for (const task of Object.values(dag)) {
+      const agent = (task as { agent?: unknown } | null)?.agent;
+      if (typeof agent === 'string') names.add(agent);
+    }
+  } catch {
+    // A getter or proxy that throws: compiling the DAG reports it, coded.
   }
   return [...names];
 }
