@@ -47,8 +47,11 @@ describe('a DAG on agentpool workers through Redis', () => {
     try {
       const elsewhere = await mkdtemp(join(tmpdir(), 'agentpool-local-'));
       const here = await local.execute(dag, { context: { markers: elsewhere } });
-      const there = await remote.execute(dag, { context: { markers } });
+      // b and c wait a little, so each of the two one-thread workers takes one.
+      const there = await remote.execute(dag, { context: { markers, sleep: { b: 200, c: 200 } } });
       expect(there.done).toBe(4);
+      // Cluster-wide thread ids: two workers' threads are two trace lanes.
+      expect(there.tasks.b?.threadId).not.toBe(there.tasks.c?.threadId);
       for (const id of Object.keys(dag)) {
         expect(there.tasks[id]?.output).toEqual(here.tasks[id]?.output);
         expect(await markerLines(join(markers, `${id}.runs`))).toHaveLength(1);

@@ -10,6 +10,8 @@ export function keys(settings: ClusterSettings) {
   return {
     /** Sorted set: worker id -> when its announcement expires (epoch ms). */
     workers: `${p}:workers`,
+    /** Counter: each worker's number, for cluster-wide thread ids. */
+    workerSeq: `${p}:worker-seq`,
     /** String: a worker's announcement (JSON), with a TTL. */
     worker: (id: string) => `${p}:worker:${id}`,
     /** Stream a planner reads its attempts' starts, events and replies from. */

@@ -48,6 +48,9 @@ interface Active {
   drained?: { target: number; resolve: () => void } | undefined;
 }
 
+// Thread ids per worker in a cluster-wide id (see `#seq`).
+const THREAD_SPAN = 1_000;
+
 // How long a finished attempt waits for events its thread says it sent (as the planner does locally).
 const EVENT_DRAIN_MS = 2_000;
 
@@ -71,6 +74,10 @@ export class WorkerNode {
   readonly #byAttempt = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
   readonly #replyPattern: RegExp;
+  // This worker's number in the cluster (a counter in Redis): thread ids it
+  // reports are THREAD_SPAN * seq + its local id, so two workers' thread 1
+  // are two lanes in a trace, not one.
+  #seq = 0;
 
   private constructor(options: WorkerNodeOptions, hashes: Map<string, string>) {
     this.#options = options;
@@ -137,6 +144,7 @@ export class WorkerNode {
   /** Hashes its agents' modules, connects, and announces itself once it is ready to take jobs. */
   static async start(options: WorkerNodeOptions): Promise<WorkerNode> {
     const node = new WorkerNode(options, await agentHashes(options.agents));
+    node.#seq = await node.#redis.incr(keys(options.settings).workerSeq);
     await node.#worker.waitUntilReady();
     await node.#beat();
     return node;
@@ -240,6 +248,8 @@ export class WorkerNode {
         active.controller.signal,
       );
       if (outcome.kind === 'replied') await this.#drain(active, outcome.reply.events);
+      if ('reply' in outcome && outcome.reply.threadId !== null)
+        outcome.reply.threadId += THREAD_SPAN * this.#seq;
       return outcome;
     } finally {
       // Events before the reply: the planner waits for them all.
