@@ -28,6 +28,12 @@ export const ERROR_CODES = [
   'ERR_RUN_TOKEN_BUDGET',
   'ERR_OUTPUT_TOO_LARGE',
   'ERR_CPU_LIMIT',
+  // Running on many machines (see src/cluster/).
+  'ERR_CLUSTER_AGENT_MISSING',
+  'ERR_CLUSTER_AGENT_HASH',
+  'ERR_CLUSTER_JOB_INVALID',
+  'ERR_CLUSTER_PAYLOAD_LIMIT',
+  'ERR_CLUSTER_UNREACHABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -7,6 +7,7 @@ import {
   timeLimitSchema,
 } from './bounds.js';
 import { cacheOptionsSchema, executeCacheSchema } from './cache/options.js';
+import { redisOptionSchema } from './cluster/settings.js';
 import { contextSchema } from './dag/context.js';
 import { limitsSchema } from './dag/schema.js';
 import { describe, OptionsError } from './errors.js';
@@ -109,6 +110,12 @@ export const runtimeOptionsSchema = z.strictObject({
   idleTimeoutMs: intDelaySchema.default(30_000),
   /** The task cache: `{ dir }` for a store in that directory (see "Caching" in the README). @default off */
   cache: cacheOptionsSchema.default(false),
+  /**
+   * Run attempts on `agentpool worker` processes through this Redis (a URL,
+   * or `{ url, prefix }`) instead of local threads; `threads` is then
+   * unused. See "Running on many machines" in the README. @default local threads
+   */
+  redis: redisOptionSchema.optional(),
 });
 export type RuntimeOptions = z.input<typeof runtimeOptionsSchema>;
 export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'threads' | 'retries'> & {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { resolveAgents } from './agents.js';
 import { prepareRunCache } from './cache/runtime-hook.js';
 import { TaskCache } from './cache/task-cache.js';
+import type { QueueExecutor } from './cluster/queue-executor.js';
+import { clusterSettings } from './cluster/settings.js';
 import { compileFanOut } from './dag/fan-out.js';
 import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
@@ -52,6 +54,7 @@ export class Runtime {
   readonly #bridge: HostBridge;
   readonly #cache: TaskCache | undefined;
   #executor: Executor | undefined;
+  #cluster: Promise<QueueExecutor> | undefined;
   #dispatch: Slots | undefined;
   #closed = false;
   #strayErrors = 0;
@@ -109,6 +112,9 @@ export class Runtime {
    * ```
    */
   async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
+    // Local runs start in this tick, as before (a close() right after execute() lets them finish).
+    if (this.#options.redis !== undefined)
+      await this.#clusterReady(agentsOf(dag), options?.runTokens);
     const run = this.#start(() => compileDag(dag, this.#agentNames), options);
     return run.done;
   }
@@ -145,6 +151,9 @@ export class Runtime {
     const { events = false, ...executeOptions } = options;
     // Parsed once, here: the run starts with these options.
     const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
+    // Local runs start in this tick, as before (a close() right after execute() lets them finish).
+    if (this.#options.redis !== undefined)
+      await this.#clusterReady(agentsOf(dag), parsed.runTokens);
     yield* streamRun(
       (signal, tap) =>
         this.#startParsed(() => compileDag(dag, this.#agentNames), { ...parsed, signal }, tap),
@@ -169,6 +178,9 @@ export class Runtime {
     options: FanOutOptions = {},
   ): Promise<TaskResult[]> {
     const { task, batch, executeOptions } = fanOutPlan(agent, prompts, options);
+    // Local runs start in this tick, as before (a close() right after execute() lets them finish).
+    if (this.#options.redis !== undefined)
+      await this.#clusterReady([agent], executeOptions.runTokens);
     if (batch === 1) {
       const ids = prompts.map((_, i) => `task_${i}`);
       const entries = prompts.map((prompt, i) => [ids[i] as string, prompt] as const);
@@ -259,6 +271,41 @@ export class Runtime {
     return this.#executor;
   }
 
+  /**
+   * With `redis`: connects once (the queue executor replaces local threads)
+   * and refuses the run unless live workers have each agent it needs with
+   * this process's module hash. Without: nothing.
+   */
+  async #clusterReady(agentNames: Iterable<string>, runTokens: unknown): Promise<void> {
+    const redis = this.#options.redis;
+    if (redis === undefined) return;
+    this.#checkOpen();
+    // A run-wide budget lives in one thread-shared counter; across machines
+    // it needs a Redis counter, not built yet: refused rather than unenforced.
+    if ((runTokens ?? this.#options.runTokens) !== undefined)
+      throw new OptionsError(
+        `Expected \`runTokens\` to be unset with \`redis\` (a run-wide token budget is not enforced across machines yet), got \`${String(runTokens ?? this.#options.runTokens)}\``,
+      );
+    this.#cluster ??= import('./cluster/queue-executor.js').then(({ QueueExecutor }) =>
+      QueueExecutor.connect(
+        clusterSettings(redis),
+        (event) => this.#channelEvent(event),
+        this.#options.timeoutGraceMs,
+      ),
+    );
+    const executor = await this.#cluster;
+    if (this.#executor === undefined) {
+      this.#executor = executor;
+      this.#stats.started(now());
+    }
+    const modules = new Map<string, string>();
+    for (const name of agentNames) {
+      const agent = this.#agents.get(name);
+      if (agent !== undefined) modules.set(name, agent.module);
+    }
+    await executor.preflight(modules);
+  }
+
   #start(
     compile: () => Graph,
     input: ExecuteOptions | undefined,
@@ -328,6 +375,21 @@ export class Runtime {
     else run.start();
     return run;
   }
+}
+
+/** The agents a DAG's tasks name (whatever is malformed is left to the DAG's validation). */
+function agentsOf(dag: DagInput): string[] {
+  if (typeof dag !== 'object' || dag === null) return [];
+  const names = new Set<string>();
+  try {
+    for (const task of Object.values(dag)) {
+      const agent = (task as { agent?: unknown } | null)?.agent;
+      if (typeof agent === 'string') names.add(agent);
+    }
+  } catch {
+    // A getter or proxy that throws: compiling the DAG reports it, coded.
+  }
+  return [...names];
 }
 
 /**

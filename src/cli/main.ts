@@ -7,6 +7,7 @@ import { LOAD_TIMEOUT_MS } from './check-modules.js';
 import { graphCommand } from './graph-command.js';
 import { EXIT, type RunFlags, runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
+import { type WorkerFlags, workerCommand } from './worker-command.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
@@ -27,7 +28,7 @@ function threads(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : integer(0, '--threads')(value);
 }
 
-const COMMANDS = ['run', 'validate', 'graph'];
+const COMMANDS = ['run', 'validate', 'graph', 'worker'];
 
 /**
  * commander's error ("error: unknown option '--bogus'") as every CLI error
@@ -131,6 +132,11 @@ program
     'token budget of the whole run, shared by every task (overrides the file’s defaults)',
     integer(0, '--run-tokens'),
   )
+  .option(
+    '--redis <url>',
+    'run on `agentpool worker` processes through this Redis instead of local threads',
+  )
+  .option('--run-id <id>', 'the run’s id (default: the file name and the time)')
   .addHelpText(
     'after',
     `
@@ -150,6 +156,28 @@ Examples:
   });
 
 cacheCommands(program);
+
+program
+  .command('worker')
+  .description('run attempts from a Redis queue (agentpool run --redis) on this machine’s threads')
+  .argument('<file>', 'a DAG file (its agents: section) or a file of just agents')
+  .requiredOption('--redis <url>', 'the Redis the planner uses (redis:// or rediss://)')
+  .option('--prefix <prefix>', 'key prefix shared with the planner (default agentpool)')
+  .option('-t, --threads <n>', "worker threads: a number or 'auto' (one per core)", threads)
+  .option('--host <module>', 'a module whose exported functions agents call as ctx.host.name()')
+  .option(
+    '--lock-ms <ms>',
+    'job lock: a dead worker’s job runs again after about lock + stall check',
+    integer(100, '--lock-ms'),
+  )
+  .option('--stalled-ms <ms>', 'how often the stall check runs', integer(100, '--stalled-ms'))
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ agentpool worker dag.yaml --redis redis://127.0.0.1:6379 --threads 8',
+  )
+  .action(async (file: string, flags: WorkerFlags) => {
+    process.exitCode = await workerCommand(file, flags);
+  });
 
 program
   .command('validate')

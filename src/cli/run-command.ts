@@ -41,6 +41,9 @@ export interface RunFlags {
   cacheDir?: string;
   rerun: string[];
   runTokens?: number;
+  /** `--redis`: run on workers through this Redis. */
+  redis?: string;
+  runId?: string;
   /** `--color` / `--no-color`; undefined: NO_COLOR, FORCE_COLOR, then whether stdout is a terminal. */
   color?: boolean;
   quiet?: boolean;
@@ -108,6 +111,7 @@ export function runtimeOptions(
     timeoutMs: flags.timeout,
     failFast: flags.failFast,
     runTokens: flags.runTokens,
+    redis: flags.redis,
   };
   const options: Record<string, unknown> = { ...defaults, agents };
   for (const [key, value] of Object.entries(overrides))
@@ -179,7 +183,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
           : canRedraw(out, process.env)
             ? new LiveView(out, total, { eta: new Eta(graph, runtime.threads), paint })
             : new PlainView(out, total, budgets, paint);
-  const runId = `${basename(path)}-${Date.now().toString(36)}`;
+  const runId = flags.runId ?? `${basename(path)}-${Date.now().toString(36)}`;
   const recorder = new Recorder(runtime, runId, (name, event) => view?.event(name, event));
   const controller = new AbortController();
   // Ctrl-C and SIGTERM (CI cancel, docker stop, `timeout`) stop the run the

@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { Job, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AgentpoolError, toTaskError } from '../errors.js';
+import { failureReply } from '../pool/decode.js';
+import type { Executor, Submission, SubmitHints } from '../pool/executor.js';
+import { now } from '../shared/clock.js';
+import type { ChannelEvent, TaskRequest } from '../shared/protocol.js';
+import { agentHashes } from './agent-hash.js';
+import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
+import { toJob, unpack } from './job.js';
+import { jobId, keys, QUEUE } from './keys.js';
+import { type RemoteOutcome, type ReplyEntry, toOutcome, within } from './outcome-wire.js';
+import { checkWorkers, redacted } from './preflight.js';
+import { RemoteSubmission } from './remote-submission.js';
+import { ReplyReader } from './reply-reader.js';
+import { type ClusterSettings, connectionOptions } from './settings.js';
+
+// BullMQ's priorities run 1..2,097,152, lower first; 0 would mean none and
+// run before all of them.
+const MAX_PRIORITY = 2_097_151;
+// The most attempts in flight across the cluster (the planner's dispatch
+// cap; what workers announce gates it further, see `hasRoom`).
+const MAX_IN_FLIGHT = 4_096;
+// How long finished jobs stay in Redis: re-adding a known id is a no-op,
+// so an attempt enqueued twice within this window runs once.
+const KEEP_S = 3_600;
+// How long connecting may take before a run is refused (ioredis itself retries forever).
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * The executor that runs attempts on `agentpool worker` processes through a
+ * BullMQ queue. The planner hands it attempts in its own critical-path
+ * order and only while `hasRoom` (the threads live workers announce), so
+ * priorities are that order (a counter: 1, 2, 3…), and at most about a
+ * cluster's worth of jobs wait. Each job gets one BullMQ attempt: retries,
+ * backoff and trigger rules stay the planner's. Replies come back on a
+ * stream of this planner's own; a sweep reads the jobs' state for any it
+ * missed (a worker killed between completing a job and announcing it, a
+ * job BullMQ failed for stalling too often).
+ */
+export class QueueExecutor implements Executor {
+  readonly threads = MAX_IN_FLIGHT;
+  readonly terminates = true;
+  readonly settings: ClusterSettings;
+  readonly #id = randomUUID();
+  readonly #queue: Queue;
+  readonly #redis: Redis;
+  readonly #reader: ReplyReader;
+  readonly #pending = new Map<string, RemoteSubmission>();
+  readonly #onEvent: (event: ChannelEvent) => void;
+  readonly #timeoutGraceMs: number;
+  readonly #hashes = new Map<string, string>();
+  readonly #timer: NodeJS.Timeout;
+  #workers: Announcement[] = [];
+  #seq = 0;
+  #sweeping = false;
+
+  private constructor(
+    settings: ClusterSettings,
+    onEvent: (event: ChannelEvent) => void,
+    timeoutGraceMs: number,
+  ) {
+    this.settings = settings;
+    this.#onEvent = onEvent;
+    this.#timeoutGraceMs = timeoutGraceMs;
+    const connection = connectionOptions(settings);
+    this.#queue = new Queue(QUEUE, { connection, prefix: settings.prefix });
+    this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
+    this.#reader = new ReplyReader(
+      new Redis(settings.url, { maxRetriesPerRequest: null }),
+      keys(settings).replies(this.#id),
+      (entry) => this.#entry(entry),
+    );
+    this.#timer = setInterval(() => void this.#tick(), HEARTBEAT_MS);
+    this.#timer.unref();
+  }
+
+  /** Connects and reads the live workers once. */
+  static async connect(
+    settings: ClusterSettings,
+    onEvent: (event: ChannelEvent) => void,
+    timeoutGraceMs: number,
+  ): Promise<QueueExecutor> {
+    const executor = new QueueExecutor(settings, onEvent, timeoutGraceMs);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        executor.#refresh(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new AgentpoolError(
+                  'ERR_CLUSTER_UNREACHABLE',
+                  `Redis at ${redacted(settings.url)} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`,
+                ),
+              ),
+            CONNECT_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } catch (error) {
+      await executor.close();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    return executor;
+  }
+
+  /**
+   * Refuses a run whose agents no live worker has, or has with other code
+   * (see `checkWorkers`); `modules` are the planner's agent modules by name.
+   */
+  async preflight(modules: ReadonlyMap<string, string>): Promise<void> {
+    const hashes = await agentHashes(modules);
+    for (const [name, hash] of hashes) this.#hashes.set(name, hash);
+    await this.#refresh();
+    checkWorkers(this.#workers, hashes, this.settings.url);
+  }
+
+  async #refresh(): Promise<void> {
+    this.#workers = await liveWorkers(this.#redis, this.settings);
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      await this.#refresh();
+      await this.#sweep();
+    } catch {
+      // Redis away for now: the next tick tries again.
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  /** Reads the state of jobs not heard from for a while: the stream is for speed, the job's state is the truth. */
+  async #sweep(): Promise<void> {
+    const quiet = now() - HEARTBEAT_MS;
+    for (const submission of [...this.#pending.values()]) {
+      if (submission.settled || submission.submittedAt > quiet) continue;
+      // State first, then the job: a job read just before it completed
+      // would show the new state with no return value yet.
+      const state = await this.#queue.getJobState(submission.jobId);
+      if (state === 'unknown') {
+        // Lost with the last second of writes of a Redis that restarted on
+        // its AOF (or never written): added again, under the same id.
+        if (submission.job !== undefined) await this.#add(submission.jobId, submission.job);
+        continue;
+      }
+      if (state !== 'completed' && state !== 'failed') continue;
+      const job = await Job.fromId(this.#queue, submission.jobId);
+      if (job === undefined || submission.settled) continue;
+      if (state === 'completed') this.#ingest(submission, (job.returnvalue as { r: string }).r);
+      else if (state === 'failed')
+        submission.finish({
+          kind: 'crashed',
+          reply: failureReply(
+            toTaskError(
+              new Error(`its job failed on the queue: ${job.failedReason}`),
+              'ERR_WORKER_CRASHED',
+            ),
+            now(),
+          ),
+        });
+    }
+  }
+
+  #entry(entry: ReplyEntry): void {
+    // Events go on even after their attempt's reply (the planner drains
+    // late ones, and drops those of attempts that ended).
+    if (entry.k === 'e') {
+      this.#onEvent(unpack(entry.b) as ChannelEvent);
+      return;
+    }
+    const submission = this.#pending.get(entry.j);
+    if (submission === undefined) return;
+    if (entry.k === 's') submission.started();
+    else if (entry.k === 'd') this.#ingest(submission, entry.b);
+  }
+
+  #ingest(submission: RemoteSubmission, packed: string): void {
+    let remote: RemoteOutcome;
+    try {
+      remote = unpack(packed) as RemoteOutcome;
+    } catch (cause) {
+      const error = toTaskError(cause, 'ERR_OUTPUT_NOT_CLONEABLE');
+      error.message = `the reply of task "${submission.request.taskId}" cannot be decoded here: ${error.message}`;
+      submission.finish({ kind: 'crashed', reply: { ...failureReply(cause, now()), error } });
+      return;
+    }
+    submission.finish(toOutcome(remote));
+  }
+
+  /** Whether another attempt may go out: fewer in flight than live workers have threads. */
+  hasRoom(_memoryMb: number | undefined): boolean {
+    let threads = 0;
+    for (const worker of this.#workers) threads += worker.threads;
+    // At least one: with none announced (all restarting), one job may wait
+    // in the queue, and its end wakes the planner again.
+    return this.#pending.size < Math.max(1, threads);
+  }
+
+  submit(request: TaskRequest, _hints: SubmitHints): Submission {
+    const id = jobId(request.runId, request.taskId, request.attempt);
+    const submission = new RemoteSubmission(
+      {
+        cancel: (job) => void this.#cancel(job),
+        release: (s) => {
+          if (this.#pending.get(s.jobId) === s) this.#pending.delete(s.jobId);
+        },
+      },
+      id,
+      request,
+    );
+    this.#pending.set(id, submission);
+    const priority = 1 + (this.#seq++ % MAX_PRIORITY);
+    let data: ReturnType<typeof toJob>;
+    try {
+      const hash = this.#hashes.get(request.agent) ?? 'unknown';
+      data = toJob(request, hash, keys(this.settings).replies(this.#id), this.#timeoutGraceMs);
+    } catch (error) {
+      submission.finish({ kind: 'replied', reply: failureReply(error, now()) });
+      return submission;
+    }
+    submission.job = { name: request.taskId.slice(0, 200), data, priority };
+    this.#add(id, submission.job).catch((error: unknown) =>
+      submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
+    );
+    return submission;
+  }
+
+  #add(id: string, job: { name: string; data: unknown; priority: number }): Promise<unknown> {
+    return this.#queue.add(job.name, job.data, {
+      jobId: id,
+      priority: job.priority,
+      attempts: 1,
+      removeOnComplete: { age: KEEP_S },
+      removeOnFail: { age: KEEP_S },
+    });
+  }
+
+  /** Stops a job: marked cancelled (a worker that takes it later skips it), announced to workers, removed if it waits. */
+  async #cancel(job: string): Promise<void> {
+    const k = keys(this.settings);
+    try {
+      await this.#redis
+        .multi()
+        .set(k.cancelled(job), '1', 'EX', KEEP_S)
+        .publish(k.cancel, job)
+        .exec();
+      // Refused (0) for a job a worker holds: that one stops on the message.
+      await this.#queue.remove(job).catch(() => 0);
+    } catch {
+      // Redis away: the worker's result, when it comes, is ignored.
+    }
+  }
+
+  /** Threads that live workers announce. */
+  liveThreads(): number {
+    let threads = 0;
+    for (const worker of this.#workers) threads += worker.threads;
+    return threads;
+  }
+
+  stuckThreads(): number {
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    const left = [...this.#pending.values()];
+    for (const submission of left) submission.finish({ kind: 'aborted' });
+    // Bounded: with Redis away, ioredis would wait for it forever.
+    await within(Promise.all(left.map((submission) => this.#cancel(submission.jobId))));
+    await this.#reader.close();
+    await within(this.#redis.del(keys(this.settings).replies(this.#id)));
+    await within(this.#queue.close());
+    this.#redis.disconnect();
+  }
+}

@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AgentpoolError, taskError, toTaskError } from '../errors.js';
+import { HostBridge, type HostServices } from '../pool/host-bridge.js';
+import { Pools } from '../pool/pools.js';
+import { now } from '../shared/clock.js';
+import type { ChannelEvent } from '../shared/protocol.js';
+import { agentHashes } from './agent-hash.js';
+import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
+import { fromJob, type JobData, pack, parseJob } from './job.js';
+import { keys, QUEUE } from './keys.js';
+import type { RemoteOutcome } from './outcome-wire.js';
+import { runLocally } from './run-local.js';
+import { type ClusterSettings, connectionOptions } from './settings.js';
+import { packOutcome, refusal, refusalReply } from './worker-replies.js';
+
+export interface WorkerNodeOptions {
+  settings: ClusterSettings;
+  /** Agent name -> module file URL: the only code this worker ever runs. */
+  agents: ReadonlyMap<string, string>;
+  threads: number;
+  host: HostServices;
+  /**
+   * BullMQ's job lock, in ms: a worker that dies holds its jobs this long at
+   * most before the stall check may take them back. Agents run in threads,
+   * so this process's event loop stays free to renew locks: short is safe.
+   * @default 5000
+   */
+  lockMs?: number;
+  /** How often the stall check runs, in ms. @default 5000 (a killed worker's job runs again within ~10 s) */
+  stalledMs?: number;
+  /** How often one job may come back after stalling before it fails. @default 2 */
+  maxStalledCount?: number;
+  /** How long past its timeout an attempt may take to stop before its thread is terminated. @default 250 */
+  timeoutGraceMs?: number;
+}
+
+/** One job this worker runs now. */
+interface Active {
+  replyTo: string;
+  tainted: boolean;
+  writes: Promise<unknown>[];
+  controller: AbortController;
+  /** Events forwarded so far, and who waits for a count. */
+  events: number;
+  drained?: { target: number; resolve: () => void } | undefined;
+}
+
+// Thread ids per worker in a cluster-wide id (see `#seq`).
+const THREAD_SPAN = 1_000;
+
+// How long a finished attempt waits for events its thread says it sent (as the planner does locally).
+const EVENT_DRAIN_MS = 2_000;
+
+/**
+ * `agentpool worker`: takes attempts from the queue and runs them on a
+ * local thread pool. It knows agents only by name, from its own file, and
+ * runs one only when the job's hash is its module's; a job's data is
+ * validated whole and names no module. It announces its agents (with
+ * hashes), threads and host services every second.
+ */
+export class WorkerNode {
+  readonly id = randomUUID();
+  readonly #options: WorkerNodeOptions;
+  readonly #hashes: Map<string, string>;
+  readonly #pools: Pools;
+  readonly #redis: Redis;
+  readonly #sub: Redis;
+  readonly #worker: Worker;
+  readonly #active = new Map<string, Active>();
+  // Which job a thread's event belongs to: "run\0task\0attempt" -> job id.
+  readonly #byAttempt = new Map<string, string>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #replyPattern: RegExp;
+  // This worker's number in the cluster (a counter in Redis): thread ids it
+  // reports are THREAD_SPAN * seq + its local id, so two workers' thread 1
+  // are two lanes in a trace, not one.
+  #seq = 0;
+
+  private constructor(options: WorkerNodeOptions, hashes: Map<string, string>) {
+    this.#options = options;
+    this.#hashes = hashes;
+    const { settings, threads } = options;
+    this.#replyPattern = new RegExp(
+      `^${settings.prefix.replace(/[.]/g, '\\.')}:replies:[0-9a-f-]{36}$`,
+    );
+    const bridge = new HostBridge(
+      options.host,
+      (event) => this.#event(event),
+      (error) => process.emitWarning(error.message, { code: 'AGENTPOOL_STRAY_ERROR' }),
+    );
+    this.#pools = new Pools({
+      threads,
+      balance: 'least-busy',
+      idleTimeoutMs: 30_000,
+      inFlightPerThread: 1,
+      bridge,
+    });
+    this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
+    this.#sub = new Redis(settings.url, { maxRetriesPerRequest: null });
+    const k = keys(settings);
+    void this.#sub.subscribe(k.cancel).catch(() => {});
+    this.#sub.on('message', (_channel: string, job: string) =>
+      this.#active.get(job)?.controller.abort(),
+    );
+    this.#worker = new Worker(QUEUE, (job) => this.#process(job), {
+      connection: connectionOptions(settings),
+      prefix: settings.prefix,
+      concurrency: threads,
+      lockDuration: options.lockMs ?? 5_000,
+      stalledInterval: options.stalledMs ?? 5_000,
+      maxStalledCount: options.maxStalledCount ?? 2,
+      // Seconds an idle worker blocks waiting for a job: closing waits for
+      // that wait to end (measured: SIGTERM to exit took ~5 s at BullMQ's 5 s).
+      drainDelay: 1,
+      name: `${hostname()}/${process.pid}`,
+      // The planner keeps jobs' lifetimes; these are BullMQ's defaults for ones added by hand.
+      removeOnComplete: { age: 3_600 },
+      removeOnFail: { age: 3_600 },
+    });
+    // A worker that lost a job's lock (Redis frozen past it) stops the
+    // attempt: the stall check has given it, or will give it, to another.
+    this.#worker.on('lockRenewalFailed', (ids: string[]) => {
+      for (const id of ids) this.#active.get(id)?.controller.abort();
+    });
+    this.#worker.on('completed', (job: Job, result: { r: string }) => {
+      const replyTo = this.#replyTo(job.data);
+      if (replyTo !== undefined && job.id !== undefined)
+        void this.#redis
+          .multi()
+          .xadd(replyTo, '*', 'k', 'd', 'j', job.id, 'b', result.r)
+          // A planner that died never deletes its stream: it goes an hour after its last reply.
+          .pexpire(replyTo, 3_600_000)
+          .exec()
+          .catch(() => {});
+    });
+    this.#worker.on('error', () => {});
+    this.#timer = setInterval(() => void this.#beat().catch(() => {}), HEARTBEAT_MS);
+    this.#timer.unref();
+  }
+
+  /** Hashes its agents' modules, connects, and announces itself once it is ready to take jobs. */
+  static async start(options: WorkerNodeOptions): Promise<WorkerNode> {
+    const node = new WorkerNode(options, await agentHashes(options.agents));
+    node.#seq = await node.#redis.incr(keys(options.settings).workerSeq);
+    await node.#worker.waitUntilReady();
+    await node.#beat();
+    return node;
+  }
+
+  /** What this worker announces: agent name -> content hash. */
+  get agents(): ReadonlyMap<string, string> {
+    return this.#hashes;
+  }
+
+  #beat(): Promise<void> {
+    const { threads, host, settings } = this.#options;
+    return announce(this.#redis, settings, {
+      id: this.id,
+      host: hostname(),
+      pid: process.pid,
+      threads,
+      free: Math.max(0, threads - this.#active.size),
+      agents: Object.fromEntries(this.#hashes),
+      services: Object.keys(host),
+      at: Date.now(),
+    });
+  }
+
+  /** The job's replies stream, if its data names one of this prefix's (a forged one never gets writes). */
+  #replyTo(data: unknown): string | undefined {
+    const replyTo = (data as { replyTo?: unknown } | null)?.replyTo;
+    return typeof replyTo === 'string' && this.#replyPattern.test(replyTo) ? replyTo : undefined;
+  }
+
+  async #process(job: Job): Promise<{ v: 1; r: string }> {
+    // Invalid data fails the job (BullMQ records why); nothing of it is run or trusted.
+    const data = parseJob(job.data);
+    const replyTo = this.#replyTo(data);
+    if (replyTo === undefined)
+      throw new AgentpoolError(
+        'ERR_CLUSTER_JOB_INVALID',
+        `job data: replyTo: not a planner's stream of prefix "${this.#options.settings.prefix}"`,
+      );
+    const id = job.id as string;
+    const outcome = await this.#run(id, data, replyTo, job.attemptsStarted);
+    return { v: 1, r: packOutcome(outcome, data.taskId) };
+  }
+
+  async #run(id: string, data: JobData, replyTo: string, started: number): Promise<RemoteOutcome> {
+    const href = this.#options.agents.get(data.agent);
+    const at = now();
+    if (href === undefined)
+      return refusal(
+        at,
+        'ERR_UNKNOWN_AGENT',
+        `this worker has no agent "${data.agent}" (it has ${[...this.#hashes.keys()].map((n) => `"${n}"`).join(', ') || 'none'})`,
+      );
+    if (this.#hashes.get(data.agent) !== data.hash)
+      return refusal(
+        at,
+        'ERR_CLUSTER_AGENT_HASH',
+        `agent "${data.agent}" is ${this.#hashes.get(data.agent)} on this worker, ${data.hash} on the planner`,
+      );
+    const k = keys(this.#options.settings);
+    const [cancelled, tainted] = await Promise.all([
+      this.#redis.exists(k.cancelled(id)),
+      started > 1 ? this.#redis.exists(k.tainted(id)) : Promise.resolve(0),
+    ]);
+    if (cancelled) return { kind: 'cancelled' };
+    // A run of this attempt on a worker that died had already shown
+    // effects: running it again silently would show them twice.
+    if (tainted)
+      return {
+        kind: 'crashed',
+        reply: {
+          ...refusalReply(at),
+          error: taskError(
+            'ERR_WORKER_CRASHED',
+            `task "${data.taskId}": the worker running it died after it had sent chunks or progress`,
+          ),
+        },
+      };
+    let request: ReturnType<typeof fromJob>;
+    try {
+      request = fromJob(data, () => href);
+    } catch (error) {
+      return { kind: 'replied', reply: { ...refusalReply(at), error: toTaskError(error) } };
+    }
+    const active: Active = {
+      replyTo,
+      tainted: false,
+      writes: [],
+      controller: new AbortController(),
+      events: 0,
+    };
+    const attemptKey = `${request.runId}\0${request.taskId}\0${request.attempt}`;
+    this.#active.set(id, active);
+    this.#byAttempt.set(attemptKey, id);
+    active.writes.push(this.#redis.xadd(replyTo, '*', 'k', 's', 'j', id).catch(() => {}));
+    try {
+      const outcome = await runLocally(
+        this.#pools,
+        request,
+        data.timeoutGraceMs,
+        active.controller.signal,
+      );
+      if (outcome.kind === 'replied') await this.#drain(active, outcome.reply.events);
+      if ('reply' in outcome && outcome.reply.threadId !== null)
+        outcome.reply.threadId += THREAD_SPAN * this.#seq;
+      return outcome;
+    } finally {
+      // Events before the reply: the planner waits for them all.
+      await Promise.all(active.writes);
+      this.#active.delete(id);
+      this.#byAttempt.delete(attemptKey);
+    }
+  }
+
+  /** Waits (a bounded time) until the thread's events have all come in: they travel on another port than its reply. */
+  async #drain(active: Active, target: number): Promise<void> {
+    if (active.events >= target) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      active.drained = { target, resolve };
+      timer = setTimeout(resolve, EVENT_DRAIN_MS);
+    });
+    clearTimeout(timer);
+  }
+
+  /** A progress report or chunk from a thread: on to the planner, in order, and the attempt is tainted. */
+  #event(event: ChannelEvent): void {
+    const id = this.#byAttempt.get(`${event.runId}\0${event.taskId}\0${event.attempt}`);
+    const active = id === undefined ? undefined : this.#active.get(id);
+    if (id === undefined || active === undefined) return;
+    const k = keys(this.#options.settings);
+    if (!active.tainted) {
+      active.tainted = true;
+      active.writes.push(this.#redis.set(k.tainted(id), '1', 'EX', 3_600).catch(() => {}));
+    }
+    let body: string;
+    try {
+      body = pack(event, `an event of task "${event.taskId}"`);
+    } catch {
+      return;
+    }
+    active.writes.push(
+      this.#redis.xadd(active.replyTo, '*', 'k', 'e', 'j', id, 'b', body).catch(() => {}),
+    );
+    active.events++;
+    if (active.drained !== undefined && active.events >= active.drained.target)
+      active.drained.resolve();
+  }
+
+  /** Stops taking jobs, lets running ones end, withdraws its announcement. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await withdrawAnnouncement(this.#redis, this.#options.settings, this.id).catch(() => {});
+    // Running attempts end as they would (close waits for them); a second
+    // signal to the CLI exits at once, and their jobs run again elsewhere.
+    await this.#worker.close();
+    await this.#pools.close();
+    this.#sub.disconnect();
+    this.#redis.disconnect();
+  }
+}

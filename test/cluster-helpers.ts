@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { Job, type Queue } from 'bullmq';
+import { cli, root } from './cli-helpers.js';
+
+/** A real `agentpool worker` child process. */
+export interface WorkerProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves once it has exited (code or signal). */
+  exited: Promise<void>;
+  stderr: () => string;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `agentpool worker <file> --redis <url>` and resolves once it has
+ * printed its ready line (it takes jobs and has announced itself).
+ */
+export function startWorker(
+  file: string,
+  url: string,
+  options: { threads?: number; lockMs?: number; stalledMs?: number; prefix?: string } = {},
+): Promise<WorkerProcess> {
+  const args = [cli, 'worker', file, '--redis', url, '--threads', String(options.threads ?? 1)];
+  if (options.lockMs !== undefined) args.push('--lock-ms', String(options.lockMs));
+  if (options.stalledMs !== undefined) args.push('--stalled-ms', String(options.stalledMs));
+  if (options.prefix !== undefined) args.push('--prefix', options.prefix);
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onExit = () => reject(new Error(`worker exited before it was ready: ${err}`));
+    child.once('exit', onExit);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes(' ready: ')) return;
+      child.off('exit', onExit);
+      resolve({
+        child,
+        pid: child.pid as number,
+        exited,
+        stderr: () => err,
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    });
+  });
+}
+
+/** Lines of a marker file (one per execution), [] while it does not exist. */
+export async function markerLines(path: string): Promise<string[]> {
+  try {
+    return (await readFile(path, 'utf8')).trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Resolves once `path` has at least `count` lines (polled: the file is written by another process). */
+export async function waitForLines(path: string, count: number): Promise<string[]> {
+  for (;;) {
+    const lines = await markerLines(path);
+    if (lines.length >= count) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Resolves with a job's end once BullMQ has recorded it: its state is read
+ * (polled), not heard from QueueEvents, which can miss an event that fires
+ * while it starts listening (seen here: a 30 s hang, 1 run in 20).
+ */
+export async function jobEnd(
+  queue: Queue,
+  id: string,
+): Promise<
+  { state: 'completed'; returnvalue: unknown } | { state: 'failed'; failedReason: string }
+> {
+  for (;;) {
+    // State first, then the job: read the other way, a job read just
+    // before it completed shows the new state but no return value yet.
+    const state = await queue.getJobState(id);
+    const job =
+      state === 'completed' || state === 'failed' ? await Job.fromId(queue, id) : undefined;
+    if (job !== undefined && state === 'completed') return { state, returnvalue: job.returnvalue };
+    if (job !== undefined && state === 'failed') return { state, failedReason: job.failedReason };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

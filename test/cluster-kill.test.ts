@@ -1,0 +1,109 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRuntime } from '../dist/src/index.js';
+import { root } from './cli-helpers.js';
+import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
+import { RedisServer } from './redis-server.js';
+
+const fixtures = join(root, 'test/fixtures/cluster');
+const dagFile = join(fixtures, 'dag.yaml');
+const work = join(fixtures, 'agents/work.js');
+const dag = {
+  a: { agent: 'work', prompt: 'a' },
+  b: { agent: 'work', prompt: 'b', depends_on: ['a'] },
+  c: { agent: 'work', prompt: 'c', depends_on: ['a'] },
+  d: { agent: 'work', prompt: 'd', depends_on: ['b', 'c'] },
+};
+
+let redis: RedisServer;
+let workers: WorkerProcess[] = [];
+
+beforeEach(async () => {
+  redis = await RedisServer.start();
+});
+
+afterEach(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  workers = [];
+  await redis.stop();
+});
+
+/**
+ * Runs the diamond with task `b` hanging on its first execution, kills
+ * (SIGKILL) the worker that runs it, and returns the run, the markers and
+ * how long after the kill `b` finished.
+ */
+async function killMidTask(
+  context: Record<string, unknown>,
+  settings: { lockMs?: number; stalledMs?: number },
+) {
+  workers = await Promise.all([
+    startWorker(dagFile, redis.url, settings),
+    startWorker(dagFile, redis.url, settings),
+  ]);
+  const markers = await mkdtemp(join(tmpdir(), 'agentpool-kill-'));
+  const runtime = createRuntime({
+    redis: redis.url,
+    agents: { work },
+    retries: { max: 1, backoffMs: 0 },
+  });
+  try {
+    const done = runtime.execute(dag, { context: { ...context, markers, hangFirst: 'b' } });
+    const [pid] = await waitForLines(join(markers, 'b.runs'), 1);
+    const victim = workers.find((w) => String(w.pid) === pid);
+    expect(victim).toBeDefined();
+    const killedAt = performance.now();
+    victim?.child.kill('SIGKILL');
+    await victim?.exited;
+    const run = await done;
+    const recoveryMs = (run.tasks.b?.finishedAt ?? 0) - (performance.timeOrigin + killedAt);
+    const lines = Object.fromEntries(
+      await Promise.all(
+        Object.keys(dag).map(
+          async (id) => [id, await markerLines(join(markers, `${id}.runs`))] as const,
+        ),
+      ),
+    );
+    return { run, lines, victim: pid, recoveryMs };
+  } finally {
+    await runtime.close();
+  }
+}
+
+describe('a worker killed mid-task', () => {
+  it('has its attempt run again on another worker (short lock and stall check)', async () => {
+    const { run, lines, victim, recoveryMs } = await killMidTask(
+      {},
+      { lockMs: 1_000, stalledMs: 500 },
+    );
+    expect(run.done).toBe(4);
+    // The same planner attempt, run once more by BullMQ's stall recovery.
+    expect(run.tasks.b?.attempts).toBe(1);
+    expect(lines.b).toHaveLength(2);
+    expect(lines.b?.[0]).toBe(victim);
+    expect(lines.b?.[1]).not.toBe(victim);
+    for (const id of ['a', 'c', 'd']) expect(lines[id]).toHaveLength(1);
+    process.stdout.write(
+      `recovery after kill -9 (lock 1 s, check 0.5 s): ${Math.round(recoveryMs)} ms\n`,
+    );
+  });
+
+  it('fails a tainted attempt (it had sent chunks) ERR_WORKER_CRASHED, and the planner retries it', async () => {
+    const { run, lines } = await killMidTask({ chunks: true }, { lockMs: 1_000, stalledMs: 500 });
+    expect(run.done).toBe(4);
+    // Attempt 1 came back crashed without running again; attempt 2 ran.
+    expect(run.tasks.b?.attempts).toBe(2);
+    expect(lines.b).toHaveLength(2);
+  });
+
+  it('recovers at default settings too', { timeout: 40_000 }, async () => {
+    const { run, lines, recoveryMs } = await killMidTask({}, {});
+    expect(run.done).toBe(4);
+    expect(lines.b).toHaveLength(2);
+    process.stdout.write(
+      `recovery after kill -9 (defaults: lock 5 s, check 5 s): ${Math.round(recoveryMs)} ms\n`,
+    );
+  });
+});

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cli, root } from './cli-helpers.js';
+import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
+import { RedisServer } from './redis-server.js';
+
+const dagFile = join(root, 'test/fixtures/cluster/dag.yaml');
+
+let redis: RedisServer;
+let workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  workers = await Promise.all([startWorker(dagFile, redis.url), startWorker(dagFile, redis.url)]);
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await redis?.stop();
+});
+
+function planner(args: string[]) {
+  const child = spawn(process.execPath, [cli, 'run', dagFile, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, exited };
+}
+
+it('a planner killed (SIGKILL) mid-run: the same run again finishes it, nothing run twice', async () => {
+  const markers = await mkdtemp(join(tmpdir(), 'agentpool-resume-'));
+  const cache = await mkdtemp(join(tmpdir(), 'agentpool-resume-cache-'));
+  const args = [
+    '--redis',
+    redis.url,
+    '--run-id',
+    'resume-1',
+    '--cache-dir',
+    cache,
+    '--format',
+    'json',
+    '--context',
+    JSON.stringify({ markers, sleep: { d: 3_000 } }),
+  ];
+  const first = planner(args);
+  await waitForLines(join(markers, 'd.runs'), 1);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  // a, b and c are in the planner's task cache (written before their `done`);
+  // d's job, same run id, same attempt, same job id, is still running on a
+  // worker: the new planner adopts it (its add is a no-op) and reads its result.
+  const second = await planner(args).exited;
+  expect(second.stderr).toContain('3 of 4 tasks came from the cache');
+  expect(second.code).toBe(0);
+  const run = JSON.parse(second.stdout) as { done: number; fromCache: number };
+  expect(run).toMatchObject({ done: 4, fromCache: 3 });
+  for (const id of ['a', 'b', 'c', 'd'])
+    expect(await markerLines(join(markers, `${id}.runs`))).toHaveLength(1);
+});
