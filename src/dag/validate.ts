@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type DagIssue, DagValidationError, describe } from '../errors.js';
-import { issueText, narrowUnions, valueAt } from '../zod-text.js';
+import { issueText, narrowUnions } from '../zod-text.js';
 import { lostProtoKey, ownCopy } from './context.js';
 import { buildGraph, type Graph, indexIds } from './graph.js';
 import { type DagInput, type TaskSpec, taskSchema } from './schema.js';
