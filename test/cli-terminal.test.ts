@@ -76,7 +76,7 @@ describe.runIf(process.platform === 'linux')('on a terminal', () => {
     // coreutils timeout sends SIGINT (twice: to the process and its group), taken as one.
     const frame = uncoloured(
       await new Promise<string>((resolve) => {
-        const command = `stty rows 40 cols 120; timeout -s INT 8 ${process.execPath} ${cli} run ${join(dags, 'slow.json')}`;
+        const command = `stty rows 40 cols 120; timeout -s INT 8 ${process.execPath} ${cli} run ${join(dags, 'slow.json')} --no-cache`;
         execFile(
           'script',
           ['-qfec', command, '/dev/null'],

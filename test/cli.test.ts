@@ -209,7 +209,7 @@ describe('agentpool run', () => {
     ).toEqual(['bad', 'ok']);
     // The chart says what it is (biome's noSvgWithoutTitle, and screen readers).
     expect(await readFile(join(dir, 'timeline.html'), 'utf8')).toMatch(
-      /<svg [^>]*><title>Timeline of fails\.yaml: one lane per worker thread/,
+      /<svg [^>]*><title>Timeline of fails\.yaml: one lane per thread slot/,
     );
   });
 

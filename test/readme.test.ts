@@ -13,7 +13,8 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 it('runs the README library example as written', async () => {
   const readme = await readFile(`${root}/README.md`, 'utf8');
   const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-  const agent = blocks.find((b) => b.includes('defineAgent'));
+  // The Library section's agent, by its name: other sections' examples come before it.
+  const agent = blocks.find((b) => b.startsWith('// agents/researcher.js'));
   const main = blocks.find((b) => b.includes('createRuntime'));
   expect(agent).toBeDefined();
   expect(main).toBeDefined();
