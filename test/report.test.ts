@@ -13,13 +13,13 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 
 /** Runs the CLI; a run with a failed task exits 1, which is what this test wants. */
-function run(args: string[]): Promise<number | null> {
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | null> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       // --no-cache: the report must show attempts, which a cached re-run would not make.
       [join(root, 'dist/src/cli/main.js'), ...args, '--no-cache'],
-      { cwd: root },
+      { cwd: root, env },
       (error) => resolve(error ? (typeof error.code === 'number' ? error.code : null) : 0),
     );
   });
@@ -186,11 +186,12 @@ describe('the HTML timeline report', () => {
       const report = join(dir, 'timeline.html');
       const results = join(dir, 'results.json');
       const dag = join(root, 'test/fixtures/cli/replaced.yaml');
-      expect(await run(['run', dag, '--threads', '2', '--report', report, '--out', results])).toBe(
-        1,
-      );
+      const env = { ...process.env, AGENTPOOL_MARKERS: dir };
+      const args = ['run', dag, '--threads', '2', '--report', report, '--out', results];
+      expect(await run(args, env)).toBe(1);
       const result = JSON.parse(await readFile(results, 'utf8'));
       expect(result.tasks.crash.error.code).toBe('ERR_WORKER_CRASHED');
+      expect(result.tasks.steady.output).toEqual({ seen: true });
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
