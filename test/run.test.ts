@@ -202,7 +202,11 @@ describe('short tasks', () => {
   it('queues a short agent on busy threads once learnt, still one attempt per thread at a time', async () => {
     const runtime = createRuntime({ threads: 2, agents: { echo: fixture('echo') } });
     try {
-      await runtime.fanOut('echo', ['warm', 'up']);
+      // Learnt short (a mean under 1 ms): on a loaded machine two warm-up
+      // calls could average more (one was preempted), so warm up until it is.
+      const warmup = Array.from({ length: 50 }, (_, k) => `warm ${k}`);
+      for (let round = 0; round < 20 && !((runtime.stats().agents.echo?.meanMs ?? 1) < 1); round++)
+        await runtime.fanOut('echo', warmup);
       expect(runtime.stats().agents.echo?.meanMs).toBeLessThan(1);
       // When each attempt was handed to its thread.
       const handedAt = new Map<string, number>();
