@@ -421,7 +421,7 @@ describe('bad input', () => {
       `agentpool: ${file}: agents.a: unknown field \`modul\` (did you mean \`module\`?)`,
       `agentpool: ${file}: agents.b: expected a module path or { module, concurrency, retries, timeoutMs, limits }, got 5`,
       `agentpool: ${file}: defaults.retries: expected a number or an object, got "x"`,
-      `agentpool: ${file}: defaults.timeoutMs: expected a number > 0, got -1`,
+      `agentpool: ${file}: defaults.timeoutMs: expected an integer from 1 to 2147483647 (ms), or 0 or Infinity for no time limit, got -1`,
       `agentpool: ${file}: context: expected an object, got 7`,
       `agentpool: ${file}: ERR_DAG_INVALID: tasks.x.limits: unknown field \`token\` (did you mean \`tokens\`?)`,
     ]);
