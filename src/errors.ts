@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'ERR_INVALID_OPTIONS',
   'ERR_RUNTIME_CLOSED',
   'ERR_DAG_FILE',
+  'ERR_CONFIG_FILE',
+  'ERR_HOST_MODULE',
   // Task outcomes, found in `TaskResult.error.code`.
   'ERR_TASK_FAILED',
   'ERR_TASK_TIMEOUT',

@@ -1,12 +1,19 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import {
+  intDelaySchema,
+  MAX_IN_FLIGHT_PER_THREAD,
+  MAX_THREADS,
+  timeLimitSchema,
+} from './bounds.js';
 import { cacheOptionsSchema, executeCacheSchema } from './cache/options.js';
 import { redisOptionSchema } from './cluster/settings.js';
+import { contextSchema } from './dag/context.js';
 import { limitsSchema } from './dag/schema.js';
 import { describe, OptionsError } from './errors.js';
 import { ENCODINGS } from './protocol.js';
 import { retryOverrideSchema, retryPolicySchema } from './retry.js';
-import { expectation, valueAt } from './zod-text.js';
+import { formatPath, issueText, narrowUnions } from './zod-text.js';
 
 const moduleSchema = z.union([z.instanceof(URL), z.string().min(1)], {
   error: 'expected a module path, file URL string or URL',
@@ -25,8 +32,8 @@ export const agentSpecSchema = z.union([
     concurrency: z.int().positive().optional(),
     /** Retry override for this agent's tasks. */
     retries: retryOverrideSchema.optional(),
-    /** Time limit of each of this agent's attempts, in ms. */
-    timeoutMs: z.int().positive().optional(),
+    /** Time limit of each of this agent's attempts, in ms; `0` or `Infinity`: none. */
+    timeoutMs: timeLimitSchema.optional(),
     /** Limits for this agent's tasks (over the runtime's, under each task's). */
     limits: limitsSchema.optional(),
     /**
@@ -46,20 +53,26 @@ export const runtimeOptionsSchema = z.strictObject({
   /**
    * Worker threads: a number, or 'auto' for `os.availableParallelism()`.
    * 0 runs every task inline on the main thread, one at a time (debugging, tests).
+   * At most 1024.
    * @default 'auto'
    */
-  threads: z.union([z.int().min(0), z.literal('auto')]).default('auto'),
+  threads: z.union([z.int().min(0).max(MAX_THREADS), z.literal('auto')]).default('auto'),
   /** Agents by name. @default {} */
   agents: z.record(z.string().min(1), agentSpecSchema).default({}),
   /** Retry policy for every task, unless an agent or task overrides it. @default { max: 1, backoffMs: 500, factor: 2, maxBackoffMs: 30000, jitter: true } */
   retries: retryOverrideSchema.optional(),
-  /** Time limit of one attempt, counted from its start, in ms. @default 300000 */
-  timeoutMs: z.int().positive().default(300_000),
+  /**
+   * Time limit of one attempt, counted from its start, in ms: at most
+   * 2147483647 (Node's longest timer, about 24.8 days); `0` or `Infinity`
+   * (YAML `.inf`) for no time limit. @default 300000
+   */
+  timeoutMs: timeLimitSchema.default(300_000),
   /**
    * How long an attempt past its timeout may take to stop after its
-   * `ctx.signal` aborts before its thread is terminated, in ms. @default 250
+   * `ctx.signal` aborts before its thread is terminated, in ms (at most
+   * 2147483647). @default 250
    */
-  timeoutGraceMs: z.int().min(0).default(250),
+  timeoutGraceMs: intDelaySchema.default(250),
   /** Cancel every queued task at the first failure. @default false */
   failFast: z.boolean().default(false),
   /** How a free thread is chosen for a task (piscina's loadBalancer). @default 'least-busy' */
@@ -71,10 +84,10 @@ export const runtimeOptionsSchema = z.strictObject({
    * this many deep behind each other; a longer task waits on deck (one per
    * thread) behind a running one only where the planner's priority order
    * holds (see "The DAG format" in the README). A thread still runs one
-   * attempt at a time. 1 turns both off.
+   * attempt at a time. 1 turns both off; at most 1024.
    * @default 16
    */
-  inFlightPerThread: z.int().min(1).default(16),
+  inFlightPerThread: z.int().min(1).max(MAX_IN_FLIGHT_PER_THREAD).default(16),
   /** Default limits of every task (see the DAG's `limits`). @default {} */
   limits: limitsSchema.default({}),
   /** Token budget shared by a whole run across all threads; `execute(dag, { runTokens })` overrides it. @default none */
@@ -93,8 +106,8 @@ export const runtimeOptionsSchema = z.strictObject({
       ),
     )
     .default({}),
-  /** Idle threads above `threads` are not kept; kept threads exit after this long idle, in ms. @default 30000 */
-  idleTimeoutMs: z.int().min(0).default(30_000),
+  /** Idle threads above `threads` are not kept; kept threads exit after this long idle, in ms (at most 2147483647). @default 30000 */
+  idleTimeoutMs: intDelaySchema.default(30_000),
   /** The task cache: `{ dir }` for a store in that directory (see "Caching" in the README). @default off */
   cache: cacheOptionsSchema.default(false),
   /**
@@ -112,8 +125,8 @@ export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'threa
 
 /** Options of one `execute` / `stream` call. */
 export const executeOptionsSchema = z.strictObject({
-  /** Global context every task sees (under its own `context`). @default {} */
-  context: z.record(z.string(), z.unknown()).default({}),
+  /** Global context every task sees (under its own `context`); every key is data (`__proto__` too). @default {} */
+  context: contextSchema.default({}),
   /** Aborting cancels the run: queued tasks end `cancelled`, running ones are stopped. */
   signal: z.instanceof(AbortSignal).optional(),
   /** Overrides the runtime's `failFast` for this run. */
@@ -142,13 +155,14 @@ export function parseOptions<S extends z.ZodType>(
     throw new OptionsError(`Invalid ${where}: reading them threw: ${reason}`, { cause });
   }
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => {
-    const field = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      return `${where}${field ? `.${field}` : ''}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
-    }
-    const got = describe(valueAt(input, issue.path));
-    return `Expected \`${field || where}\` ${expectation(issue)}, got \`${got}\``;
+  // The same wording as the DAG's fields: `limits.tokens: expected an integer, got 1.5`.
+  const lines = narrowUnions(parsed.error.issues).map((issue) => {
+    const field = formatPath('', issue.path);
+    const text = issueText(issue, input, schema);
+    // At the top level these are the caller's options: `thread` is an unknown option.
+    if (issue.code === 'unrecognized_keys' && field === '')
+      return `${where}: ${text.replaceAll('unknown field', 'unknown option')}`;
+    return `${field || where}: ${text}`;
   });
   throw new OptionsError(`Invalid ${where}:\n  ${lines.join('\n  ')}`, { cause: parsed.error });
 }

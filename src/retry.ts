@@ -1,22 +1,46 @@
 import { z } from 'zod';
+import { delaySchema } from './bounds.js';
+import { closest } from './dag/suggest.js';
+import { ERROR_CODES } from './errors.js';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/**
+ * An error code to retry on: agentpool's own (`ERR_TASK_TIMEOUT`) or an
+ * agent's (`E_RATE_LIMIT`: an agent's thrown error keeps its code). One
+ * that is not agentpool's but a likely typo of one is rejected, naming
+ * both: `ERR_TASK_TIMOUT` would otherwise quietly never match.
+ */
+const retryCodeSchema = z
+  .string()
+  .min(1)
+  .superRefine((code, ctx) => {
+    if (KNOWN_CODES.has(code)) return;
+    const hint = closest(code, ERROR_CODES);
+    if (hint)
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown error code \`${code}\` (did you mean \`${hint}\`?)`,
+      });
+  });
 
 /** How a failed attempt is retried. Every field has a default. */
 export const retryPolicySchema = z.strictObject({
   /** Retries after the first attempt (so `max: 1` means up to 2 attempts). */
   max: z.int().min(0).default(1),
   /** Delay before the first retry, in ms. */
-  backoffMs: z.number().min(0).default(500),
+  backoffMs: delaySchema.default(500),
   /** Each further retry waits `factor` times longer than the one before. */
   factor: z.number().min(1).default(2),
-  /** No single wait is longer than this, in ms. */
-  maxBackoffMs: z.number().min(0).default(30_000),
+  /** No single wait is longer than this, in ms (at most 2147483647, Node's longest timer). */
+  maxBackoffMs: delaySchema.default(30_000),
   /** Randomise each wait between half and all of its nominal length, so retries of many tasks do not stampede. */
   jitter: z.boolean().default(true),
   /**
    * Error codes that are retried. Default: any error except limit breaches
    * and errors that would repeat (`NOT_RETRIED_BY_DEFAULT`).
    */
-  on: z.array(z.string().min(1)).optional(),
+  on: z.array(retryCodeSchema).optional(),
 });
 export type RetryPolicy = z.output<typeof retryPolicySchema>;
 
@@ -29,11 +53,11 @@ export const retryOverrideSchema = z.union([
   z.int().min(0),
   z.strictObject({
     max: z.int().min(0).optional(),
-    backoffMs: z.number().min(0).optional(),
+    backoffMs: delaySchema.optional(),
     factor: z.number().min(1).optional(),
-    maxBackoffMs: z.number().min(0).optional(),
+    maxBackoffMs: delaySchema.optional(),
     jitter: z.boolean().optional(),
-    on: z.array(z.string().min(1)).optional(),
+    on: z.array(retryCodeSchema).optional(),
   }),
 ]);
 export type RetryOverride = z.input<typeof retryOverrideSchema>;

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
 import { resolveAgents } from './agents.js';
 import { prepareRunCache } from './cache/runtime-hook.js';
 import { TaskCache } from './cache/task-cache.js';
 import type { QueueExecutor } from './cluster/queue-executor.js';
 import { clusterSettings } from './cluster/settings.js';
-import { checkPrompts, compileFanOut } from './dag/fan-out.js';
+import { compileFanOut } from './dag/fan-out.js';
 import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
 import { compileDag } from './dag/validate.js';
@@ -19,35 +18,27 @@ import {
   type RuntimeOptions,
   resolveOptions,
 } from './options.js';
-import { estimateCosts, upwardRanks } from './planner/rank.js';
 import { Run } from './planner/run.js';
 import type { RunAgent } from './planner/run-settings.js';
-import { Slots } from './planner/slots.js';
+import type { Slots } from './planner/slots.js';
 import type { Executor } from './pool/executor.js';
 import { HostBridge } from './pool/host-bridge.js';
-import { InlinePool } from './pool/inline-pool.js';
-import { Pools } from './pool/pools.js';
 import type { RunResult, TaskResult } from './results.js';
+import { type Batches, batchesOf, type FanOutOptions, fanOutPlan } from './runtime/fan-out.js';
+import {
+  checkContext,
+  checkListener,
+  createExecutor,
+  dispatchBudget,
+  type ParsedExecuteOptions,
+  runSettings,
+} from './runtime/run-setup.js';
 import { now } from './shared/clock.js';
 import type { ChannelEvent } from './shared/protocol.js';
 import { type RuntimeStats, StatsRecorder } from './stats.js';
-
 import { type StreamItem, streamRun, type Tap } from './stream.js';
 
-export type { StreamItem };
-
-/** Options of `fanOut`: those of `execute`, plus retry and timeout for every task, and batching. */
-export type FanOutOptions = ExecuteOptions &
-  Pick<DagInput[string], 'retries' | 'timeoutMs'> & {
-    /**
-     * Prompts sent to a thread per message (default 1). For tiny tasks, where
-     * dispatch costs more than the work: each prompt still runs as its own
-     * task (own timeout, CPU limit, tokens, errors, result, retries: a retry
-     * carries only the prompts whose last try failed), but a batch is
-     * cancelled as a whole.
-     */
-    batch?: number;
-  };
+export type { FanOutOptions, StreamItem };
 
 /**
  * Runs DAGs of agent tasks on a pool of worker threads. Create one with
@@ -186,23 +177,10 @@ export class Runtime {
     prompts: readonly string[],
     options: FanOutOptions = {},
   ): Promise<TaskResult[]> {
-    if (!Array.isArray(prompts))
-      throw new OptionsError(
-        `Expected \`prompts\` to be an array of strings, got \`${typeof prompts}\``,
-      );
-    const { retries, timeoutMs, batch = 1, ...executeOptions } = options;
-    if (!Number.isInteger(batch) || batch < 1) {
-      throw new OptionsError(`Expected \`batch\` to be an integer >= 1, got \`${String(batch)}\``);
-    }
-    checkPrompts(prompts);
+    const { task, batch, executeOptions } = fanOutPlan(agent, prompts, options);
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     if (this.#options.redis !== undefined)
       await this.#clusterReady([agent], executeOptions.runTokens);
-    const task = {
-      agent,
-      ...(retries !== undefined && { retries }),
-      ...(timeoutMs !== undefined && { timeoutMs }),
-    };
     if (batch === 1) {
       const ids = prompts.map((_, i) => `task_${i}`);
       const entries = prompts.map((prompt, i) => [ids[i] as string, prompt] as const);
@@ -210,14 +188,7 @@ export class Runtime {
       const result = await run.done;
       return ids.map((id) => result.tasks[id] as TaskResult);
     }
-    const batches = new Map<string, { ids: string[]; prompts: string[] }>();
-    for (let k = 0; k < prompts.length; k += batch) {
-      const slice = prompts.slice(k, k + batch);
-      batches.set(`batch_${k / batch}`, {
-        ids: slice.map((_, j) => `task_${k + j}`),
-        prompts: slice,
-      });
-    }
+    const batches = batchesOf(prompts, batch);
     const entries = [...batches.keys()].map((id) => [id, ''] as const);
     const run = this.#start(
       () => compileFanOut(task, entries, this.#agentNames),
@@ -244,14 +215,7 @@ export class Runtime {
    * ```
    */
   on<E extends EventName>(name: E, listener: Listener<E>): () => void {
-    if (name !== 'task' && name !== 'progress' && name !== 'chunk') {
-      throw new OptionsError(
-        `Expected event name to be one of "task", "progress", "chunk", got \`${String(name)}\``,
-      );
-    }
-    if (typeof listener !== 'function') {
-      throw new OptionsError(`Expected \`listener\` to be a function, got \`${typeof listener}\``);
-    }
+    checkListener(name, listener);
     return this.#listeners.add(name, listener);
   }
 
@@ -295,19 +259,13 @@ export class Runtime {
   }
 
   #slots(executor: Executor): Slots {
-    // Inline mode runs one attempt at a time, however short.
-    const perThread = this.#options.threads === 0 ? 1 : this.#options.inFlightPerThread;
-    this.#dispatch ??= new Slots(executor.threads, perThread);
+    this.#dispatch ??= dispatchBudget(executor, this.#options);
     return this.#dispatch;
   }
 
   #pool(): Executor {
     if (this.#executor === undefined) {
-      const { threads, balance, idleTimeoutMs, inFlightPerThread } = this.#options;
-      this.#executor =
-        threads === 0
-          ? new InlinePool(this.#bridge)
-          : new Pools({ threads, balance, idleTimeoutMs, inFlightPerThread, bridge: this.#bridge });
+      this.#executor = createExecutor(this.#options, this.#bridge);
       this.#stats.started(now());
     }
     return this.#executor;
@@ -352,10 +310,14 @@ export class Runtime {
     compile: () => Graph,
     input: ExecuteOptions | undefined,
     tap?: Tap,
-    batches?: Map<string, { ids: string[]; prompts: string[] }>,
+    batches?: Batches,
   ): Run {
     this.#checkOpen();
-    const options = parseOptions(executeOptionsSchema, input, 'execute options');
+    // No options is the common call: zod's parse of {} is only its defaults.
+    const options =
+      input === undefined
+        ? { context: {} }
+        : parseOptions(executeOptionsSchema, input, 'execute options');
     return this.#startParsed(compile, options, tap, batches);
   }
 
@@ -367,9 +329,9 @@ export class Runtime {
   /** Starts a run with options already parsed (`#start` parses them). */
   #startParsed(
     compile: () => Graph,
-    options: z.output<typeof executeOptionsSchema>,
+    options: ParsedExecuteOptions,
     tap?: Tap,
-    batches?: Map<string, { ids: string[]; prompts: string[] }>,
+    batches?: Batches,
   ): Run {
     this.#checkOpen();
     const runId = options.runId ?? randomUUID();
@@ -378,14 +340,7 @@ export class Runtime {
         `Expected \`runId\` to be unique among running runs, got \`${JSON.stringify(runId)}\``,
       );
     }
-    try {
-      structuredClone(options.context);
-    } catch (cause) {
-      throw new OptionsError(
-        `Expected \`context\` to be structured-clonable (it is sent to worker threads): ${(cause as Error).message}`,
-        { cause },
-      );
-    }
+    checkContext(options.context);
     const graph = compile();
     const cache = prepareRunCache(this.#cache, options.cache, batches !== undefined, {
       runId,
@@ -394,42 +349,26 @@ export class Runtime {
       context: options.context,
       encoding: this.#options.encoding,
     });
-    const cost = estimateCosts(graph, (agent) => this.#stats.meanMs(agent));
-    const rank = upwardRanks(graph, cost);
     const executor = this.#pool();
-    const { timeoutMs, timeoutGraceMs, limits, encoding, countTokens, retries } = this.#options;
-    const run = new Run({
-      runId,
-      batches:
-        batches &&
-        new Map([...batches].map(([id, batch]) => [graph.indexOf.get(id) as number, batch])),
-      graph,
-      cost,
-      rank,
-      agents: this.#agents,
-      context: options.context,
-      failFast: options.failFast ?? this.#options.failFast,
-      retry: retries,
-      timeoutMs,
-      timeoutGraceMs,
-      limits,
-      encoding,
-      countTokens,
-      runTokens: options.runTokens ?? this.#options.runTokens,
-      slots: this.#slots(executor),
-      executor,
-      signal: options.signal,
-      cache: cache instanceof Promise ? undefined : cache,
-      emit: (name, event) => {
-        this.#listeners.emit(name, event);
-        tap?.(name, event);
-      },
-      listening: (name) => tap !== undefined || this.#listeners.has(name),
-      meanMs: (agent) => this.#stats.meanMs(agent),
-      recordAttempt: (agent, durationMs, waitMs, ok) =>
-        this.#stats.attempt(agent, durationMs, waitMs, ok),
-      recordBusy: (durationMs) => this.#stats.busy(durationMs),
-    });
+    const run = new Run(
+      runSettings({
+        runId,
+        graph,
+        batches,
+        options,
+        runtime: this.#options,
+        agents: this.#agents,
+        executor,
+        slots: this.#slots(executor),
+        cache: cache instanceof Promise ? undefined : cache,
+        stats: this.#stats,
+        emit: (name, event) => {
+          this.#listeners.emit(name, event);
+          tap?.(name, event);
+        },
+        listening: (name) => tap !== undefined || this.#listeners.has(name),
+      }),
+    );
     this.#active.set(runId, run);
     void run.done.then(() => this.#active.delete(runId));
     if (cache instanceof Promise) void cache.then((ready) => run.start(ready));

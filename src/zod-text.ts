@@ -59,14 +59,12 @@ export function wanted(issue: Issue): string | undefined {
       if (options.some((option) => option === undefined)) return undefined;
       return [...new Set(options)].join(' or ');
     }
+    case 'custom':
+      // A refinement worded as agentpool words things ("expected …") says it all.
+      return issue.message.startsWith('expected ') ? issue.message.slice(9) : undefined;
     default:
       return undefined;
   }
-}
-
-/** Options' wording: the tail of "Expected `field` …". */
-export function expectation(issue: Issue): string {
-  return `to be ${wanted(issue) ?? `valid (${issue.message})`}`;
 }
 
 /**
@@ -78,8 +76,10 @@ export function expectation(issue: Issue): string {
 export function narrowUnions(issues: readonly Issue[]): Issue[] {
   return issues.flatMap((issue) => {
     if (issue.code !== 'invalid_union') return [issue];
-    const typed = issue.errors.filter(
-      (branch) => !branch.every((sub) => sub.path.length === 0 && sub.code === 'invalid_type'),
+    // A branch whose type the value had: its issues are about the value's insides
+    // (a field, an unknown key), not about the value as a whole.
+    const typed = issue.errors.filter((branch) =>
+      branch.some((sub) => sub.path.length > 0 || sub.code === 'unrecognized_keys'),
     );
     if (typed.length !== 1) return [issue];
     return narrowUnions(
@@ -102,7 +102,12 @@ function innerType(schema: unknown): unknown {
 /** The field names an object schema allows at `path`, for "did you mean" hints. */
 export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let node = innerType(schema) as { shape?: Record<string, unknown> } | undefined;
-  for (const key of path) node = innerType(node?.shape?.[String(key)]) as typeof node;
+  for (const key of path) {
+    // A record's entries all have its value type (`agents.<name>` is an agent spec).
+    const record = (node as { def?: { type?: string; valueType?: unknown } } | undefined)?.def;
+    const next = record?.type === 'record' ? record.valueType : node?.shape?.[String(key)];
+    node = innerType(next) as typeof node;
+  }
   return node?.shape ? Object.keys(node.shape) : [];
 }
 
@@ -124,8 +129,14 @@ export function unknownFields(keys: readonly string[], known: readonly string[])
 export function issueText(issue: Issue, input: unknown, schema: z.ZodType): string {
   if (issue.code === 'unrecognized_keys')
     return unknownFields(issue.keys, knownKeys(schema, issue.path));
+  // A refinement's own sentence ("unknown error code `X` (did you mean `Y`?)") says it all.
+  if (issue.code === 'custom' && !issue.message.startsWith('expected ')) return issue.message;
   const value = valueAt(input, issue.path);
-  const want = wanted(issue) ?? issue.message.replace(/^Invalid input: /, '');
+  const want =
+    wanted(issue) ??
+    (issue.message === 'Invalid input'
+      ? 'a valid value'
+      : issue.message.replace(/^Invalid input: /, ''));
   if (value === undefined) return `missing (expected ${want})`;
   return `expected ${want}, got ${describe(value)}`;
 }

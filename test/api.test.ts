@@ -130,7 +130,7 @@ describe('library API', () => {
       const bad = runtime.fanOut('upper', ['a', 7 as unknown as string, 'c'], { batch });
       await expect(bad).rejects.toMatchObject({
         code: 'ERR_DAG_INVALID',
-        message: expect.stringContaining('tasks.task_1.prompt: expected string, received number'),
+        message: expect.stringContaining('tasks.task_1.prompt: expected a string, got 7'),
       });
     }
     await expect(runtime.fanOut('upper', ['a'], { timeoutMs: -1 })).rejects.toMatchObject({
@@ -301,19 +301,20 @@ describe('library API', () => {
 describe('runtime options', () => {
   it('names the field and the value it got', () => {
     expect(() => createRuntime({ threads: -1 })).toThrow(OptionsError);
-    expect(() => createRuntime({ threads: -1 })).toThrow(
-      'Expected `threads` to be a number >= 0, got `-1`',
-    );
-    expect(() => createRuntime({ timeoutMs: 0 })).toThrow(
-      'Expected `timeoutMs` to be a number > 0, got `0`',
+    expect(() => createRuntime({ threads: -1 })).toThrow('threads: expected a number >= 0, got -1');
+    // 0 means no time limit (test/option-bounds.test.ts); a negative one is wrong.
+    expect(() => createRuntime({ timeoutMs: -1 })).toThrow(
+      'timeoutMs: expected an integer from 1 to 2147483647 (ms), or 0 or Infinity for no time limit, got -1',
     );
     expect(() => createRuntime({ balance: 'random' as 'least-busy' })).toThrow(
-      'Expected `balance` to be one of "least-busy", "round-robin", got `"random"`',
+      'balance: expected one of "least-busy", "round-robin", got "random"',
     );
-    expect(() => createRuntime({ agents: { a: 42 as unknown as string } })).toThrow('`agents.a`');
-    expect(() => createRuntime({ thread: 2 } as object)).toThrow('unknown option `thread`');
+    expect(() => createRuntime({ agents: { a: 42 as unknown as string } })).toThrow('agents.a: ');
+    expect(() => createRuntime({ thread: 2 } as object)).toThrow(
+      'runtime options: unknown option `thread` (did you mean `threads`?)',
+    );
     expect(() => createRuntime({ threads: 1.5 })).toThrow(
-      'Expected `threads` to be an integer or one of "auto", got `1.5`',
+      'threads: expected an integer or one of "auto", got 1.5',
     );
     const thrown = (() => {
       try {
@@ -324,10 +325,10 @@ describe('runtime options', () => {
     })();
     expect(thrown).toMatchObject({ code: 'ERR_INVALID_OPTIONS', name: 'OptionsError' });
     expect(() => createRuntime({ inFlightPerThread: 0 })).toThrow(
-      'Expected `inFlightPerThread` to be a number >= 1, got `0`',
+      'inFlightPerThread: expected a number >= 1, got 0',
     );
     expect(() => createRuntime({ agents: { a: { module: 'a.js', concurrency: 0 } } })).toThrow(
-      'Expected `agents.a.concurrency` to be a number > 0, got `0`',
+      'agents.a.concurrency: expected a number > 0, got 0',
     );
   });
 
@@ -335,7 +336,7 @@ describe('runtime options', () => {
     const runtime = createRuntime({ threads: 0, agents });
     await expect(
       runtime.execute({}, { context: 'x' as unknown as Record<string, unknown> }),
-    ).rejects.toThrow('Expected `context` to be an object, got `"x"`');
+    ).rejects.toThrow('context: expected an object, got "x"');
     await runtime.close();
   });
 

@@ -14,9 +14,13 @@ import {
   PISCINA_WINDOW,
   POOLIFIER,
 } from '../bench/lib/dispatch-contenders.js';
+import { trueRanks } from '../bench/lib/list-scheduler.js';
 import { type BenchDag, levels, lowerBound, randomDag } from '../bench/lib/random-dag.js';
 import { ratioPerRound } from '../bench/lib/rounds.js';
+import { shortTaskDag } from '../bench/lib/short-dag.js';
+import { CPU_FANOUT, CPU_PISCINA } from '../bench/scenarios/main-cpu.js';
 import { SCHEDULERS } from '../bench/scenarios/makespan.js';
+import { IDEAL, SHORT_SCHEDULERS } from '../bench/scenarios/short-makespan.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -84,6 +88,32 @@ describe('benchmark harness', () => {
     expect(Math.min(...one.durations)).toBeGreaterThanOrEqual(1);
   });
 
+  it('ranks each task by its longest chain of known durations, its own included', () => {
+    // a (10) -> b (20); c (5) alone; d (1) after a and c.
+    const ranked: BenchDag = {
+      ids: ['a', 'b', 'c', 'd'],
+      deps: [[], [0], [], [0, 2]],
+      durations: [10, 20, 5, 1],
+    };
+    expect([...trueRanks(ranked)]).toEqual([30, 20, 6, 1]);
+  });
+
+  it('makes short-task DAGs: 2–12 ms tasks and a tenth of 40–100 ms, edges at most 20 back', () => {
+    const dag = shortTaskDag({ tasks: 3_000, seed: 1 });
+    expect(shortTaskDag({ tasks: 3_000, seed: 1 })).toEqual(dag);
+    const long = dag.durations.filter((ms) => ms >= 40);
+    for (const ms of dag.durations)
+      expect((ms >= 2 && ms <= 12) || (ms >= 40 && ms <= 100)).toBe(true);
+    expect(long.length / dag.durations.length).toBeGreaterThan(0.07);
+    expect(long.length / dag.durations.length).toBeLessThan(0.13);
+    dag.deps.forEach((deps, i) => {
+      for (const d of deps) {
+        expect(d).toBeLessThan(i);
+        expect(i - d).toBeLessThanOrEqual(20);
+      }
+    });
+  });
+
   it('takes ratios within each round, not between medians', () => {
     // Per-round ratios 2, 1 and 3: their median is 2, where median(a) / median(b)
     // would say 30 / 10 = 3, pairing rounds that never ran together.
@@ -106,8 +136,10 @@ describe('benchmark harness', () => {
     );
     for (const heading of [
       '### Makespan / lower bound',
+      '### Short-task makespan',
       '### Dispatch',
       '### Single-task round trip',
+      '### Main-thread CPU per task',
       '### Worker-to-host channel',
       '### Speedup',
       '### Scale',
@@ -151,6 +183,27 @@ describe('benchmark harness', () => {
           expect(ratio).toBeGreaterThanOrEqual(0.98);
         }
       }
+
+    // Short-task makespan: every scheduler at every thread count, a ratio per round.
+    for (const t of report.settings.shortMakespan.threads)
+      for (const name of SHORT_SCHEDULERS) {
+        const row = report.shortMakespan.find(
+          (r: { threads: number; scheduler: string }) => r.threads === t && r.scheduler === name,
+        );
+        expect(row, `${name} at ${t} threads`).toBeDefined();
+        expect(row.vsIdeal.samples).toHaveLength(report.settings.shortMakespan.rounds);
+        positive(row.vsIdeal);
+        for (const ratio of row.vsBound.samples) expect(ratio).toBeGreaterThanOrEqual(0.98);
+        if (name === IDEAL) expect(row.vsIdeal.median).toBe(1);
+      }
+
+    // Main-thread CPU: piscina and fanOut rows, main thread never more than the whole process.
+    const cpuNames = report.mainCpu.map((r: { name: string }) => r.name);
+    expect(cpuNames).toEqual(expect.arrayContaining([CPU_PISCINA, CPU_FANOUT]));
+    for (const row of report.mainCpu) {
+      positive(row.mainUs);
+      expect(row.mainUs.median).toBeLessThanOrEqual(row.processUs.median);
+    }
 
     // Dispatch: both piscina baselines, the chain-free DAG, batches and poolifier.
     const names = report.dispatch.map((r: { name: string }) => r.name);
@@ -216,15 +269,45 @@ describe('benchmark harness', () => {
     // Targets: the computed lines, including the batched fan-out against poolifier.
     const targets: string[] = report.targets.map((t: { target: string }) => t.target);
     expect(targets.some((t) => t.startsWith('makespan / lower bound'))).toBe(true);
-    expect(targets.filter((t) => t.startsWith('dispatch ≥ 0.9× raw piscina'))).toHaveLength(2);
-    expect(targets).toContain('a batched fan-out beats the fastest pool (poolifier)');
+    expect(targets.filter((t) => t.startsWith('dispatch ≥ 1.0× raw piscina'))).toHaveLength(2);
+    expect(targets).toContain('a batched fan-out ≥ 2× the fastest pool (poolifier)');
+    expect(targets.some((t) => t.startsWith('short-task DAGs: makespan'))).toBe(true);
+    expect(targets.some((t) => t.startsWith('main-thread CPU'))).toBe(true);
+    expect(targets.filter((t) => t.startsWith('one task at a time'))).toHaveLength(2);
     expect(targets.some((t) => t.startsWith('planning linear'))).toBe(true);
     for (const t of report.targets) expect(Number.isFinite(t.value)).toBe(true);
 
     const markdown = await readFile(join(out, md as string), 'utf8');
     expect(markdown).toContain('### Targets');
-    expect(markdown).toContain('a batched fan-out beats the fastest pool (poolifier)');
+    expect(markdown).toContain('a batched fan-out ≥ 2× the fastest pool (poolifier)');
     expect(markdown).toContain('### Scale');
     expect(markdown).not.toMatch(/\| -\d/); // no negative figure in any cell
   }, 180_000);
+
+  it('runs a section contended: a CPU hog is up throughout and gone afterwards', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'agentpool-bench-'));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        join(root, 'dist/bench/index.js'),
+        '--smoke',
+        '--contended',
+        '--only',
+        'round trip',
+        '--out-dir',
+        out,
+      ],
+      { cwd: root, timeout: 60_000 },
+    );
+    const pid = Number(/CPU hog process \(pid (\d+)\)/.exec(stdout)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(stdout).toContain('### Single-task round trip');
+    expect(stdout).not.toContain('### Makespan / lower bound');
+    const json = (await readdir(out)).find((f) => f.endsWith('-smoke-contended.json'));
+    const report = JSON.parse(await readFile(join(out, json as string), 'utf8'));
+    expect(report.contended).toBe(true);
+    expect(report.roundTrip).toHaveLength(3);
+    // The hog was killed with the harness: signalling its pid finds no process.
+    expect(() => process.kill(pid, 0)).toThrow();
+  }, 70_000);
 });

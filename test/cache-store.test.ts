@@ -162,4 +162,20 @@ describe('SqliteStore', { timeout: 120_000 }, () => {
     expect(fileBytes).toBeLessThan(1_000_000);
     store.close();
   });
+  // Lookups in one tick share a read transaction (ReadBatch); a write in that
+  // tick must still commit at once, or another process would not see it.
+  it('commits a write at once even in a tick that has been reading, and reads what others committed since', async () => {
+    const dir = await tempDir();
+    const store = new SqliteStore(dir);
+    const other = new SqliteStore(dir);
+    store.put(entry('a', 10, Date.now()));
+    expect(store.get('a')?.taskId).toBe('task-a'); // the tick's read transaction is open now
+    store.put(entry('b', 10, Date.now()));
+    expect(other.get('b')?.taskId).toBe('task-b'); // same tick: committed, not held by the batch
+    other.put(entry('c', 10, Date.now()));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.get('c')?.taskId).toBe('task-c'); // a new tick reads a new snapshot
+    store.close();
+    other.close();
+  });
 });

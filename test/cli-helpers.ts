@@ -18,10 +18,11 @@ export interface Outcome {
 /** Runs the built CLI in a child process and waits for it to end. */
 export function agentpool(
   args: string[],
-  options: { timeout?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { timeout?: number; cwd?: string; env?: NodeJS.ProcessEnv; cache?: boolean } = {},
 ): Promise<Outcome> {
-  // These tests are about runs that execute: a result cached by an earlier test would hide them.
-  const fresh = args[0] === 'run' ? ['--no-cache'] : [];
+  // These tests are about runs that execute: a result cached by an earlier test would hide them
+  // (`cache: true` for a test about the cache, which then gives its own --cache-dir).
+  const fresh = args[0] === 'run' && !options.cache ? ['--no-cache'] : [];
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -81,3 +81,30 @@ describe('CLI errors', () => {
     }
   });
 });
+
+describe('one wording for every schema message', () => {
+  it('says what was expected and the value received, in the document, the tasks and retries.on alike', async () => {
+    const file = await dagFile(
+      [
+        'defaults: { limits: { tokens: 1.5 }, retries: { on: [ERR_TASK_TIMOUT, E_RATE_LIMIT] } }',
+        'tasks:',
+        '  c: { agent: x, limits: { tokens: 1.5 } }',
+        '  d: { agent: x, prompt: 5, retries: { on: [ERR_CPU_LIMT] } }',
+        '',
+      ].join('\n'),
+    );
+    const result = await agentpool(['validate', file]);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    for (const line of [
+      'defaults.limits.tokens: expected an integer, got 1.5',
+      // An agent's own code (E_RATE_LIMIT) is fine; a typo of agentpool's is not.
+      'defaults.retries.on[0]: unknown error code `ERR_TASK_TIMOUT` (did you mean `ERR_TASK_TIMEOUT`?)',
+      'ERR_DAG_INVALID: tasks.c.limits.tokens: expected an integer, got 1.5',
+      'ERR_DAG_INVALID: tasks.d.prompt: expected a string, got 5',
+      'ERR_DAG_INVALID: tasks.d.retries.on[0]: unknown error code `ERR_CPU_LIMT` (did you mean `ERR_CPU_LIMIT`?)',
+    ])
+      expect(lines).toContain(`agentpool: ${file}: ${line}`);
+    expect(result.stderr).not.toMatch(/received|expected int\b|Invalid input/);
+  });
+});

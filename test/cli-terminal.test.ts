@@ -17,9 +17,13 @@ function env(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { ...base, ...extra };
 }
 
-/** Runs the CLI on a real pseudo-terminal (util-linux script), 120 columns. */
-function onTerminal(args: string, extra: Record<string, string> = {}): Promise<string> {
-  const command = `stty rows 40 cols 120; ${process.execPath} ${cli} ${args}`;
+/** Runs the CLI on a real pseudo-terminal (util-linux script), 120 columns unless told. */
+function onTerminal(
+  args: string,
+  extra: Record<string, string> = {},
+  columns = 120,
+): Promise<string> {
+  const command = `stty rows 40 cols ${columns}; ${process.execPath} ${cli} ${args}`;
   return new Promise((resolve) => {
     execFile(
       'script',
@@ -49,6 +53,16 @@ describe('colour', () => {
 });
 
 describe.runIf(process.platform === 'linux')('on a terminal', () => {
+  it('fits a narrow terminal: no line wider than it, cut or wrapped between words', async () => {
+    const out = uncoloured(await onTerminal(`run ${join(dags, 'fails.yaml')} --no-cache`, {}, 40));
+    // Each piece between line breaks and cursor moves is what one terminal line shows.
+    const pieces = out.split(new RegExp(`\r?\n|\r|${ESC}\\[[0-9;?]*[A-Za-z]`));
+    const wide = pieces.filter((piece) => piece.length > 40);
+    expect(wide).toEqual([]);
+    expect(out).toMatch(/…/); // the live frame's bar line, cut at a word
+    expect(out).toMatch(/^\d+\/\d+ done/m); // the summary, wrapped, its words whole
+  });
+
   it('gives TERM=dumb and CI plain lines, no redrawn block', async () => {
     const cases: Record<string, string>[] = [{ TERM: 'dumb' }, { CI: 'true' }];
     for (const extra of cases) {

@@ -95,7 +95,7 @@ describe('validateDag', () => {
   it('reports schema problems with their path', () => {
     const error = rejection({ draft: { agent: 'w', depends_on: [42] } });
     expect(error.code).toBe('ERR_DAG_INVALID');
-    expect(error.message).toContain('tasks.draft.depends_on[0]: expected string');
+    expect(error.message).toContain('tasks.draft.depends_on[0]: expected a string, got 42');
     expect(error.issues[0]?.path).toEqual(['tasks', 'draft', 'depends_on', 0]);
   });
 

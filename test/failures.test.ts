@@ -1,5 +1,6 @@
 import { createRuntime, type Runtime, type TaskEvent } from 'agentpool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Gates } from './gates.js';
 import { expectStatus, fixture, maxOverlap } from './helpers.js';
 
 describe('failures stay with their task', () => {
@@ -15,6 +16,7 @@ describe('failures stay with their task', () => {
         flaky: fixture('flaky'),
         fail: fixture('fail'),
         spin: fixture('spin'),
+        gate: fixture('gate'),
         patient: fixture('wait-signal'),
         exit: fixture('exit'),
         escape: fixture('escape'),
@@ -79,31 +81,47 @@ describe('failures stay with their task', () => {
   });
 
   it('kills a task stuck in a synchronous loop at its timeout while others finish', async () => {
+    // Ordered by signals, not margins (a 900 ms sleep across a ~300 ms kill
+    // failed under load): `stuck` spins only once `across` runs on the other
+    // thread, and `across` ends only once the test has seen `stuck` fail.
+    const gates = new Gates();
+    const cells = gates.cells;
+    const off = runtime.on('task', (event) => {
+      if (event.id === 'stuck' && event.type === 'failed') gates.open(1);
+    });
     const run = await runtime.execute({
-      stuck: { agent: 'spin', timeoutMs: 200, retries: 0, priority: 10 },
-      // On the other thread across the kill (at ~300 ms): untouched by it. Long
-      // enough that the kill lands inside it even on a loaded machine.
-      across: { agent: 'sleep', prompt: '900', priority: 10 },
+      stuck: {
+        agent: 'gate',
+        prompt: 'wait 0; spin',
+        context: { cells },
+        timeoutMs: 500,
+        retries: 0,
+        priority: 10,
+      },
+      across: { agent: 'gate', prompt: 'arrive 0; wait 1', context: { cells }, priority: 10 },
       a: { agent: 'sleep', prompt: '50' },
       b: { agent: 'sleep', prompt: '50', depends_on: ['a'] },
       c: { agent: 'sleep', prompt: '50', depends_on: ['b'] },
       afterStuck: { agent: 'sleep', prompt: '1', depends_on: ['stuck'] },
     });
+    off();
     const stuck = expectStatus(run.tasks.stuck, 'failed');
     expect(stuck.error.code).toBe('ERR_TASK_TIMEOUT');
-    expect(stuck.error.message).toContain('timed out after 200 ms');
+    expect(stuck.error.message).toContain('timed out after 500 ms');
     expect(stuck.error.message).toContain('thread was terminated');
     // The report still knows which thread it held.
     expect(stuck.threadId).toEqual(expect.any(Number));
     expect(run.tasks.afterStuck?.error?.code).toBe('ERR_UPSTREAM_FAILED');
     const across = expectStatus(run.tasks.across, 'done');
+    expect(across.threadId).not.toBe(stuck.threadId);
     expect(across.startedAt).toBeLessThan(stuck.finishedAt);
     expect(across.finishedAt).toBeGreaterThan(stuck.finishedAt);
     expect(run.done).toBe(4);
-    // The killed thread was replaced: two threads serve the next run at once.
+    // The killed thread was replaced: two threads serve the next run at once
+    // (each waits for the other to have begun).
     const next = await runtime.execute({
-      x: { agent: 'sleep', prompt: '100' },
-      y: { agent: 'sleep', prompt: '100' },
+      x: { agent: 'gate', prompt: 'arrive 2; wait 3', context: { cells } },
+      y: { agent: 'gate', prompt: 'arrive 3; wait 2', context: { cells } },
     });
     expect(next.done).toBe(2);
     expect(new Set([next.tasks.x?.threadId, next.tasks.y?.threadId]).size).toBe(2);
@@ -281,19 +299,24 @@ describe('failures stay with their task', () => {
   });
 
   it('cancels everything queued at the first failure with failFast', async () => {
+    // `bad` fails only once `running` has begun on the other thread, and
+    // `running` ends only once the test has seen `bad` fail (was: sleeps of
+    // 40 and 600 ms, which a loaded machine could reorder).
+    const gates = new Gates();
+    const cells = gates.cells;
+    const off = runtime.on('task', (event) => {
+      if (event.id === 'bad' && event.type === 'failed') gates.open(1);
+    });
     const run = await runtime.execute(
       {
-        // `bad` fails only once `running` has surely begun on the other thread.
-        gate: { agent: 'sleep', prompt: '40' },
-        bad: { agent: 'fail', retries: 0, depends_on: ['gate'] },
-        // Long enough to outlast gate and bad even on a loaded machine (150 ms
-        // failed about one run in five at load 10).
-        running: { agent: 'sleep', prompt: '600' },
+        running: { agent: 'gate', prompt: 'arrive 0; wait 1', context: { cells } },
+        bad: { agent: 'gate', prompt: 'wait 0', context: { cells, fail: true }, retries: 0 },
         queued1: { agent: 'sleep', prompt: '1', depends_on: ['running'] },
         queued2: { agent: 'sleep', prompt: '1', depends_on: ['running'] },
       },
       { failFast: true },
     );
+    off();
     expect(run.stoppedBy).toBe('fail-fast');
     expectStatus(run.tasks.bad, 'failed');
     // A task already running finishes; what was still queued is cancelled.
@@ -303,7 +326,7 @@ describe('failures stay with their task', () => {
       expect(task.error).toMatchObject({ code: 'ERR_CANCELLED' });
       expect(task.error.message).toContain('"bad" failed and failFast is set');
     }
-    expect(run).toMatchObject({ done: 2, failed: 1, cancelled: 2 });
+    expect(run).toMatchObject({ done: 1, failed: 1, cancelled: 2 });
   });
 });
 

@@ -35,7 +35,7 @@ describe('npm pack', () => {
         expect(files.has(normalize(path))).toBe(true);
     for (const file of files) {
       expect(file).toMatch(
-        /^(dist\/(src|workers)\/|src\/|workers\/|LICENSE$|README\.md$|package\.json$|dag\.schema\.json$)/,
+        /^(dist\/(src|workers)\/|src\/|workers\/|LICENSE$|README\.md$|package\.json$|(dag|config)\.schema\.json$)/,
       );
       if (file.endsWith('.map')) {
         // Every map points at a source that is shipped with it.

@@ -168,7 +168,49 @@ describe('the HTML timeline report', () => {
           expect(tick.x).toBeGreaterThanOrEqual(chart.x);
           expect(tick.x + tick.width).toBeLessThanOrEqual(chart.x + chart.width);
         }
+        // A bar with room for its task's id carries it; a sliver does not.
+        const labels = await page.locator('text.bar-label').allTextContents();
+        expect(labels).toContain('long');
+        expect(labels).not.toContain('blip');
         expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
+
+  it.skipIf(!hasChromium && !process.env.CI)(
+    'draws one lane per thread slot: a replaced thread continues its lane, marked where it took over',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'agentpool-report-'));
+      const report = join(dir, 'timeline.html');
+      const results = join(dir, 'results.json');
+      const dag = join(root, 'test/fixtures/cli/replaced.yaml');
+      expect(await run(['run', dag, '--threads', '2', '--report', report, '--out', results])).toBe(
+        1,
+      );
+      const result = JSON.parse(await readFile(results, 'utf8'));
+      expect(result.tasks.crash.error.code).toBe('ERR_WORKER_CRASHED');
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        await page.goto(pathToFileURL(report).href);
+        // Each lane's own label, without the <title> that lists its threads.
+        const lanes = await page
+          .locator('text.lane')
+          .evaluateAll((all) => all.map((lane) => lane.lastChild?.textContent));
+        // Three thread ids (the crashed thread's replacement has its own) on two slots.
+        expect(lanes.filter((text) => text !== 'queue wait')).toEqual(['slot 1', 'slot 2']);
+        const handover = page.locator('g.handover');
+        expect(await handover.count()).toBe(1);
+        await hoverVisible(page, handover.locator('text'));
+        expect(await page.textContent('#tip')).toMatch(
+          /^thread \d+ takes over from thread \d+ at /,
+        );
+        // The task after the crash sits in the lane the crashed thread had.
+        const y = (task: string) => box(page, `rect.bar[data-task="${task}"]`).then((b) => b.y);
+        expect(await y('next-1')).toBe(await y('crash'));
+        expect(await y('steady')).not.toBe(await y('crash'));
       } finally {
         await browser.close();
       }

@@ -9,16 +9,6 @@ function isPrimitive(
   return value === null || (type !== 'object' && type !== 'function' && type !== 'symbol');
 }
 
-/** Text whose tokens an output costs: a string as it is, anything else as JSON. */
-export function outputText(output: unknown): string | undefined {
-  if (typeof output === 'string') return output;
-  try {
-    return JSON.stringify(output);
-  } catch {
-    return undefined; // BigInt or a cycle: serializable, just not as JSON; not charged.
-  }
-}
-
 /**
  * Object outputs cross threads pre-serialized (see `WireReply`): the size
  * limit is checked on the very bytes that will travel, and an uncloneable

@@ -1,23 +1,18 @@
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import {
-  AgentpoolError,
-  cpuLimitError,
-  describe,
-  type TaskError,
-  toTaskError,
-} from '../src/errors.js';
+import { cpuLimitError, describe, type TaskError, toTaskError } from '../src/errors.js';
 import { now } from '../src/shared/clock.js';
-import type { BatchItem, TaskMessage, WireReply } from '../src/shared/protocol.js';
+import type { TaskMessage, WireReply } from '../src/shared/protocol.js';
 import type { AgentContext } from './agent.js';
 import type { Link } from './channel.js';
+import { Deadline } from './deadline.js';
 import { handlerFor } from './load-agent.js';
-import { encode, outputText } from './output.js';
-import { TokenMeter } from './tokens.js';
+import { encode } from './output.js';
+import { chargeOutput, TokenMeter } from './tokens.js';
 
 // Captured before any agent runs: an agent that replaces it must not break
 // the CPU accounting of its own attempt or the thread's later ones.
-const eventLoopUtilization = performance.eventLoopUtilization.bind(performance);
+export const eventLoopUtilization = performance.eventLoopUtilization.bind(performance);
 // Agent modules this thread has loaded.
 const loadedHere = new Set<string>();
 
@@ -34,75 +29,6 @@ export interface RunTaskOptions {
   loaded?: (() => void) | undefined;
   /** Worker only: called each time agent code has run (module loaded, handler settled), before code of ours relies on the builtins again. */
   afterAgent?: (() => void) | undefined;
-}
-
-/**
- * The attempt's deadline as `ctx.signal`. Most agents never look at it, and
- * a timer and an AbortController per attempt are a measurable share of a
- * tiny task's cost, so both are made when an agent first reads the signal;
- * an agent that never does cannot observe the timeout anyway, and its
- * attempt is judged by the clock when it returns (and terminated by the
- * main thread if it never does).
- */
-class Deadline {
-  readonly #message: TaskMessage;
-  readonly #cancelSignal: (() => AbortSignal) | undefined;
-  readonly #startedAt: number;
-  #controller: AbortController | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #onCancel: (() => void) | undefined;
-  #expired = false;
-
-  #cancel: AbortSignal | undefined;
-
-  constructor(
-    message: TaskMessage,
-    startedAt: number,
-    cancelSignal: (() => AbortSignal) | undefined,
-  ) {
-    this.#message = message;
-    this.#startedAt = startedAt;
-    this.#cancelSignal = cancelSignal;
-  }
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      const controller = new AbortController();
-      this.#controller = controller;
-      const expire = () => {
-        this.#expired = true;
-        controller.abort(this.error());
-      };
-      const left = this.#startedAt + this.#message.timeoutMs - now();
-      if (left <= 0) expire();
-      else this.#timer = setTimeout(expire, left);
-      const cancel = this.#cancelSignal?.();
-      if (cancel?.aborted) controller.abort(cancel.reason);
-      else if (cancel) {
-        this.#cancel = cancel;
-        this.#onCancel = () => controller.abort(cancel.reason);
-        cancel.addEventListener('abort', this.#onCancel, { once: true });
-      }
-    }
-    return this.#controller.signal;
-  }
-
-  /** Whether the attempt is past its time limit (the timer may fire a hair before the clock agrees). */
-  get passed(): boolean {
-    return this.#expired || now() - this.#startedAt >= this.#message.timeoutMs;
-  }
-
-  error(): AgentpoolError {
-    return new AgentpoolError(
-      'ERR_TASK_TIMEOUT',
-      `task "${this.#message.taskId}" timed out after ${this.#message.timeoutMs} ms`,
-    );
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer);
-    if (this.#onCancel) this.#cancel?.removeEventListener('abort', this.#onCancel);
-  }
 }
 
 /**
@@ -204,10 +130,7 @@ export async function runTask(
     if (deadline.passed) throw deadline.error();
     // A budget overrun stands even if the agent caught its error.
     if (meter?.overrun) throw meter.overrun;
-    if (metered) {
-      const text = outputText(output);
-      if (text !== undefined) tokens().charge(text);
-    }
+    if (metered) chargeOutput(tokens(), output);
     const cpuLimit = limits.cpuMs;
     const used = finish();
     if (cpuLimit !== undefined && used.cpuMs > cpuLimit)
@@ -237,71 +160,4 @@ function hostProxy(link: () => Link): AgentContext['host'] {
       return (...args: unknown[]) => link().call(name, args);
     },
   });
-}
-
-/**
- * A batched fan-out: each prompt runs as its own task would (its own token
- * account, timeout and errors), one after another on this thread, and the
- * outcomes travel back in one message, which is what makes tiny tasks cheap.
- */
-export async function runBatch(message: TaskMessage, options: RunTaskOptions): Promise<WireReply> {
-  const batch = message.batch as NonNullable<TaskMessage['batch']>;
-  const startedAt = now();
-  let elu = eventLoopUtilization();
-  // CPU time counts from the first prompt's agent being loaded, as a single
-  // task's does; each prompt's own, from its own start.
-  const first: RunTaskOptions = {
-    ...options,
-    loaded: () => {
-      elu = eventLoopUtilization();
-      options.loaded?.();
-    },
-  };
-  const rest: RunTaskOptions = { ...options, loaded: undefined };
-  const items: BatchItem[] = [];
-  let tokens = 0;
-  let events = 0;
-  for (let k = 0; k < batch.ids.length; k++) {
-    const item = {
-      ...message,
-      taskId: batch.ids[k] as string,
-      prompt: batch.prompts[k] as string,
-      batch: undefined,
-    };
-    const reply = await runTask(item, k === 0 ? first : rest, false);
-    tokens += reply.tokens;
-    events += reply.events;
-    const { startedAt: start, finishedAt, cpuMs } = reply;
-    const timing = { startedAt: start, finishedAt, tokens: reply.tokens, cpuMs };
-    items.push(
-      reply.ok
-        ? { ...timing, ok: true, output: (reply as { output: unknown }).output }
-        : { ...timing, ok: false, error: reply.error },
-    );
-  }
-  const done = () => ({
-    startedAt,
-    finishedAt: now(),
-    threadId,
-    tokens,
-    cpuMs: eventLoopUtilization(elu).active,
-    events,
-  });
-  if (message.limits.outputBytes === undefined) {
-    try {
-      return { ok: true, ...encode(message, items), ...done() } as WireReply;
-    } catch {
-      // Some output cannot be cloned: find it below, and fail only that prompt.
-    }
-  }
-  const checked = items.map((item, k): BatchItem => {
-    if (!item.ok) return item;
-    try {
-      encode({ ...message, taskId: batch.ids[k] as string }, item.output);
-      return item;
-    } catch (error) {
-      return { ...item, ok: false, error: toTaskError(error), output: undefined } as BatchItem;
-    }
-  });
-  return { ok: true, ...encode({ ...message, limits: {} }, checked), ...done() } as WireReply;
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { AgentpoolError, formatCount } from '../src/errors.js';
 import type { Encoding, RunTokens } from '../src/shared/protocol.js';
 import { chargeRefused, chargeTokens, tokensSpent } from '../src/shared/run-budget.js';
+import { countOutputTokens } from './output-tokens.js';
 
 const require = createRequire(import.meta.url);
 type Counter = (text: string) => number;
@@ -121,6 +122,12 @@ export class TokenMeter implements Tokens {
   consume(n: number): void {
     if (!Number.isFinite(n) || n < 0)
       throw new TypeError(`ctx.tokens.consume expects a number >= 0, got ${n}`);
+    this.#consume(n);
+  }
+
+  // Private: what the worker charges goes through no method an agent can
+  // replace on its `ctx.tokens` (or that object's prototype).
+  #consume(n: number): void {
     const after = this.#used + n;
     if (this.#limit !== undefined && after > this.#limit) {
       this.#used = after;
@@ -131,6 +138,17 @@ export class TokenMeter implements Tokens {
     }
     if (this.#run) this.#chargeRun(n);
     this.#used = after;
+  }
+
+  /**
+   * Charges what `output` carries (see `countOutputTokens`) to this attempt
+   * and the run. Static, captured below, and private inside: an agent can
+   * reach `ctx.tokens` and its class, but not what this calls.
+   */
+  static chargeOutput(meter: TokenMeter, output: unknown): number {
+    const n = countOutputTokens(output, counter(meter.#encoding));
+    meter.#consume(n);
+    return n;
   }
 
   #fail(code: 'ERR_TOKEN_BUDGET' | 'ERR_RUN_TOKEN_BUDGET', message: string): AgentpoolError {
@@ -154,3 +172,6 @@ export class TokenMeter implements Tokens {
     );
   }
 }
+
+/** `TokenMeter.chargeOutput`, as it was when the worker loaded. */
+export const chargeOutput = TokenMeter.chargeOutput;

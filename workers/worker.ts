@@ -12,7 +12,8 @@ import {
 import { markFinished, markLoaded, markStarted, refuse } from '../src/shared/start-board.js';
 import { hostCalls, threadLink } from './channel.js';
 import { enter, leave, type Owner, post, repair, retire, strayTo } from './guards.js';
-import { type RunTaskOptions, runBatch, runTask } from './run-task.js';
+import { runBatch } from './run-batch.js';
+import { type RunTaskOptions, runTask } from './run-task.js';
 import { runBudgetSpent } from './tokens.js';
 
 // piscina may post a thread several attempts at once (`inFlightPerThread`),

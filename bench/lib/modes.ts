@@ -5,6 +5,10 @@ export type Mode = 'full' | 'quick' | 'smoke';
 /** Every size the scenarios run at, for one mode. */
 export interface Settings {
   makespan: { threads: number[]; tasks: number; dags: number; minMs: number; maxMs: number };
+  /** Issue 10's short-task DAGs against the ideal list scheduler; one DAG per round. */
+  shortMakespan: { threads: number[]; tasks: number; rounds: number };
+  /** Main-thread CPU per dispatched no-op task. */
+  mainCpu: { tasks: number; rounds: number };
   dispatch: { tasks: number; rounds: number };
   roundTrip: { rounds: number; budget: TinyBudget };
   channel: { tasks: number; rounds: number };
@@ -37,6 +41,8 @@ export function settings(mode: Mode, cores: number): Settings {
       // what is measured is the schedule, not this machine's thread wake-up
       // time (a few hundred µs per task even for raw piscina on a small VM).
       makespan: { threads: [1, 2, 4, 8, 16], tasks: 300, dags: 3, minMs: 4, maxMs: 200 },
+      shortMakespan: { threads: [2, 4, 8, 16], tasks: 300, rounds: 5 },
+      mainCpu: { tasks: 50_000, rounds: 3 },
       dispatch: { tasks: 50_000, rounds: 5 },
       roundTrip: { rounds: 5, budget: { timeMs: 500, iterations: 200, warmupIterations: 50 } },
       channel: { tasks: 10_000, rounds: 5 },
@@ -60,6 +66,8 @@ export function settings(mode: Mode, cores: number): Settings {
       // where the critical path is. The tail stops at 80 ms: in a 40-task DAG
       // a 200 ms task would be the whole critical path from 4 threads up.
       makespan: { threads: [2, 8], tasks: 40, dags: 2, minMs: 4, maxMs: 80 },
+      shortMakespan: { threads: [2, 8], tasks: 100, rounds: 3 },
+      mainCpu: { tasks: 5_000, rounds: 2 },
       dispatch: { tasks: 2_000, rounds: 3 },
       roundTrip: { rounds: 3, budget: { timeMs: 150, iterations: 100, warmupIterations: 20 } },
       channel: { tasks: 1_000, rounds: 3 },
@@ -84,6 +92,8 @@ export function settings(mode: Mode, cores: number): Settings {
     };
   return {
     makespan: { threads: [1, 4], tasks: 60, dags: 1, minMs: 1, maxMs: 4 },
+    shortMakespan: { threads: [2], tasks: 30, rounds: 2 },
+    mainCpu: { tasks: 500, rounds: 1 },
     dispatch: { tasks: 1_000, rounds: 2 },
     roundTrip: { rounds: 2, budget: { timeMs: 50, iterations: 30, warmupIterations: 10 } },
     channel: { tasks: 300, rounds: 2 },

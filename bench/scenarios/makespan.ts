@@ -1,3 +1,4 @@
+import { idealListScheduler } from '../lib/list-scheduler.js';
 import { lowerBound, randomDag } from '../lib/random-dag.js';
 import {
   agentpool,
@@ -22,6 +23,7 @@ export const SCHEDULERS = [
   'agentpool (cost hints)',
   'agentpool (no hints)',
   'agentpool (hints), window 1',
+  'ideal list scheduler (raw piscina, true ranks)',
   'ready queue, FIFO',
   'p-graph',
   'level barrier (reference)',
@@ -56,6 +58,7 @@ export async function makespanScenario(options: {
       'agentpool (cost hints)': agentpool(runtime, true),
       'agentpool (no hints)': agentpool(runtime, false),
       'agentpool (hints), window 1': agentpool(single, true),
+      'ideal list scheduler (raw piscina, true ranks)': idealListScheduler(pool, threads),
       'ready queue, FIFO': fifoReadyQueue(pool, threads),
       'p-graph': pGraph(pool, threads),
       'level barrier (reference)': levelBarrier(pool),

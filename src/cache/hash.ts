@@ -1,4 +1,18 @@
+import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
+
+// One-shot hashing (Node >= 20.12) is twice as fast as createHash().update().digest()
+// on inputs of a few hundred bytes (1.0 vs 2.0 µs measured here): two or three per
+// cached task, most of a fully cached re-run's hashing.
+const oneShot:
+  | ((algorithm: string, data: string | Uint8Array, encoding: 'base64url') => string)
+  | undefined = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
+/** SHA-256 of `data`, base64url. */
+export function sha256(data: string | Uint8Array): string {
+  if (oneShot !== undefined) return oneShot('sha256', data, 'base64url');
+  return createHash('sha256').update(data).digest('base64url');
+}
 
 /**
  * A content hash of a structured-clonable value (what a task's context,
@@ -18,7 +32,7 @@ import { createHash, type Hash } from 'node:crypto';
  * ```
  */
 export function stableHash(value: unknown): string {
-  const writer = new Writer(createHash('sha256'));
+  const writer = new Writer();
   writer.value(value);
   return writer.digest();
 }
@@ -28,15 +42,13 @@ export function stableHash(value: unknown): string {
 const FLUSH_AT = 8192;
 
 class Writer {
-  readonly #hash: Hash;
+  // Created at the first flush: a value small enough to stay in #text is hashed in one shot.
+  #hash: Hash | undefined;
   readonly #seen = new Map<object, number>();
   #text = '';
 
-  constructor(hash: Hash) {
-    this.#hash = hash;
-  }
-
   digest(): string {
+    if (this.#hash === undefined) return sha256(this.#text);
     this.#flush();
     return this.#hash.digest('base64url');
   }
@@ -46,9 +58,11 @@ class Writer {
     if (this.#text.length > FLUSH_AT) this.#flush();
   }
 
-  #flush(): void {
+  #flush(): Hash {
+    this.#hash ??= createHash('sha256');
     if (this.#text.length > 0) this.#hash.update(this.#text, 'utf8');
     this.#text = '';
+    return this.#hash;
   }
 
   #bytes(view: ArrayBufferView | ArrayBuffer | SharedArrayBuffer): void {
@@ -57,8 +71,7 @@ class Writer {
         ? new Uint8Array(view)
         : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     this.#put(`${bytes.byteLength}:`);
-    this.#flush();
-    this.#hash.update(bytes);
+    this.#flush().update(bytes);
   }
 
   #string(s: string): void {

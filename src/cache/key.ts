@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from './hash.js';
 
 /**
  * Bumped whenever what goes into a key, or how, changes: entries written
@@ -55,7 +55,7 @@ export function cacheKey(input: KeyInput): string {
     input.encoding,
     input.tokenLimit ?? null,
   ]);
-  return createHash('sha256').update(canonical).digest('base64url');
+  return sha256(canonical);
 }
 
 function byId(a: readonly [string, string], b: readonly [string, string]): number {
@@ -64,5 +64,5 @@ function byId(a: readonly [string, string], b: readonly [string, string]): numbe
 
 /** Hash of an agent module's source bytes. */
 export function sourceHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64url');
+  return sha256(bytes);
 }

@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Graph } from '../dag/graph.js';
 import { compileDag } from '../dag/validate.js';
-import { DagValidationError } from '../errors.js';
+import { AgentpoolError, DagValidationError } from '../errors.js';
 import { loadProblems } from './check-modules.js';
 import { type DagFile, modulePath, readDagFile } from './dag-file.js';
+import { type HostFunctions, loadHostModule } from './host-module.js';
 
 /** What an agent module may be: what Node imports as JavaScript, and what tsx loads. */
 const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
@@ -75,14 +76,33 @@ async function moduleProblems(
  * agent), and every problem `compileDag` finds in its tasks (schema,
  * unknown dependencies and agents, cycles). `run` checks without `load`
  * (its workers load the modules); `validate` with it. Throws `DagFileError`
- * for a file that cannot be read or parsed. `graph` is the compiled DAG,
+ * for a file that cannot be read or parsed (`ERR_CONFIG_FILE` for its config
+ * file). The host module is loaded (it must be, to run). `graph` is the compiled DAG,
  * when its tasks are valid.
  */
 export async function checkDagFile(
   path: string,
-  options: { load: boolean; loadTimeoutMs?: number },
-): Promise<{ dag: DagFile; problems: string[]; graph?: Graph | undefined }> {
+  options: { load: boolean; loadTimeoutMs?: number; host?: string | undefined },
+): Promise<{
+  dag: DagFile;
+  problems: string[];
+  graph?: Graph | undefined;
+  /** The host module's services (`--host` over the file's `host:` over its config file's). */
+  host?: HostFunctions | undefined;
+}> {
   const { dag, problems } = await readDagFile(path);
+  // `--host` is relative to where the command runs, as every flag's path is.
+  const hostFile = options.host !== undefined ? resolve(options.host) : dag.host;
+  let host: HostFunctions | undefined;
+  if (hostFile !== undefined) {
+    try {
+      host = await loadHostModule(hostFile);
+    } catch (error) {
+      if (!(error instanceof AgentpoolError)) throw error;
+      const field = options.host !== undefined ? '--host' : 'host';
+      problems.push(`${field}: ${error.code}: ${error.message}`);
+    }
+  }
   problems.push(...(await moduleProblems(dag, options.load, options.loadTimeoutMs)));
   let graph: Graph | undefined;
   try {
@@ -94,5 +114,5 @@ export async function checkDagFile(
       problems.push(`${issue.code}: ${issue.message}${hint}`);
     }
   }
-  return { dag, problems: problems.map((problem) => `${path}: ${problem}`), graph };
+  return { dag, problems: problems.map((problem) => `${path}: ${problem}`), graph, host };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timeLimitSchema } from '../bounds.js';
 import { limitsSchema } from '../dag/schema.js';
 import { closest } from '../dag/suggest.js';
 import { describe } from '../errors.js';
@@ -23,7 +24,7 @@ const RUNTIME_KEYS = [
   'idleTimeoutMs',
 ] as const;
 
-function optionalRuntimeShape() {
+export function optionalRuntimeShape() {
   const shape = runtimeOptionsSchema.shape;
   return Object.fromEntries(
     RUNTIME_KEYS.map((key) => {
@@ -44,7 +45,7 @@ function optionalRuntimeShape() {
  */
 export const dagDefaultsSchema = z.strictObject({
   retries: retryOverrideSchema.optional(),
-  timeoutMs: z.int().positive().optional(),
+  timeoutMs: timeLimitSchema.optional(),
   limits: limitsSchema.optional(),
   ...optionalRuntimeShape(),
 });
@@ -58,13 +59,19 @@ const agentObjectSchema = agentSpecSchema.options[1];
  * context, and the task map (checked later, by the library's validation).
  */
 export interface DagDocument {
+  /** The host module (`host:`), as written: relative to the file. */
+  host?: string | undefined;
   agents: Record<string, z.output<typeof agentSpecSchema>>;
   defaults: z.output<typeof dagDefaultsSchema>;
   context: Record<string, unknown>;
   tasks: unknown;
 }
 
-const DOCUMENT_KEYS = ['agents', 'defaults', 'context', 'tasks'] as const;
+const DOCUMENT_KEYS = ['agents', 'defaults', 'context', 'tasks', 'host', '$schema'] as const;
+
+/** `host:` and `$schema:` (the JSON Schema an editor checks the file with: any string, not read). */
+export const hostFieldSchema = z.string().min(1);
+const schemaFieldSchema = z.string();
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -87,7 +94,7 @@ export function isDocument(value: Record<string, unknown>): boolean {
 }
 
 /** One line per zod issue: `defaults.timeoutMs: expected a number > 0, got -1`. */
-function problemsOf(prefix: string, schema: z.ZodType, value: unknown): string[] {
+export function problemsOf(prefix: string, schema: z.ZodType, value: unknown): string[] {
   const parsed = schema.safeParse(value);
   if (parsed.success) return [];
   return narrowUnions(parsed.error.issues).map((issue) => {
@@ -144,17 +151,22 @@ export function readDocument(raw: Record<string, unknown>): {
     if ((DOCUMENT_KEYS as readonly string[]).includes(key)) continue;
     const hint = closest(key, DOCUMENT_KEYS);
     problems.push(
-      `unknown field \`${key}\` (${hint ? `did you mean \`${hint}\`?` : 'a DAG document has `agents`, `defaults`, `context` and `tasks`'})`,
+      `unknown field \`${key}\` (${hint ? `did you mean \`${hint}\`?` : 'a DAG document has `agents`, `defaults`, `context`, `tasks`, `host` and `$schema`'})`,
     );
   }
   if (!('tasks' in raw)) problems.push('missing field `tasks` (the map of task id to task)');
   const agents = readAgents(raw.agents, problems, invalidAgents);
   const defaultsProblems = problemsOf('defaults', dagDefaultsSchema, raw.defaults ?? {});
   problems.push(...defaultsProblems);
+  const hostProblems = raw.host === undefined ? [] : problemsOf('host', hostFieldSchema, raw.host);
+  problems.push(...hostProblems);
+  if (raw.$schema !== undefined)
+    problems.push(...problemsOf('$schema', schemaFieldSchema, raw.$schema));
   const contextOk = raw.context === undefined || isPlainObject(raw.context);
   if (!contextOk) problems.push(`context: expected an object, got ${describe(raw.context)}`);
   return {
     document: {
+      ...(raw.host !== undefined && hostProblems.length === 0 && { host: raw.host as string }),
       agents,
       defaults: defaultsProblems.length === 0 ? dagDefaultsSchema.parse(raw.defaults ?? {}) : {},
       context: contextOk ? ((raw.context as Record<string, unknown> | undefined) ?? {}) : {},

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DagFileError, describe } from '../errors.js';
+import { findConfigFile, readConfigFile } from './config-file.js';
 import { type DagDocument, readDocument } from './dag-document.js';
 import { parseText } from './parse-text.js';
 import { MAX_DAG_BYTES, readRegularText } from './read-text.js';
@@ -12,6 +13,10 @@ const AGENT_EXTENSIONS = ['.js', '.mjs', '.ts', '.mts'];
 /** A loaded DAG file, agent modules resolved to absolute paths. */
 export interface DagFile extends DagDocument {
   file: string;
+  /** Absolute path of the host module: the file's `host:`, else its config file's. */
+  host?: string | undefined;
+  /** The config file (`agentpool.config.*`) found at or above the file, whose settings are under the file's own. */
+  config?: string | undefined;
   /** Agents declared with a wrong entry (reported among the file's problems), so left out of `agents`. */
   invalidAgents: string[];
   /** Agents not declared but found by convention at `agents/<name>.js` (or `.mjs`, `.ts`, `.mts`). */
@@ -39,7 +44,10 @@ function absolute(dir: string, module: string | URL): string | URL {
  * (`ERR_DAG_FILE`) only for a file that cannot be read or parsed, or that
  * is not a map at all.
  */
-export async function readDagFile(path: string): Promise<{ dag: DagFile; problems: string[] }> {
+export async function readDagFile(
+  path: string,
+  options: { config?: boolean } = {},
+): Promise<{ dag: DagFile; problems: string[] }> {
   const file = resolve(path);
   let text: string;
   try {
@@ -77,19 +85,41 @@ export async function readDagFile(path: string): Promise<{ dag: DagFile; problem
       conventionalAgents.push(name);
     }
   }
+  // The nearest config file's settings go under the file's own, field by field.
+  const configFile = options.config === false ? undefined : findConfigFile(dir);
+  const config = configFile === undefined ? undefined : await readConfigFile(configFile);
+  const host = document.host !== undefined ? resolve(dir, document.host) : config?.host;
   return {
-    dag: { ...document, agents, file, conventionalAgents, invalidAgents },
+    dag: {
+      ...document,
+      defaults: { ...config?.defaults, ...document.defaults },
+      host,
+      config: configFile,
+      agents,
+      file,
+      conventionalAgents,
+      invalidAgents,
+    },
     problems,
   };
 }
 
 /**
- * Reads a DAG file (JSON or YAML). Throws `DagFileError` (`ERR_DAG_FILE`)
- * naming the file and, where it can, the line or the field, one line per
- * problem.
+ * Reads a DAG file (JSON or YAML), with the settings of the nearest
+ * `agentpool.config.{js,mjs,ts,json}` at or above it under its own (unless
+ * `config: false`). Throws `DagFileError` (`ERR_DAG_FILE`) naming the file
+ * and, where it can, the line or the field, one line per problem, and
+ * `ERR_CONFIG_FILE` for a config file that does not load or is wrong.
+ *
+ * @example
+ * const dag = await loadDagFile('dag.yaml');
+ * const runtime = createRuntime({ agents: dag.agents, ...dag.defaults });
  */
-export async function loadDagFile(path: string): Promise<DagFile> {
-  const { dag, problems } = await readDagFile(path);
+export async function loadDagFile(
+  path: string,
+  options: { config?: boolean } = {},
+): Promise<DagFile> {
+  const { dag, problems } = await readDagFile(path, options);
   if (problems.length > 0) throw new DagFileError(path, problems);
   return dag;
 }

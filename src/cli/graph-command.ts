@@ -8,7 +8,7 @@ import { loadDagFile } from './dag-file.js';
  * rank, each step to the dependent with the highest rank (costs from `cost`
  * hints, else one per task).
  */
-function criticalPath(graph: ReturnType<typeof compileDag>): Set<number> {
+export function criticalPath(graph: ReturnType<typeof compileDag>): Set<number> {
   const rank = upwardRanks(
     graph,
     estimateCosts(graph, () => undefined),

@@ -3,6 +3,7 @@ import { createLogUpdate } from 'log-update';
 import { now } from '../clock.js';
 import type { EventMap } from '../events.js';
 import type { Eta } from './eta.js';
+import { cutToWidth } from './fit.js';
 import { toJson } from './json.js';
 import { type Paint, PLAIN } from './paint.js';
 import { type TokenBudgets, tokensText } from './preview.js';
@@ -36,6 +37,7 @@ export class LiveView implements View {
   readonly #started = now();
   readonly #eta: Eta | undefined;
   readonly #paint: Paint;
+  readonly #stream: { columns?: number };
   #timer: NodeJS.Timeout | undefined;
   #recorder: Recorder | undefined;
 
@@ -46,6 +48,7 @@ export class LiveView implements View {
   ) {
     this.#total = total;
     this.#update = createLogUpdate(stream, { showCursor: false });
+    this.#stream = stream;
     this.#eta = options.eta;
     this.#paint = options.paint ?? PLAIN;
   }
@@ -71,7 +74,9 @@ export class LiveView implements View {
     // Cancelled tasks did not run: the bar shows what was done, not what was given up.
     const ended = done + failed + skipped;
     const elapsed = now() - this.#started;
-    const width = 28;
+    // Narrow terminals get a shorter bar, so the counts after it still show.
+    const columns = this.#stream.columns ?? 0;
+    const width = columns > 0 ? Math.max(8, Math.min(28, columns - 50)) : 28;
     const filled = this.#total === 0 ? width : Math.round((ended / this.#total) * width);
     const { running, queued } = split(recorder);
     const nowMs = now();
@@ -104,7 +109,8 @@ export class LiveView implements View {
       const more = queued.length > 5 ? `, … ${queued.length - 5} more` : '';
       lines.push(paint.skipped(`  queued: ${shown.join(', ')}${more}`));
     }
-    this.#update(lines.join('\n'));
+    // One column spare: a line that ends in the last column makes some terminals wrap.
+    this.#update(lines.map((line) => cutToWidth(line, columns - 1)).join('\n'));
   }
 
   stop(): void {

@@ -103,10 +103,30 @@ program
     (value: string, list: string[]) => [...list, value],
     [] as string[],
   )
+  .option(
+    '--only <id|glob>',
+    'run only these tasks and what they need (upstream); repeatable',
+    (value: string, list: string[]) => [...list, value],
+    [] as string[],
+  )
+  .option(
+    '--from <id|glob>',
+    'run these tasks and everything downstream afresh; what they need upstream comes from the cache, or runs; repeatable',
+    (value: string, list: string[]) => [...list, value],
+    [] as string[],
+  )
+  .option(
+    '--dry-run',
+    'check everything, print the dispatch order and the critical path, run nothing',
+  )
   .option('-q, --quiet', 'print only the final summary and errors')
   .option('--verbose', 'print every event as it happens, streamed chunks included')
   .option('--color', 'colour the output (default: on a colour terminal, unless NO_COLOR is set)')
   .option('--no-color', 'no colour, whatever the terminal')
+  .option(
+    '--host <file>',
+    'host services module: its exported functions are ctx.host.<name> (over the file’s host:)',
+  )
   .option(
     '--run-tokens <n>',
     'token budget of the whole run, shared by every task (overrides the file’s defaults)',
@@ -128,7 +148,8 @@ Examples:
   $ agentpool run dag.yaml --threads 8 --report timeline.html --out results.json
   $ agentpool run dag.yaml --format ndjson | jq -c 'select(.type == "failed")'
   $ agentpool run dag.yaml --context '{"topic": "worker threads"}' --fail-fast
-  $ agentpool run dag.yaml --rerun draft --rerun 'review_*'        # ignore those tasks' cached results`,
+  $ agentpool run dag.yaml --rerun draft --rerun 'review_*'        # ignore those tasks' cached results
+  $ agentpool run dag.yaml --only 'review_*' --dry-run              # what would run, in which order`,
   )
   .action(async (dag: string, flags: RunFlags) => {
     process.exitCode = await runCommand(dag, flags);
@@ -167,8 +188,9 @@ program
     `time each agent module may take to load, in ms (default ${LOAD_TIMEOUT_MS})`,
     integer(1, '--load-timeout'),
   )
+  .option('--host <file>', 'host services module to check (over the file’s host:)')
   .addHelpText('after', '\nExamples:\n  $ agentpool validate examples/research/dag.yaml')
-  .action(async (dag: string, flags: { loadTimeout?: number }) => {
+  .action(async (dag: string, flags: { loadTimeout?: number; host?: string }) => {
     const problems = await validateCommand(dag, flags);
     for (const problem of problems) process.stderr.write(`agentpool: ${problem}\n`);
     if (problems.length > 0) process.exitCode = EXIT.badInput;

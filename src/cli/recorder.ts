@@ -95,7 +95,8 @@ export class Recorder {
           since: event.at,
         });
         return;
-      case 'retry':
+      case 'retry': {
+        const startedOn = this.running.get(event.id)?.threadId ?? null;
         this.running.delete(event.id);
         this.attempts.push({
           id: event.id,
@@ -104,13 +105,16 @@ export class Recorder {
           readyAt: this.#readyAt.get(event.id) ?? event.startedAt ?? event.finishedAt,
           startedAt: event.startedAt ?? event.finishedAt,
           finishedAt: event.finishedAt,
-          threadId: event.threadId,
+          threadId: event.threadId ?? startedOn,
           status: 'retry',
           error: `${event.error.code}: ${event.error.message}`,
         });
         this.#readyAt.set(event.id, event.at + event.delayMs);
         return;
+      }
       default: {
+        // A thread that died mid-task leaves its result without a thread id; the attempt's start named it.
+        const startedOn = this.running.get(event.id)?.threadId ?? null;
         this.running.delete(event.id);
         const result = event.result;
         this.counts[result.status]++;
@@ -122,7 +126,7 @@ export class Recorder {
           readyAt: this.#readyAt.get(result.id) ?? result.startedAt,
           startedAt: result.startedAt,
           finishedAt: result.finishedAt,
-          threadId: result.threadId,
+          threadId: result.threadId ?? startedOn,
           status: result.status,
           error: result.error && `${result.error.code}: ${result.error.message}`,
           tokens: result.tokens,

@@ -1,7 +1,14 @@
 import type { RunResult } from '../results.js';
 import type { RunAnalysis } from './analysis.js';
 import type { AttemptRecord } from './recorder.js';
-import { labelWidth, niceTicks, packWaits, type WaitSpan, waitSpan } from './report-layout.js';
+import {
+  labelWidth,
+  niceTicks,
+  packWaits,
+  threadLanes,
+  type WaitSpan,
+  waitSpan,
+} from './report-layout.js';
 
 /** Bar colour of each outcome; `retry` is an attempt that failed and went again. */
 export const STATUS_COLORS: Record<AttemptRecord['status'], string> = {
@@ -36,8 +43,10 @@ function laneName(lane: number): string {
 
 /**
  * The run's Gantt chart as inline SVG, from its first attempt's start (the
- * start-up before it is in the summary): a lane per worker thread with a bar
- * per attempt (coloured by outcome, the critical path outlined, at least
+ * start-up before it is in the summary): a lane per thread slot (a thread
+ * that replaced another continues its lane, marked where it took over;
+ * see `threadLanes`) with a bar per attempt, labelled with its task's id
+ * where it is wide enough (coloured by outcome, the critical path outlined, at least
  * `MIN_BAR_PX` wide), and under the lanes one row per waiting task at a
  * time: a hatched bar from when it was ready to when its attempt started,
  * labelled with its id, so a wait can be told from another's. Bars and
@@ -49,7 +58,8 @@ export function timelineSvg(
   attempts: readonly AttemptRecord[],
   analysis: RunAnalysis,
 ): string {
-  const lanes = [...new Set(attempts.map((a) => a.threadId ?? -1))].sort((a, b) => a - b);
+  const { lanes, laneOf } = threadLanes(attempts);
+  const laneIndex = (a: AttemptRecord) => laneOf.get(a.threadId ?? -1) ?? 0;
   // The axis starts with the first attempt: the start-up before it (threads booting, modules
   // loading) is in the summary, and drawn it would squeeze the run itself into a corner.
   // Loops, not Math.min(...spread): a run may have more attempts than a call has arguments.
@@ -82,10 +92,25 @@ export function timelineSvg(
       return `<line class="grid" x1="${at.toFixed(1)}" x2="${at.toFixed(1)}" y1="${TOP - 6}" y2="${height - 4}"/><text class="tick" text-anchor="${anchor}" x="${at.toFixed(1)}" y="14">${label}</text>`;
     })
     .join('');
+  // Drawn over the bars: a takeover falls where the new thread's first bar begins.
+  const handoverMarks: string[] = [];
   const laneRows = lanes
     .map((lane, row) => {
       const y = TOP + row * LANE;
-      return `<text class="lane" x="8" y="${y + 18}">${laneName(lane)}</text><line class="grid" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y + LANE - 2}" y2="${y + LANE - 2}"/>`;
+      const held =
+        lane.threads.length > 1
+          ? `threads ${lane.threads.join(', ')} in turn`
+          : laneName(lane.threads[0] ?? -1);
+      // Where a new thread took the slot over: a dashed line, its details on hover.
+      const handovers = lane.handovers
+        .map(({ thread, after, at }) => {
+          const hx = x(at).toFixed(1);
+          const details = `thread ${thread} takes over from thread ${after} at ${ms(at - origin)}`;
+          return `<g class="handover" data-task="" data-details="${escapeHtml(details)}"><line x1="${hx}" x2="${hx}" y1="${y + 1}" y2="${y + LANE - 3}"/><text x="${hx}" y="${y + 3}" text-anchor="middle">${thread}</text></g>`;
+        })
+        .join('');
+      handoverMarks.push(handovers);
+      return `<text class="lane" x="8" y="${y + 18}"><title>${escapeHtml(held)}</title>${lane.label}</text><line class="grid" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y + LANE - 2}" y2="${y + LANE - 2}"/>`;
     })
     .join('');
 
@@ -102,11 +127,12 @@ export function timelineSvg(
   const waitLabel =
     rowCount > 0 ? `<text class="lane" x="8" y="${waitsTop + 9}">queue wait</text>` : '';
 
+  const labels: string[] = [];
   // Longest first, so a short bar that had to be widened is drawn over its neighbour, not under.
   const bars = [...attempts]
     .sort((a, b) => b.finishedAt - b.startedAt - (a.finishedAt - a.startedAt))
     .map((a) => {
-      const y = TOP + lanes.indexOf(a.threadId ?? -1) * LANE + 4;
+      const y = TOP + laneIndex(a) * LANE + 4;
       const start = x(a.startedAt);
       const wait = Math.max(0, a.startedAt - readyAt(a));
       const details = [
@@ -120,10 +146,15 @@ export function timelineSvg(
         .filter(Boolean)
         .join('\n');
       const width = Math.max(MIN_BAR_PX, x(a.finishedAt) - start);
+      // A bar with room for its task's id carries it (drawn over every bar, below).
+      if (width >= labelWidth(a.id))
+        labels.push(
+          `<text class="bar-label" x="${(start + 4).toFixed(1)}" y="${y + 14}">${escapeHtml(a.id)}</text>`,
+        );
       return `<rect class="bar${critical.has(a.id) ? ' critical' : ''}" data-task="${escapeHtml(a.id)}" data-status="${a.status}" data-details="${escapeHtml(details)}" x="${start.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="20" rx="3" fill="${STATUS_COLORS[a.status]}"/>`;
     })
     .join('');
 
-  const name = `Timeline of ${title}: one lane per worker thread, a bar per task attempt`;
-  return `<svg viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img"><title>${escapeHtml(name)}</title><defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="4" height="4" fill="#e4e7eb"/><line x1="0" y1="0" x2="0" y2="4" stroke="#9aa5b1" stroke-width="1.5"/></pattern></defs>${ticks}${laneRows}${waitLabel}${waitMarks}${bars}</svg>`;
+  const name = `Timeline of ${title}: one lane per thread slot, a bar per task attempt`;
+  return `<svg viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img"><title>${escapeHtml(name)}</title><defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="4" height="4" fill="#e4e7eb"/><line x1="0" y1="0" x2="0" y2="4" stroke="#9aa5b1" stroke-width="1.5"/></pattern></defs>${ticks}${laneRows}${waitLabel}${waitMarks}${bars}${labels.join('')}${handoverMarks.join('')}</svg>`;
 }

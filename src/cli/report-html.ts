@@ -37,6 +37,8 @@ svg{border:1px solid #e4e7eb;border-radius:4px;background:#fff;max-width:100%;he
 .bar{cursor:pointer}.bar.critical{stroke:#1f2933;stroke-width:2}.bar.hl{stroke:#1f2933;stroke-width:2;stroke-dasharray:3 2}
 .wait{cursor:pointer}.wait rect{fill:url(#hatch)}.wait text{font-size:10px;fill:#3e4c59;pointer-events:none}
 .wait.hl rect{stroke:#1f2933;stroke-width:1.5}
+.bar-label{font-size:10px;fill:#fff;pointer-events:none}
+.handover line{stroke:#1f2933;stroke-width:1.5;stroke-dasharray:2 2;pointer-events:none}.handover text{font-size:8px;fill:#1f2933}.handover{cursor:help}
 .cached h2{font-size:14px;margin:16px 0 6px}.cached .hit{display:inline-block;margin:0 6px 6px 0;padding:1px 6px;border:1px dashed #0e7c86;border-radius:3px;background:#e6f6f7;color:#0e5c63;font-size:12px}
 #tip{position:fixed;pointer-events:none;background:#1f2933;color:#fff;padding:6px 8px;border-radius:4px;font-size:12px;white-space:pre;display:none}
 `;

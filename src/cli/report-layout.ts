@@ -65,3 +65,74 @@ export function packWaits(waits: readonly WaitSpan[], maxRows: number): number[]
 export function labelWidth(text: string): number {
   return text.length * 6.4 + 8;
 }
+
+/** A lane of the timeline: one thread slot, and the threads that held it in turn. */
+export interface Lane {
+  label: string;
+  /** Thread ids in the order they held the slot (`0` the main thread, `-1` unknown). */
+  threads: number[];
+  /** Where a later thread took the slot over: its id and its first attempt's start. */
+  handovers: { thread: number; after: number; at: number }[];
+}
+
+/**
+ * One lane per thread slot, not per thread id: a pool keeps `threads`
+ * threads, and one that is replaced (it crashed, breached a limit, or was
+ * ended idle) comes back with a new id. A thread takes over the lane of a
+ * thread whose last attempt ended before its first began, the one that
+ * ended last (most likely the thread it replaced), so a 2-thread run with
+ * replacements draws 2 lanes, not one per id. The main thread (inline
+ * runs) and attempts of no known thread get lanes of their own.
+ */
+export function threadLanes(
+  attempts: readonly { threadId: number | null; startedAt: number; finishedAt: number }[],
+): { lanes: Lane[]; laneOf: Map<number, number> } {
+  const spans = new Map<number, { first: number; last: number }>();
+  for (const a of attempts) {
+    const id = a.threadId ?? -1;
+    const span = spans.get(id);
+    if (!span) spans.set(id, { first: a.startedAt, last: a.finishedAt });
+    else {
+      span.first = Math.min(span.first, a.startedAt);
+      span.last = Math.max(span.last, a.finishedAt);
+    }
+  }
+  const lanes: Lane[] = [];
+  const ends: number[] = [];
+  const laneOf = new Map<number, number>();
+  const workers = [...spans.entries()]
+    .filter(([id]) => id > 0)
+    .sort((a, b) => a[1].first - b[1].first || a[0] - b[0]);
+  for (const [id, span] of workers) {
+    let lane = -1;
+    ends.forEach((end, k) => {
+      if (end <= span.first && (lane === -1 || end > (ends[lane] as number))) lane = k;
+    });
+    if (lane === -1) {
+      lane = lanes.length;
+      lanes.push({ label: '', threads: [], handovers: [] });
+      ends.push(span.last);
+    } else {
+      const held = lanes[lane] as Lane;
+      held.handovers.push({ thread: id, after: held.threads.at(-1) as number, at: span.first });
+    }
+    (lanes[lane] as Lane).threads.push(id);
+    ends[lane] = span.last;
+    laneOf.set(id, lane);
+  }
+  lanes.forEach((lane, k) => {
+    lane.label =
+      lanes.length === 1 && lane.threads.length === 1
+        ? `thread ${lane.threads[0]}`
+        : `slot ${k + 1}`;
+  });
+  for (const [id, label] of [
+    [0, 'main'],
+    [-1, 'unknown'],
+  ] as const) {
+    if (!spans.has(id)) continue;
+    laneOf.set(id, lanes.length);
+    lanes.push({ label, threads: [id], handovers: [] });
+  }
+  return { lanes, laneOf };
+}

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { now } from '../clock.js';
 import { AgentpoolError } from '../errors.js';
@@ -9,7 +10,9 @@ import { tokenBudgets } from './budgets.js';
 import { cacheDir, ensureCacheDir } from './cache-dir.js';
 import { checkDagFile } from './check-dag.js';
 import type { DagFile } from './dag-file.js';
+import { dryRunText } from './dry-run.js';
 import { Eta } from './eta.js';
+import { wrapWords } from './fit.js';
 import { readContext } from './input.js';
 import { toJson } from './json.js';
 import { LiveView, NdjsonView, PlainView, type View } from './live-view.js';
@@ -18,6 +21,8 @@ import { COLOUR, canRedraw, colourWanted, PLAIN } from './paint.js';
 import { finalOutputs } from './preview.js';
 import { Recorder } from './recorder.js';
 import { timelineHtml } from './report-html.js';
+import { cacheLine, summary } from './run-summary.js';
+import { selectTasks } from './select.js';
 import { chromeTrace } from './trace.js';
 import { VerboseView } from './verbose-view.js';
 
@@ -43,6 +48,14 @@ export interface RunFlags {
   color?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  /** `--host <file>`: the host module, over the file's `host:`. */
+  host?: string;
+  /** `--only ID|GLOB`, repeatable: those tasks and what they need. */
+  only: string[];
+  /** `--from ID|GLOB`, repeatable: those tasks and everything downstream, afresh. */
+  from: string[];
+  /** `--dry-run`: check, print the dispatch order and the critical path, run nothing. */
+  dryRun?: boolean;
 }
 
 /**
@@ -82,51 +95,6 @@ const MEANINGFUL_WORK_MS = 50;
 /** Signals closer together than this are one (see onSignal); no one presses Ctrl-C twice that fast. */
 const SAME_SIGNAL_MS = 100;
 
-/** "9 of 12 tasks came from the cache (.agentpool)", or nothing when none did. */
-export function cacheLine(run: RunResult, dir: string): string {
-  if (run.fromCache === 0) return '';
-  return `${run.fromCache} of ${run.total} tasks came from the cache (${dir}); ${run.done - run.fromCache} ran\n`;
-}
-
-/** " (9 from cache, 41,200 tokens and 38 s saved)" after the done count, or nothing. */
-function savedText(run: RunResult): string {
-  if (run.fromCache === 0) return '';
-  const tokens = run.saved.tokens ? `${run.saved.tokens.toLocaleString('en-US')} tokens and ` : '';
-  const seconds = run.saved.durationMs / 1000;
-  return ` (${run.fromCache} from cache, ${tokens}${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s saved)`;
-}
-
-function summary(run: RunResult, ratio: string): string {
-  const lines = [
-    '',
-    `${run.done}/${run.total} done${savedText(run)}, ${run.failed} failed, ${run.skipped} skipped, ${run.cancelled} cancelled in ${(run.durationMs / 1000).toFixed(2)} s${run.tokens ? `, ${run.tokens.toLocaleString('en-US')} tokens` : ''}${ratio}`,
-  ];
-  const cancelled: string[] = [];
-  for (const task of Object.values(run.tasks)) {
-    if (task.status === 'cancelled') cancelled.push(task.id);
-    else if (task.status !== 'done')
-      lines.push(
-        `  ${task.status.padEnd(9)} ${task.id}: ${task.error.code}: ${task.error.message}`,
-      );
-  }
-  // One line for them all: a cancelled run of thousands of tasks is not thousands of lines.
-  if (cancelled.length > 0) {
-    const shown = cancelled.slice(0, 5).join(', ');
-    const more = cancelled.length > 5 ? `, … ${cancelled.length - 5} more` : '';
-    lines.push(`  cancelled ${cancelled.length}: ${shown}${more}`);
-  }
-  const slowest = Object.values(run.tasks)
-    .filter((task) => task.startedAt !== null && task.status !== 'cancelled')
-    .sort((a, b) => b.durationMs - a.durationMs)
-    .slice(0, 3);
-  if (slowest.length > 1)
-    lines.push(
-      `  slowest: ${slowest.map((task) => `${task.id} ${(task.durationMs / 1000).toFixed(2)} s`).join(', ')}`,
-    );
-  if (run.stoppedBy) lines.push(`stopped by ${run.stoppedBy}`);
-  return `${lines.join('\n')}\n`;
-}
-
 /**
  * The runtime's options: the file's `defaults` (which include the runtime's
  * own options, `threads`, `runTokens`, `encoding`, …), each flag over its
@@ -155,10 +123,31 @@ export function runtimeOptions(
 /** `agentpool run <dag>`: runs the file's DAG and returns the exit code. */
 export async function runCommand(path: string, flags: RunFlags): Promise<number> {
   // Bad input stops here, before a thread starts, with what validate would say (less module loading).
-  const { dag: file, problems, graph } = await checkDagFile(path, { load: false });
-  if (problems.length > 0 || !graph) {
+  // A dry run checks as validate does, agent modules loaded: it is the run's rehearsal.
+  const {
+    dag: file,
+    problems,
+    graph: whole,
+    host,
+  } = await checkDagFile(path, { load: flags.dryRun === true, host: flags.host });
+  if (problems.length > 0 || !whole) {
     for (const problem of problems) process.stderr.write(`agentpool: ${problem}\n`);
     return EXIT.badInput;
+  }
+  const selection = selectTasks(
+    whole,
+    file.tasks as Record<string, unknown>,
+    new Set(Object.keys(file.agents)),
+    flags,
+  );
+  for (const problem of selection.problems) process.stderr.write(`agentpool: ${problem}\n`);
+  if (selection.problems.length > 0) return EXIT.badInput;
+  const { graph } = selection;
+  if (flags.dryRun) {
+    const threads = runtimeOptions(file.defaults, flags, file.agents).threads ?? 'auto';
+    const count = threads === 'auto' ? availableParallelism() : threads;
+    process.stdout.write(dryRunText(path, graph, count, whole.ids.length));
+    return EXIT.ok;
   }
   if (!flags.cache && flags.rerun.length > 0) {
     process.stderr.write(
@@ -177,6 +166,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   const context = { ...file.context, ...(flags.context ? await readContext(flags.context) : {}) };
   const runtime = createRuntime({
     ...runtimeOptions(file.defaults, flags, file.agents),
+    ...(host && { host }),
     ...(flags.cache && { cache: { dir: cache } }),
   });
   const budgets = tokenBudgets(graph, file);
@@ -220,12 +210,15 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   view?.start(recorder);
   let run: RunResult;
   try {
-    run = await runtime.execute(file.tasks as Parameters<typeof runtime.execute>[0], {
+    run = await runtime.execute(selection.tasks as Parameters<typeof runtime.execute>[0], {
       context,
       signal: controller.signal,
       runId,
       ...(flags.failFast !== undefined && { failFast: flags.failFast }),
-      ...(flags.cache && flags.rerun.length > 0 && { cache: { rerun: flags.rerun } }),
+      ...(flags.cache &&
+        flags.rerun.length + selection.rerun.length > 0 && {
+          cache: { rerun: [...flags.rerun, ...selection.rerun] },
+        }),
     });
   } finally {
     view?.stop();
@@ -258,10 +251,11 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
         : analysis.busyMs < MEANINGFUL_WORK_MS
           ? `; on ${threads}, too short (${Math.round(analysis.busyMs)} ms of work) to compare with the lower bound`
           : `; ${analysis.ratio.toFixed(2)}× the lower bound on ${threads}`;
-    out.write(cacheLine(run, cache));
-    out.write(summary(run, ratio));
+    // On a terminal, wrapped at its width between words (the terminal would cut words).
+    const toWidth = (text: string) => (out.isTTY ? wrapWords(text, (out.columns ?? 0) - 1) : text);
+    out.write(toWidth(cacheLine(run, cache) + summary(run, ratio)));
     if (!flags.quiet)
-      out.write(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100));
+      out.write(toWidth(finalOutputs(run, graph, budgets, out.isTTY ? (out.columns ?? 100) : 100)));
   }
   for (const failure of failures) process.stderr.write(`agentpool: ${failure}\n`);
   if (interrupted) return SIGNAL_EXIT[interrupted];

@@ -8,10 +8,11 @@ import { checkDagFile } from './check-dag.js';
  */
 export async function validateCommand(
   path: string,
-  flags: { loadTimeout?: number } = {},
+  flags: { loadTimeout?: number; host?: string } = {},
 ): Promise<string[]> {
   const { problems } = await checkDagFile(path, {
     load: true,
+    host: flags.host,
     ...(flags.loadTimeout !== undefined && { loadTimeoutMs: flags.loadTimeout }),
   });
   return problems;

@@ -1,4 +1,4 @@
-import { type DagIssue, DagValidationError } from '../errors.js';
+import { type DagIssue, DagValidationError, describe } from '../errors.js';
 import { buildGraph, type Graph } from './graph.js';
 import type { TaskSpec } from './schema.js';
 import { compileDag } from './validate.js';
@@ -11,7 +11,7 @@ export function checkPrompts(prompts: readonly unknown[]): void {
     const id = `task_${k}`;
     issues.push({
       code: 'ERR_DAG_INVALID',
-      message: `tasks.${id}.prompt: expected string, received ${prompt === null ? 'null' : typeof prompt}`,
+      message: `tasks.${id}.prompt: expected a string, got ${describe(prompt)}`,
       taskIds: [id],
       path: ['tasks', id, 'prompt'],
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timeLimitSchema } from '../bounds.js';
 import { retryOverrideSchema } from '../retry.js';
 
 /**
@@ -40,8 +41,8 @@ const taskFields = {
   context: z.record(z.string(), z.unknown()).optional(),
   /** Retry override for this task: a count, or a partial retry policy. */
   retries: retryOverrideSchema.optional(),
-  /** Wall-time limit of one attempt, counted from its start, in ms. */
-  timeoutMs: z.int().positive().optional(),
+  /** Wall-time limit of one attempt, counted from its start, in ms (at most 2147483647); `0` or `Infinity` (YAML `.inf`): none. */
+  timeoutMs: timeLimitSchema.optional(),
   trigger: triggerSchema.default('all_success'),
   /** Estimated duration, in any unit consistent within the DAG; guides critical-path order. */
   cost: z.number().min(0).finite().optional(),

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { type DagIssue, DagValidationError, describe } from '../errors.js';
-import { issueText, valueAt } from '../zod-text.js';
-import { buildGraph, type Graph } from './graph.js';
+import { issueText, narrowUnions } from '../zod-text.js';
+import { lostProtoKey, ownCopy } from './context.js';
+import { buildGraph, type Graph, indexIds } from './graph.js';
 import { type DagInput, type TaskSpec, taskSchema } from './schema.js';
 import { closest } from './suggest.js';
 
@@ -13,20 +14,12 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function schemaIssues(id: string, raw: unknown, error: z.ZodError): DagIssue[] {
-  return error.issues.map((issue) => {
+  // The same wording as every other zod message: what was expected, and the value received.
+  return narrowUnions(error.issues).map((issue) => {
     const path = [id, ...issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key))];
-    // zod's type errors already name what they received ("expected string, received number");
-    // the rest get the value, and unknown fields the closest known one.
-    const missing = issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined;
-    const message =
-      issue.code === 'invalid_type' && !missing
-        ? issue.message.replace(/^Invalid input: /, '')
-        : missing
-          ? `missing (expected ${issue.expected})`
-          : issueText(issue, raw, taskSchema);
     return {
       code: 'ERR_DAG_INVALID',
-      message: `${formatPath(path)}: ${message}`,
+      message: `${formatPath(path)}: ${issueText(issue, raw, taskSchema)}`,
       taskIds: [id],
       path: ['tasks', ...path],
     };
@@ -82,6 +75,9 @@ function parseTasks(input: Record<string, unknown>): {
       continue;
     }
     const task = parsed.data;
+    // zod's record drops a `__proto__` key; the context keeps every key it was given.
+    const rawContext = (raw as { context?: unknown }).context;
+    if (task.context !== undefined && lostProtoKey(rawContext)) task.context = ownCopy(rawContext);
     const { depends_on, dependsOn } = task;
     if (depends_on !== undefined && dependsOn !== undefined) {
       issues.push({
@@ -95,11 +91,23 @@ function parseTasks(input: Record<string, unknown>): {
     // Duplicates would count one dependency twice when tracking readiness.
     const deps = depends_on ?? dependsOn ?? [];
     // zod returned a fresh object, so it is ours to reshape (a rest-spread copy is slow here).
-    task.dependsOn = deps.length > 1 ? [...new Set(deps)] : deps;
+    task.dependsOn = unique(deps);
     task.depends_on = undefined;
     entries.push([id, task as TaskSpec]);
   }
   return { entries, issues };
+}
+
+/**
+ * `list` without repeats, the list itself when it has none (zod's output
+ * array is already ours). Pairwise for short lists: a Set and a copy per
+ * task were a tenth of the garbage a 1M-task plan made.
+ */
+function unique(list: string[]): string[] {
+  if (list.length > 16) return [...new Set(list)];
+  for (let a = 1; a < list.length; a++)
+    for (let b = 0; b < a; b++) if (list[a] === list[b]) return [...new Set(list)];
+  return list;
 }
 
 /**
@@ -147,18 +155,20 @@ function structureIssues<T extends Shape>(
   agents: ReadonlySet<string> | undefined,
 ): { issues: DagIssue[]; graph?: Graph<T> | undefined } {
   const issues: DagIssue[] = [];
-  const known = new Set(entries.map(([id]) => id));
+  const known = indexIds(entries.map(([id]) => id));
   for (const [id, task] of entries) {
-    task.dependsOn.forEach((dep, position) => {
-      if (known.has(dep)) return;
-      const hint = closest(dep, known);
+    const deps = task.dependsOn;
+    for (let position = 0; position < deps.length; position++) {
+      const dep = deps[position] as string;
+      if (known.has(dep)) continue;
+      const hint = closest(dep, known.keys());
       issues.push({
         code: 'ERR_DAG_UNKNOWN_DEPENDENCY',
         message: `${id} depends on ${JSON.stringify(dep)}, which is not a task${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
         taskIds: [id],
         path: ['tasks', id, 'depends_on', position],
       });
-    });
+    }
     if (agents && task.agent !== undefined && !agents.has(task.agent)) {
       const hint = closest(task.agent, agents);
       const registered =
@@ -171,7 +181,7 @@ function structureIssues<T extends Shape>(
       });
     }
   }
-  const built = buildGraph(entries);
+  const built = buildGraph(entries, known);
   for (const path of built.cycles ?? []) {
     issues.push({
       code: 'ERR_DAG_CYCLE',

@@ -10,8 +10,11 @@ export function dependencyInputs(
   i: number,
 ): Pick<TaskMessage, 'deps' | 'depStatus'> {
   const { depStart, depIdx, ids } = graph;
-  const deps: Record<string, unknown> = {};
-  const depStatus: TaskMessage['depStatus'] = {};
+  // Ids are data: on a plain object, `deps.__proto__ = output` set its
+  // prototype and the dependency vanished. (The structured clone to the
+  // worker keeps such a key as an own property.)
+  const deps: Record<string, unknown> = Object.create(null);
+  const depStatus: TaskMessage['depStatus'] = Object.create(null);
   for (let k = depStart[i] as number; k < (depStart[i + 1] as number); k++) {
     const dep = depIdx[k] as number;
     const id = ids[dep] as string;

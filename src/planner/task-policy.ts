@@ -1,3 +1,4 @@
+import { timeLimit } from '../bounds.js';
 import type { Limits, TaskSpec } from '../dag/schema.js';
 import { mergeLimits } from '../limits.js';
 import { mergeRetry, type RetryPolicy } from '../retry.js';
@@ -52,7 +53,8 @@ function resolvePolicy(task: TaskSpec, defaults: PolicyDefaults): TaskPolicy {
     agent: task.agent,
     module: agent.module,
     concurrency: agent.concurrency,
-    timeoutMs: task.timeoutMs ?? agent.timeoutMs ?? defaults.timeoutMs,
+    // `0` in any of them means no limit, as `Infinity` does.
+    timeoutMs: timeLimit(task.timeoutMs ?? agent.timeoutMs ?? defaults.timeoutMs),
     limits: mergeLimits(defaults.limits, agent.limits, task.limits),
     retry: mergeRetry(defaults.retry, agent.retries, task.retries),
   };

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../bounds.js';
 import type { Probe } from '../pool/executor.js';
 import { now } from '../shared/clock.js';
 
@@ -30,10 +31,12 @@ export class Watchdog {
   #timer: NodeJS.Timeout | undefined;
   #cpuTimer: NodeJS.Timeout | undefined;
   #done = false;
+  #handedAt: number;
 
   constructor(options: WatchOptions) {
     this.#options = options;
-    this.#timer = setTimeout(() => this.#checkTime(), this.#period());
+    this.#handedAt = now();
+    this.#arm(this.#period());
     const cpuMs = options.cpuMs;
     if (cpuMs !== undefined) {
       // Polled: a thread busy in a loop cannot report its own usage.
@@ -46,17 +49,31 @@ export class Watchdog {
     return this.#options.timeoutMs + this.#options.graceMs;
   }
 
+  // A batch's limit (timeout x prompts) plus grace can pass Node's longest
+  // timer, which would fire at once: such a wait is checked again, in
+  // steps. No time limit at all arms nothing.
+  #arm(ms: number): void {
+    if (Number.isFinite(ms))
+      this.#timer = setTimeout(() => this.#checkTime(), Math.min(ms, MAX_TIMER_MS));
+  }
+
   #checkTime(): void {
     if (this.#done) return;
     const probe = this.#options.probe();
     if (probe.phase === 'running' || probe.phase === 'finished') {
       const wait = probe.startedAt + this.#period() - now();
-      if (wait > 1) this.#timer = setTimeout(() => this.#checkTime(), wait);
+      if (wait > 1) this.#arm(wait);
       else this.#breach('ERR_TASK_TIMEOUT', probe);
       return;
     }
+    const due = this.#handedAt + this.#period() - now();
+    if (due > 1) {
+      this.#arm(due);
+      return;
+    }
     if (probe.phase === 'waiting') this.#options.onOverdue();
-    if (!this.#done) this.#timer = setTimeout(() => this.#checkTime(), this.#period());
+    this.#handedAt = now();
+    if (!this.#done) this.#arm(this.#period());
   }
 
   #checkCpu(limit: number): void {
