@@ -307,7 +307,7 @@ export class Runtime {
       const agent = this.#agents.get(name);
       if (agent !== undefined) modules.set(name, agent.module);
     }
-    await executor.preflight(modules);
+    await executor.preflight(modules, Object.keys(this.#options.host ?? {}));
     // A run id given can be resumed by another planner: one owns it at a time.
     if (runId !== undefined) await executor.journal.claim(runId);
   }

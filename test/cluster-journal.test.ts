@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createRuntime } from '../dist/src/index.js';
 import { cli, root } from './cli-helpers.js';
 import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
 import { RedisServer } from './redis-server.js';
@@ -88,5 +89,35 @@ it('planner kill -9 with no cache: a second planner is refused while the lease l
   } finally {
     await queue.close();
     client.disconnect();
+  }
+}, 60_000);
+
+it('refuses, with codes, a second runtime on a leased run id and a host service no live worker offers', async () => {
+  const markers = await mkdtemp(join(tmpdir(), 'agentpool-lease-'));
+  const agents = { work: join(root, 'test/fixtures/cluster/agents/work.js') };
+  const dag = { x: { agent: 'work', prompt: 'x' } };
+  const owner = createRuntime({ redis: redis.url, agents });
+  const other = createRuntime({ redis: redis.url, agents });
+  const needsHost = createRuntime({ redis: redis.url, agents, host: { lookup: () => 1 } });
+  try {
+    const running = owner.execute(dag, {
+      runId: 'lease-api',
+      context: { markers, sleep: { x: 2_000 } },
+    });
+    await waitForLines(join(markers, 'x.runs'), 1);
+    await expect(other.execute(dag, { runId: 'lease-api' })).rejects.toMatchObject({
+      code: 'ERR_CLUSTER_RUN_LEASED',
+    });
+    expect((await running).tasks.x?.status).toBe('done');
+    // The owner's run ended and gave its lease up: the same id may run again (replayed).
+    const again = await other.execute(dag, { runId: 'lease-api', context: { markers } });
+    expect(again.tasks.x?.status).toBe('done');
+    expect(await markerLines(join(markers, 'x.runs'))).toHaveLength(1);
+    // These workers were started without `--host`.
+    await expect(needsHost.execute(dag)).rejects.toMatchObject({
+      code: 'ERR_CLUSTER_SERVICE_MISSING',
+    });
+  } finally {
+    await Promise.all([owner.close(), other.close(), needsHost.close()]);
   }
 }, 60_000);

@@ -12,7 +12,7 @@ import { toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
 import { jobId, keys, QUEUE } from './keys.js';
 import { type RemoteOutcome, type ReplyEntry, toOutcome, within } from './outcome-wire.js';
-import { checkWorkers, redacted } from './preflight.js';
+import { checkServices, checkWorkers, redacted } from './preflight.js';
 import { RemoteSubmission } from './remote-submission.js';
 import { ReplyReader } from './reply-reader.js';
 import { type ClusterSettings, connectionOptions } from './settings.js';
@@ -117,11 +117,15 @@ export class QueueExecutor implements Executor {
    * Refuses a run whose agents no live worker has, or has with other code
    * (see `checkWorkers`); `modules` are the planner's agent modules by name.
    */
-  async preflight(modules: ReadonlyMap<string, string>): Promise<void> {
+  async preflight(
+    modules: ReadonlyMap<string, string>,
+    services: readonly string[] = [],
+  ): Promise<void> {
     const hashes = await agentHashes(modules);
     for (const [name, hash] of hashes) this.#hashes.set(name, hash);
     await this.#refresh();
     checkWorkers(this.#workers, hashes, this.settings.url);
+    checkServices(this.#workers, services);
   }
 
   async #refresh(): Promise<void> {
