@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'ERR_CLUSTER_JOB_INVALID',
   'ERR_CLUSTER_PAYLOAD_LIMIT',
   'ERR_CLUSTER_UNREACHABLE',
+  'ERR_CLUSTER_RUN_LEASED',
+  'ERR_CLUSTER_SERVICE_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -114,7 +114,7 @@ export class Runtime {
   async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     if (this.#options.redis !== undefined)
-      await this.#clusterReady(agentsOf(dag), options?.runTokens);
+      await this.#clusterReady(agentsOf(dag), options?.runTokens, options?.runId);
     const run = this.#start(() => compileDag(dag, this.#agentNames), options);
     return run.done;
   }
@@ -153,7 +153,7 @@ export class Runtime {
     const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     if (this.#options.redis !== undefined)
-      await this.#clusterReady(agentsOf(dag), parsed.runTokens);
+      await this.#clusterReady(agentsOf(dag), parsed.runTokens, parsed.runId);
     yield* streamRun(
       (signal, tap) =>
         this.#startParsed(() => compileDag(dag, this.#agentNames), { ...parsed, signal }, tap),
@@ -180,7 +180,7 @@ export class Runtime {
     const { task, batch, executeOptions } = fanOutPlan(agent, prompts, options);
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     if (this.#options.redis !== undefined)
-      await this.#clusterReady([agent], executeOptions.runTokens);
+      await this.#clusterReady([agent], executeOptions.runTokens, executeOptions.runId);
     if (batch === 1) {
       const ids = prompts.map((_, i) => `task_${i}`);
       const entries = prompts.map((prompt, i) => [ids[i] as string, prompt] as const);
@@ -276,7 +276,11 @@ export class Runtime {
    * and refuses the run unless live workers have each agent it needs with
    * this process's module hash. Without: nothing.
    */
-  async #clusterReady(agentNames: Iterable<string>, runTokens: unknown): Promise<void> {
+  async #clusterReady(
+    agentNames: Iterable<string>,
+    runTokens: unknown,
+    runId: string | undefined,
+  ): Promise<void> {
     const redis = this.#options.redis;
     if (redis === undefined) return;
     this.#checkOpen();
@@ -303,7 +307,9 @@ export class Runtime {
       const agent = this.#agents.get(name);
       if (agent !== undefined) modules.set(name, agent.module);
     }
-    await executor.preflight(modules);
+    await executor.preflight(modules, Object.keys(this.#options.host ?? {}));
+    // A run id given can be resumed by another planner: one owns it at a time.
+    if (runId !== undefined) await executor.journal.claim(runId);
   }
 
   #start(
@@ -370,7 +376,11 @@ export class Runtime {
       }),
     );
     this.#active.set(runId, run);
-    void run.done.then(() => this.#active.delete(runId));
+    void run.done.then(() => {
+      this.#active.delete(runId);
+      if (this.#options.redis !== undefined)
+        void this.#cluster?.then((c) => c.journal.release(runId)).catch(() => undefined);
+    });
     if (cache instanceof Promise) void cache.then((ready) => run.start(ready));
     else run.start();
     return run;

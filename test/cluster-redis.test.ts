@@ -1,7 +1,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { liveWorkers } from '../dist/src/cluster/heartbeat.js';
 import { createRuntime } from '../dist/src/index.js';
 import { root } from './cli-helpers.js';
 import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
@@ -39,11 +41,14 @@ afterEach(async () => {
 });
 
 /** Runs the diamond; `fault` strikes once task `b` has begun (it then waits 1.5 s). */
-async function runThrough(fault: () => Promise<void>) {
+async function runThrough(
+  fault: () => Promise<void>,
+  context: Record<string, unknown> = { sleep: { b: 1_500 } },
+) {
   const markers = await mkdtemp(join(tmpdir(), 'agentpool-redis-fault-'));
   const runtime = createRuntime({ redis: redis.url, agents: { work } });
   try {
-    const done = runtime.execute(dag, { context: { markers, sleep: { b: 1_500 } } });
+    const done = runtime.execute(dag, { context: { markers, ...context } });
     await waitForLines(join(markers, 'b.runs'), 1);
     await fault();
     const run = await done;
@@ -90,5 +95,31 @@ describe('Redis faults during a run', () => {
     expect(runs.a).toBe(1);
     expect(runs.b).toBeGreaterThanOrEqual(1);
     expect(runs.b).toBeLessThanOrEqual(2);
+  });
+
+  it('a worker that lost its lock (Redis frozen past it) stops its own attempt', async () => {
+    await startWorkers({ lockMs: 1_000, stalledMs: 500 });
+    // b never ends on its first run: only a stop frees that worker's one thread.
+    const { run, runs } = await runThrough(
+      async () => {
+        redis.signal('SIGSTOP');
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        redis.signal('SIGCONT');
+      },
+      { hangFirst: 'b' },
+    );
+    expect(run.done).toBe(4);
+    expect(runs.b).toBe(2);
+    // Both workers announce their thread free again: the hung first run was stopped.
+    const client = new Redis(redis.url);
+    try {
+      for (;;) {
+        const announced = await liveWorkers(client, { url: redis.url, prefix: 'agentpool' });
+        if (announced.length === 2 && announced.every((w) => w.free === w.threads)) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      client.disconnect();
+    }
   });
 });

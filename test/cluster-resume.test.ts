@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cli, root } from './cli-helpers.js';
 import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
@@ -54,12 +55,17 @@ it('a planner killed (SIGKILL) mid-run: the same run again finishes it, nothing 
     '--format',
     'json',
     '--context',
-    JSON.stringify({ markers, sleep: { d: 3_000 } }),
+    JSON.stringify({ markers, sleep: { d: 8_000 } }),
   ];
   const first = planner(args);
   await waitForLines(join(markers, 'd.runs'), 1);
   first.child.kill('SIGKILL');
   await first.exited;
+  // The killed planner's lease on the run expires (5 s without renewal): polled.
+  const client = new Redis(redis.url);
+  while ((await client.exists('agentpool:lease:resume-1')) === 1)
+    await new Promise((r) => setTimeout(r, 100));
+  client.disconnect();
   // a, b and c are in the planner's task cache (written before their `done`);
   // d's job, same run id, same attempt, same job id, is still running on a
   // worker: the new planner adopts it (its add is a no-op) and reads its result.
@@ -70,4 +76,4 @@ it('a planner killed (SIGKILL) mid-run: the same run again finishes it, nothing 
   expect(run).toMatchObject({ done: 4, fromCache: 3 });
   for (const id of ['a', 'b', 'c', 'd'])
     expect(await markerLines(join(markers, `${id}.runs`))).toHaveLength(1);
-});
+}, 60_000);

@@ -34,6 +34,22 @@ export function checkWorkers(
   }
 }
 
+/**
+ * Refuses a run up front when a host service the planner declares (the
+ * names of its runtime's `host` functions: host calls cannot cross
+ * machines, so each must be served by a worker's own `--host` module) is
+ * offered by no live worker: `ERR_CLUSTER_SERVICE_MISSING`.
+ */
+export function checkServices(workers: readonly Announcement[], services: readonly string[]): void {
+  const offered = new Set(workers.flatMap((w) => w.services));
+  const missing = services.filter((name) => !offered.has(name));
+  if (missing.length > 0)
+    throw new AgentpoolError(
+      'ERR_CLUSTER_SERVICE_MISSING',
+      `no live worker offers host service${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} (start workers with \`--host module.js\`; ${workers.length} live offer ${[...offered].map((n) => `"${n}"`).join(', ') || 'none'})`,
+    );
+}
+
 /** A URL with its password hidden, for messages. */
 export function redacted(url: string): string {
   try {

@@ -9,9 +9,10 @@ import type { ChannelEvent, TaskRequest } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
 import { toJob, unpack } from './job.js';
+import { RunJournal } from './journal.js';
 import { jobId, keys, QUEUE } from './keys.js';
 import { type RemoteOutcome, type ReplyEntry, toOutcome, within } from './outcome-wire.js';
-import { checkWorkers, redacted } from './preflight.js';
+import { checkServices, checkWorkers, redacted } from './preflight.js';
 import { RemoteSubmission } from './remote-submission.js';
 import { ReplyReader } from './reply-reader.js';
 import { type ClusterSettings, connectionOptions } from './settings.js';
@@ -52,6 +53,8 @@ export class QueueExecutor implements Executor {
   readonly #timeoutGraceMs: number;
   readonly #hashes = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
+  /** The runs' journal and leases (the runtime claims a run id given, and releases it when the run ends). */
+  readonly journal: RunJournal;
   #workers: Announcement[] = [];
   #seq = 0;
   #sweeping = false;
@@ -67,6 +70,7 @@ export class QueueExecutor implements Executor {
     const connection = connectionOptions(settings);
     this.#queue = new Queue(QUEUE, { connection, prefix: settings.prefix });
     this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
+    this.journal = new RunJournal(this.#redis, settings, this.#id);
     this.#reader = new ReplyReader(
       new Redis(settings.url, { maxRetriesPerRequest: null }),
       keys(settings).replies(this.#id),
@@ -113,11 +117,15 @@ export class QueueExecutor implements Executor {
    * Refuses a run whose agents no live worker has, or has with other code
    * (see `checkWorkers`); `modules` are the planner's agent modules by name.
    */
-  async preflight(modules: ReadonlyMap<string, string>): Promise<void> {
+  async preflight(
+    modules: ReadonlyMap<string, string>,
+    services: readonly string[] = [],
+  ): Promise<void> {
     const hashes = await agentHashes(modules);
     for (const [name, hash] of hashes) this.#hashes.set(name, hash);
     await this.#refresh();
     checkWorkers(this.#workers, hashes, this.settings.url);
+    checkServices(this.#workers, services);
   }
 
   async #refresh(): Promise<void> {
@@ -128,6 +136,7 @@ export class QueueExecutor implements Executor {
     if (this.#sweeping) return;
     this.#sweeping = true;
     try {
+      await this.journal.renew();
       await this.#refresh();
       await this.#sweep();
     } catch {
@@ -182,7 +191,18 @@ export class QueueExecutor implements Executor {
     else if (entry.k === 'd') this.#ingest(submission, entry.b);
   }
 
+  /** An attempt's reply: journaled first (awaited), then handed to the planner. */
   #ingest(submission: RemoteSubmission, packed: string): void {
+    const { runId, taskId, attempt } = submission.request;
+    this.journal.record(runId, taskId, attempt, packed).then(
+      () => this.#deliver(submission, packed),
+      // Redis away: not delivered; the sweep reads the job's state again
+      // next second and journals it then.
+      () => undefined,
+    );
+  }
+
+  #deliver(submission: RemoteSubmission, packed: string): void {
     let remote: RemoteOutcome;
     try {
       remote = unpack(packed) as RemoteOutcome;
@@ -227,9 +247,17 @@ export class QueueExecutor implements Executor {
       return submission;
     }
     submission.job = { name: request.taskId.slice(0, 200), data, priority };
-    this.#add(id, submission.job).catch((error: unknown) =>
-      submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
-    );
+    const job = submission.job;
+    // An attempt a previous planner of this run saw finish is replayed
+    // from the journal, not run again.
+    this.journal
+      .lookup(request.runId, request.taskId, request.attempt)
+      .then((packed) =>
+        packed === undefined ? this.#add(id, job) : this.#deliver(submission, packed),
+      )
+      .catch((error: unknown) =>
+        submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
+      );
     return submission;
   }
 
