@@ -4,19 +4,13 @@ import type { TaskSpec } from '../dag/schema.js';
 import type { TaskError } from '../errors.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { now } from '../shared/clock.js';
-import type { BatchItem, ChannelEvent, RunTokens } from '../shared/protocol.js';
+import type { ChannelEvent, RunTokens } from '../shared/protocol.js';
 import { chargeRefused, newRunBudget, tokensSpent } from '../shared/run-budget.js';
 import type { Attempt } from './attempt.js';
 import { BatchLedger } from './batch-ledger.js';
+import { book, never } from './book.js';
 import { Dispatch } from './dispatch.js';
-import {
-  type AttemptOutcome,
-  type Ending,
-  type JudgeContext,
-  judge,
-  mayRetry,
-  retryDelay,
-} from './judge.js';
+import type { AttemptOutcome, Ending } from './judge.js';
 import { decide, type Readiness, release } from './readiness.js';
 import { RunEvents } from './run-events.js';
 import { summarizeRun } from './run-result.js';
@@ -209,85 +203,41 @@ export class Run {
     this.#step(() => this.#book(attempt.task, attempt.number, outcome));
   }
 
+  /** Applies what `book` decided: the task ends, waits to retry, is ready again, or ends as the stop ends it. */
   #book(i: number, number: number, outcome: AttemptOutcome): void {
     const table = this.#table;
-    const policy = this.#policies[i] as TaskPolicy;
-    const context: JudgeContext = {
-      policy: policy.retry,
-      attempt: number,
+    const booking = book(i, number, outcome, {
+      table,
+      policy: this.#policies[i] as TaskPolicy,
+      ledger: this.#ledgers?.get(i),
+      settings: this.#s,
       stopped: this.#stoppedBy !== null,
-      random: this.#s.random,
-    };
-    let ending: Ending;
-    if (outcome.kind === 'replied' || outcome.kind === 'crashed') {
-      const { reply } = outcome;
-      table.tokens[i] = (table.tokens[i] as number) + reply.tokens;
-      const { startedAt, finishedAt, threadId, cpuMs } = reply;
-      ending = { startedAt, finishedAt, threadId, cpuMs };
-      const waitMs = startedAt - (table.readyAt[i] as number);
-      this.#s.recordAttempt(policy.agent, finishedAt - startedAt, waitMs, reply.ok);
-      const ledger = this.#ledgers?.get(i);
-      if (reply.ok && ledger !== undefined) {
-        this.#bookBatch(i, ledger, reply.output as BatchItem[], context, ending);
-        return;
-      }
-      if (reply.ok) ending.output = reply.output;
-    } else if (outcome.kind === 'breached') {
-      ending = outcome.ending;
-      this.#s.recordBusy(ending.finishedAt - (ending.startedAt ?? ending.finishedAt));
-    } else if (outcome.kind === 'aborted') {
-      ending = { ...never(), startedAt: outcome.startedAt, threadId: outcome.threadId };
-      this.#s.recordBusy(ending.finishedAt - outcome.startedAt);
-    } else {
-      ending = never();
-    }
-    const verdict = judge(outcome, context);
-    switch (verdict.kind) {
-      case 'done':
-        this.#end(i, Running, 'done', ending);
-        return;
-      case 'fail':
-        this.#end(i, Running, 'failed', { ...ending, error: verdict.error });
-        if (this.#s.failFast) this.#stop('fail-fast', i);
+    });
+    switch (booking.kind) {
+      case 'end':
+        this.#end(i, Running, booking.status, booking.ending);
+        if (booking.anyFailed && this.#s.failFast) this.#stop('fail-fast', i);
         return;
       case 'retry':
-        this.#retryLater(i, verdict.delayMs, verdict.error, ending);
+        this.#retryLater(i, booking.delayMs, booking.error, booking.ending);
         return;
       case 'requeue':
-      case 'budget-spent':
         // It never ran: ready again under the same attempt number (and the
         // stop, for a spent budget, ends it as everything that never began).
         table.attempts[i] = number - 1;
         table.move(i, Running, Ready);
         if (this.#stoppedBy === null) {
           this.#dispatch.push(i);
-          if (verdict.kind === 'budget-spent') this.#stop('token-budget');
-        } else this.#endStopped(i, Ready, ending);
+          if (booking.budgetSpent) this.#stop('token-budget');
+        } else this.#endStopped(i, Ready, booking.ending);
         return;
       case 'stopped':
-        if (outcome.kind === 'refused') {
+        if (booking.refused) {
           table.attempts[i] = number - 1;
           this.#endStopped(i, Running, never());
-        } else this.#endStopped(i, Running, ending);
+        } else this.#endStopped(i, Running, booking.ending);
         return;
     }
-  }
-
-  /** A batch's reply: its prompts failed or succeeded one by one, and retry one by one. */
-  #bookBatch(
-    i: number,
-    ledger: BatchLedger,
-    items: BatchItem[],
-    context: JudgeContext,
-    ending: Ending,
-  ): void {
-    const cause = ledger.record(items, context.attempt, (error) => mayRetry(error.code, context));
-    if (cause !== undefined) {
-      this.#retryLater(i, retryDelay(context), cause, ending);
-      return;
-    }
-    this.#end(i, Running, 'done', { ...ending, output: ledger.outcomes() });
-    if (ledger.anyFailed && this.#s.failFast) this.#stop('fail-fast', i);
   }
 
   /** Waits out the backoff before the next attempt: that holds a timer, not a thread. */
@@ -396,8 +346,4 @@ export class Run {
       }),
     );
   }
-}
-
-function never(): Ending {
-  return { startedAt: null, finishedAt: now(), threadId: null };
 }
