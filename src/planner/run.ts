@@ -4,8 +4,7 @@ import type { TaskSpec } from '../dag/schema.js';
 import type { TaskError } from '../errors.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { now } from '../shared/clock.js';
-import type { ChannelEvent, RunTokens } from '../shared/protocol.js';
-import { chargeRefused, newRunBudget, tokensSpent } from '../shared/run-budget.js';
+import type { ChannelEvent } from '../shared/protocol.js';
 import type { Attempt } from './attempt.js';
 import { BatchLedger } from './batch-ledger.js';
 import { book, never } from './book.js';
@@ -15,7 +14,7 @@ import { decide, type Readiness, release } from './readiness.js';
 import { RunEvents } from './run-events.js';
 import { summarizeRun } from './run-result.js';
 import type { RunSettings } from './run-settings.js';
-import { stopError } from './stop-error.js';
+import { RunStop } from './run-stop.js';
 import { resolvePolicies, type TaskPolicy } from './task-policy.js';
 import { TaskState, TaskTable } from './task-table.js';
 
@@ -46,10 +45,8 @@ export class Run {
   // Tasks that ended and whose dependents have not been told yet.
   readonly #ended: number[] = [];
   readonly #startedAt = now();
-  readonly #budget: BigInt64Array | undefined;
-  #stoppedBy: StopReason = null;
-  // How the stop ended what had not begun: for an attempt found later never to have begun.
-  #stopped: [TaskStatus, TaskError] | undefined;
+  // Whether, why and how the run stopped, and its token budget.
+  readonly #halt: RunStop;
   // Inside a planner step: an attempt settling now (withdrawn by a deck
   // review, stopped) is booked, and the step itself dispatches afterwards.
   #stepping = false;
@@ -76,12 +73,7 @@ export class Run {
         for (const id of batch.ids) this.#batchOf.set(id, i);
       }
     }
-    let runTokens: RunTokens | undefined;
-    if (settings.runTokens !== undefined) {
-      const buffer = newRunBudget();
-      this.#budget = new BigInt64Array(buffer);
-      runTokens = { buffer, budget: settings.runTokens };
-    }
+    this.#halt = new RunStop(settings);
     this.#dispatch = new Dispatch({
       settings,
       graph,
@@ -89,9 +81,9 @@ export class Run {
       policies: this.#policies,
       ledgers: this.#ledgers,
       events: this.#events,
-      runTokens,
+      runTokens: this.#halt.runTokens,
       settled: (attempt, outcome) => this.#settled(attempt, outcome),
-      stopped: () => this.#stoppedBy !== null,
+      stopped: () => this.#halt.stopped,
     });
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
@@ -101,7 +93,7 @@ export class Run {
   /** Starts dispatching, with `cache` if it was prepared only now. Call once. */
   start(cache = this.#s.cache): void {
     // Cancelled while its cache was being prepared: every task has ended.
-    if (this.#stoppedBy !== null) return;
+    if (this.#halt.stopped) return;
     this.#cache = cache;
     const signal = this.#s.signal;
     if (signal?.aborted) {
@@ -156,7 +148,7 @@ export class Run {
     try {
       change();
       this.#propagate();
-      if (this.#budget && this.#budgetSpent()) this.#stop('token-budget');
+      if (this.#halt.budgetSpent()) this.#stop('token-budget');
       this.#dispatch.pump();
     } finally {
       this.#stepping = false;
@@ -211,7 +203,7 @@ export class Run {
       policy: this.#policies[i] as TaskPolicy,
       ledger: this.#ledgers?.get(i),
       settings: this.#s,
-      stopped: this.#stoppedBy !== null,
+      stopped: this.#halt.stopped,
     });
     switch (booking.kind) {
       case 'end':
@@ -226,7 +218,7 @@ export class Run {
         // stop, for a spent budget, ends it as everything that never began).
         table.attempts[i] = number - 1;
         table.move(i, Running, Ready);
-        if (this.#stoppedBy === null) {
+        if (!this.#halt.stopped) {
           this.#dispatch.push(i);
           if (booking.budgetSpent) this.#stop('token-budget');
         } else this.#endStopped(i, Ready, booking.ending);
@@ -259,7 +251,7 @@ export class Run {
 
   /** Ends task `i` as the run's stop ends everything that never began. */
   #endStopped(i: number, from: TaskState, ending: Ending): void {
-    const [status, error] = this.#stopped as [TaskStatus, TaskError];
+    const [status, error] = this.#halt.ending;
     this.#end(i, from, status, { ...ending, error });
   }
 
@@ -282,14 +274,9 @@ export class Run {
    */
   #propagate(): void {
     for (let p = this.#ended.pop(); p !== undefined; p = this.#ended.pop()) {
-      if (this.#stoppedBy !== null) continue;
+      if (this.#halt.stopped) continue;
       release(this.#graph, this.#table, p, (c, readiness) => this.#apply(c, readiness));
     }
-  }
-
-  #budgetSpent(): boolean {
-    const cells = this.#budget as BigInt64Array;
-    return chargeRefused(cells) || tokensSpent(cells) >= (this.#s.runTokens as number);
   }
 
   /**
@@ -298,16 +285,12 @@ export class Run {
    * left to finish otherwise.
    */
   #stop(reason: Exclude<StopReason, null>, culprit?: number): void {
-    if (this.#stoppedBy !== null) return;
-    this.#stoppedBy = reason;
-    const status = reason === 'token-budget' ? 'skipped' : 'cancelled';
-    const error = stopError(reason, {
-      runTokens: this.#s.runTokens,
-      spent: this.#budget && tokensSpent(this.#budget),
-      culprit: culprit === undefined ? undefined : this.#graph.ids[culprit],
-      signal: this.#s.signal,
-    });
-    this.#stopped = [status, error];
+    const ending = this.#halt.stop(
+      reason,
+      culprit === undefined ? undefined : this.#graph.ids[culprit],
+    );
+    if (ending === undefined) return;
+    const [status, error] = ending;
     for (const timer of this.#backoff.values()) clearTimeout(timer);
     this.#backoff.clear();
     this.#step(() => {
@@ -339,9 +322,9 @@ export class Run {
       summarizeRun({
         runId: this.#s.runId,
         results: this.#table.results as TaskResult[],
-        stoppedBy: this.#stoppedBy,
+        stoppedBy: this.#halt.by,
         startedAt: this.#startedAt,
-        tokensSpent: this.#budget && tokensSpent(this.#budget),
+        tokensSpent: this.#halt.spent(),
         tokenBudget: this.#s.runTokens,
       }),
     );
