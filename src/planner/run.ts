@@ -6,7 +6,8 @@ import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.j
 import { now } from '../shared/clock.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 import type { Attempt } from './attempt.js';
-import { BatchLedger } from './batch-ledger.js';
+import { Backoffs } from './backoffs.js';
+import { type BatchLedger, batchLedgers } from './batch-ledger.js';
 import { book, never } from './book.js';
 import { Dispatch } from './dispatch.js';
 import type { AttemptOutcome, Ending } from './judge.js';
@@ -41,7 +42,7 @@ export class Run {
   // id belongs to (its events carry the prompt's id).
   readonly #ledgers: Map<number, BatchLedger> | undefined;
   readonly #batchOf: Map<string, number> | undefined;
-  readonly #backoff = new Map<number, NodeJS.Timeout>();
+  readonly #backoffs = new Backoffs();
   // Tasks that ended and whose dependents have not been told yet.
   readonly #ended: number[] = [];
   readonly #startedAt = now();
@@ -65,14 +66,8 @@ export class Run {
     this.#table = new TaskTable(graph);
     this.#policies = resolvePolicies(graph.tasks, settings);
     this.#events = new RunEvents(settings, graph);
-    if (settings.batches) {
-      this.#ledgers = new Map();
-      this.#batchOf = new Map();
-      for (const [i, batch] of settings.batches) {
-        this.#ledgers.set(i, new BatchLedger(batch));
-        for (const id of batch.ids) this.#batchOf.set(id, i);
-      }
-    }
+    if (settings.batches)
+      ({ ledgers: this.#ledgers, batchOf: this.#batchOf } = batchLedgers(settings.batches));
     this.#halt = new RunStop(settings);
     this.#dispatch = new Dispatch({
       settings,
@@ -238,15 +233,13 @@ export class Run {
     this.#table.move(i, Running, Backoff);
     const { startedAt, finishedAt, threadId } = ending;
     this.#events.task('retry', i, { attempt, delayMs, error, startedAt, finishedAt, threadId });
-    const timer = setTimeout(() => {
-      this.#backoff.delete(i);
+    this.#backoffs.wait(i, delayMs, () =>
       this.#step(() => {
         this.#table.move(i, Backoff, Ready);
         this.#table.readyAt[i] = now();
         this.#dispatch.push(i);
-      });
-    }, delayMs);
-    this.#backoff.set(i, timer);
+      }),
+    );
   }
 
   /** Ends task `i` as the run's stop ends everything that never began. */
@@ -291,8 +284,7 @@ export class Run {
     );
     if (ending === undefined) return;
     const [status, error] = ending;
-    for (const timer of this.#backoff.values()) clearTimeout(timer);
-    this.#backoff.clear();
+    this.#backoffs.clear();
     this.#step(() => {
       const table = this.#table;
       for (let i = 0; i < table.size; i++) {
