@@ -101,3 +101,20 @@ export class BatchLedger {
     });
   }
 }
+
+/**
+ * A ledger for each batched fan-out task of a run, and which task each
+ * prompt's id belongs to (a prompt's events carry its own id).
+ */
+export function batchLedgers(batches: ReadonlyMap<number, Batch>): {
+  ledgers: Map<number, BatchLedger>;
+  batchOf: Map<string, number>;
+} {
+  const ledgers = new Map<number, BatchLedger>();
+  const batchOf = new Map<string, number>();
+  for (const [i, batch] of batches) {
+    ledgers.set(i, new BatchLedger(batch));
+    for (const id of batch.ids) batchOf.set(id, i);
+  }
+  return { ledgers, batchOf };
+}

@@ -4,24 +4,18 @@ import type { TaskSpec } from '../dag/schema.js';
 import type { TaskError } from '../errors.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { now } from '../shared/clock.js';
-import type { BatchItem, ChannelEvent, RunTokens } from '../shared/protocol.js';
-import { chargeRefused, newRunBudget, tokensSpent } from '../shared/run-budget.js';
+import type { ChannelEvent } from '../shared/protocol.js';
 import type { Attempt } from './attempt.js';
-import { BatchLedger } from './batch-ledger.js';
+import { Backoffs } from './backoffs.js';
+import { type BatchLedger, batchLedgers } from './batch-ledger.js';
+import { book, never } from './book.js';
 import { Dispatch } from './dispatch.js';
-import {
-  type AttemptOutcome,
-  type Ending,
-  type JudgeContext,
-  judge,
-  mayRetry,
-  retryDelay,
-} from './judge.js';
+import type { AttemptOutcome, Ending } from './judge.js';
 import { decide, type Readiness, release } from './readiness.js';
 import { RunEvents } from './run-events.js';
 import { summarizeRun } from './run-result.js';
 import type { RunSettings } from './run-settings.js';
-import { stopError } from './stop-error.js';
+import { RunStop } from './run-stop.js';
 import { resolvePolicies, type TaskPolicy } from './task-policy.js';
 import { TaskState, TaskTable } from './task-table.js';
 
@@ -48,14 +42,12 @@ export class Run {
   // id belongs to (its events carry the prompt's id).
   readonly #ledgers: Map<number, BatchLedger> | undefined;
   readonly #batchOf: Map<string, number> | undefined;
-  readonly #backoff = new Map<number, NodeJS.Timeout>();
+  readonly #backoffs = new Backoffs();
   // Tasks that ended and whose dependents have not been told yet.
   readonly #ended: number[] = [];
   readonly #startedAt = now();
-  readonly #budget: BigInt64Array | undefined;
-  #stoppedBy: StopReason = null;
-  // How the stop ended what had not begun: for an attempt found later never to have begun.
-  #stopped: [TaskStatus, TaskError] | undefined;
+  // Whether, why and how the run stopped, and its token budget.
+  readonly #halt: RunStop;
   // Inside a planner step: an attempt settling now (withdrawn by a deck
   // review, stopped) is booked, and the step itself dispatches afterwards.
   #stepping = false;
@@ -74,20 +66,9 @@ export class Run {
     this.#table = new TaskTable(graph);
     this.#policies = resolvePolicies(graph.tasks, settings);
     this.#events = new RunEvents(settings, graph);
-    if (settings.batches) {
-      this.#ledgers = new Map();
-      this.#batchOf = new Map();
-      for (const [i, batch] of settings.batches) {
-        this.#ledgers.set(i, new BatchLedger(batch));
-        for (const id of batch.ids) this.#batchOf.set(id, i);
-      }
-    }
-    let runTokens: RunTokens | undefined;
-    if (settings.runTokens !== undefined) {
-      const buffer = newRunBudget();
-      this.#budget = new BigInt64Array(buffer);
-      runTokens = { buffer, budget: settings.runTokens };
-    }
+    if (settings.batches)
+      ({ ledgers: this.#ledgers, batchOf: this.#batchOf } = batchLedgers(settings.batches));
+    this.#halt = new RunStop(settings);
     this.#dispatch = new Dispatch({
       settings,
       graph,
@@ -95,9 +76,9 @@ export class Run {
       policies: this.#policies,
       ledgers: this.#ledgers,
       events: this.#events,
-      runTokens,
+      runTokens: this.#halt.runTokens,
       settled: (attempt, outcome) => this.#settled(attempt, outcome),
-      stopped: () => this.#stoppedBy !== null,
+      stopped: () => this.#halt.stopped,
     });
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
@@ -107,7 +88,7 @@ export class Run {
   /** Starts dispatching, with `cache` if it was prepared only now. Call once. */
   start(cache = this.#s.cache): void {
     // Cancelled while its cache was being prepared: every task has ended.
-    if (this.#stoppedBy !== null) return;
+    if (this.#halt.stopped) return;
     this.#cache = cache;
     const signal = this.#s.signal;
     if (signal?.aborted) {
@@ -162,7 +143,7 @@ export class Run {
     try {
       change();
       this.#propagate();
-      if (this.#budget && this.#budgetSpent()) this.#stop('token-budget');
+      if (this.#halt.budgetSpent()) this.#stop('token-budget');
       this.#dispatch.pump();
     } finally {
       this.#stepping = false;
@@ -209,85 +190,41 @@ export class Run {
     this.#step(() => this.#book(attempt.task, attempt.number, outcome));
   }
 
+  /** Applies what `book` decided: the task ends, waits to retry, is ready again, or ends as the stop ends it. */
   #book(i: number, number: number, outcome: AttemptOutcome): void {
     const table = this.#table;
-    const policy = this.#policies[i] as TaskPolicy;
-    const context: JudgeContext = {
-      policy: policy.retry,
-      attempt: number,
-      stopped: this.#stoppedBy !== null,
-      random: this.#s.random,
-    };
-    let ending: Ending;
-    if (outcome.kind === 'replied' || outcome.kind === 'crashed') {
-      const { reply } = outcome;
-      table.tokens[i] = (table.tokens[i] as number) + reply.tokens;
-      const { startedAt, finishedAt, threadId, cpuMs } = reply;
-      ending = { startedAt, finishedAt, threadId, cpuMs };
-      const waitMs = startedAt - (table.readyAt[i] as number);
-      this.#s.recordAttempt(policy.agent, finishedAt - startedAt, waitMs, reply.ok);
-      const ledger = this.#ledgers?.get(i);
-      if (reply.ok && ledger !== undefined) {
-        this.#bookBatch(i, ledger, reply.output as BatchItem[], context, ending);
-        return;
-      }
-      if (reply.ok) ending.output = reply.output;
-    } else if (outcome.kind === 'breached') {
-      ending = outcome.ending;
-      this.#s.recordBusy(ending.finishedAt - (ending.startedAt ?? ending.finishedAt));
-    } else if (outcome.kind === 'aborted') {
-      ending = { ...never(), startedAt: outcome.startedAt, threadId: outcome.threadId };
-      this.#s.recordBusy(ending.finishedAt - outcome.startedAt);
-    } else {
-      ending = never();
-    }
-    const verdict = judge(outcome, context);
-    switch (verdict.kind) {
-      case 'done':
-        this.#end(i, Running, 'done', ending);
-        return;
-      case 'fail':
-        this.#end(i, Running, 'failed', { ...ending, error: verdict.error });
-        if (this.#s.failFast) this.#stop('fail-fast', i);
+    const booking = book(i, number, outcome, {
+      table,
+      policy: this.#policies[i] as TaskPolicy,
+      ledger: this.#ledgers?.get(i),
+      settings: this.#s,
+      stopped: this.#halt.stopped,
+    });
+    switch (booking.kind) {
+      case 'end':
+        this.#end(i, Running, booking.status, booking.ending);
+        if (booking.anyFailed && this.#s.failFast) this.#stop('fail-fast', i);
         return;
       case 'retry':
-        this.#retryLater(i, verdict.delayMs, verdict.error, ending);
+        this.#retryLater(i, booking.delayMs, booking.error, booking.ending);
         return;
       case 'requeue':
-      case 'budget-spent':
         // It never ran: ready again under the same attempt number (and the
         // stop, for a spent budget, ends it as everything that never began).
         table.attempts[i] = number - 1;
         table.move(i, Running, Ready);
-        if (this.#stoppedBy === null) {
+        if (!this.#halt.stopped) {
           this.#dispatch.push(i);
-          if (verdict.kind === 'budget-spent') this.#stop('token-budget');
-        } else this.#endStopped(i, Ready, ending);
+          if (booking.budgetSpent) this.#stop('token-budget');
+        } else this.#endStopped(i, Ready, booking.ending);
         return;
       case 'stopped':
-        if (outcome.kind === 'refused') {
+        if (booking.refused) {
           table.attempts[i] = number - 1;
           this.#endStopped(i, Running, never());
-        } else this.#endStopped(i, Running, ending);
+        } else this.#endStopped(i, Running, booking.ending);
         return;
     }
-  }
-
-  /** A batch's reply: its prompts failed or succeeded one by one, and retry one by one. */
-  #bookBatch(
-    i: number,
-    ledger: BatchLedger,
-    items: BatchItem[],
-    context: JudgeContext,
-    ending: Ending,
-  ): void {
-    const cause = ledger.record(items, context.attempt, (error) => mayRetry(error.code, context));
-    if (cause !== undefined) {
-      this.#retryLater(i, retryDelay(context), cause, ending);
-      return;
-    }
-    this.#end(i, Running, 'done', { ...ending, output: ledger.outcomes() });
-    if (ledger.anyFailed && this.#s.failFast) this.#stop('fail-fast', i);
   }
 
   /** Waits out the backoff before the next attempt: that holds a timer, not a thread. */
@@ -296,20 +233,18 @@ export class Run {
     this.#table.move(i, Running, Backoff);
     const { startedAt, finishedAt, threadId } = ending;
     this.#events.task('retry', i, { attempt, delayMs, error, startedAt, finishedAt, threadId });
-    const timer = setTimeout(() => {
-      this.#backoff.delete(i);
+    this.#backoffs.wait(i, delayMs, () =>
       this.#step(() => {
         this.#table.move(i, Backoff, Ready);
         this.#table.readyAt[i] = now();
         this.#dispatch.push(i);
-      });
-    }, delayMs);
-    this.#backoff.set(i, timer);
+      }),
+    );
   }
 
   /** Ends task `i` as the run's stop ends everything that never began. */
   #endStopped(i: number, from: TaskState, ending: Ending): void {
-    const [status, error] = this.#stopped as [TaskStatus, TaskError];
+    const [status, error] = this.#halt.ending;
     this.#end(i, from, status, { ...ending, error });
   }
 
@@ -332,14 +267,9 @@ export class Run {
    */
   #propagate(): void {
     for (let p = this.#ended.pop(); p !== undefined; p = this.#ended.pop()) {
-      if (this.#stoppedBy !== null) continue;
+      if (this.#halt.stopped) continue;
       release(this.#graph, this.#table, p, (c, readiness) => this.#apply(c, readiness));
     }
-  }
-
-  #budgetSpent(): boolean {
-    const cells = this.#budget as BigInt64Array;
-    return chargeRefused(cells) || tokensSpent(cells) >= (this.#s.runTokens as number);
   }
 
   /**
@@ -348,18 +278,13 @@ export class Run {
    * left to finish otherwise.
    */
   #stop(reason: Exclude<StopReason, null>, culprit?: number): void {
-    if (this.#stoppedBy !== null) return;
-    this.#stoppedBy = reason;
-    const status = reason === 'token-budget' ? 'skipped' : 'cancelled';
-    const error = stopError(reason, {
-      runTokens: this.#s.runTokens,
-      spent: this.#budget && tokensSpent(this.#budget),
-      culprit: culprit === undefined ? undefined : this.#graph.ids[culprit],
-      signal: this.#s.signal,
-    });
-    this.#stopped = [status, error];
-    for (const timer of this.#backoff.values()) clearTimeout(timer);
-    this.#backoff.clear();
+    const ending = this.#halt.stop(
+      reason,
+      culprit === undefined ? undefined : this.#graph.ids[culprit],
+    );
+    if (ending === undefined) return;
+    const [status, error] = ending;
+    this.#backoffs.clear();
     this.#step(() => {
       const table = this.#table;
       for (let i = 0; i < table.size; i++) {
@@ -389,15 +314,11 @@ export class Run {
       summarizeRun({
         runId: this.#s.runId,
         results: this.#table.results as TaskResult[],
-        stoppedBy: this.#stoppedBy,
+        stoppedBy: this.#halt.by,
         startedAt: this.#startedAt,
-        tokensSpent: this.#budget && tokensSpent(this.#budget),
+        tokensSpent: this.#halt.spent(),
         tokenBudget: this.#s.runTokens,
       }),
     );
   }
-}
-
-function never(): Ending {
-  return { startedAt: null, finishedAt: now(), threadId: null };
 }
