@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { resolveAgents } from './agents.js';
 import { prepareRunCache } from './cache/runtime-hook.js';
 import { TaskCache } from './cache/task-cache.js';
-import type { QueueExecutor } from './cluster/queue-executor.js';
-import { clusterSettings } from './cluster/settings.js';
 import { compileFanOut } from './dag/fan-out.js';
 import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
@@ -24,6 +22,7 @@ import type { Slots } from './planner/slots.js';
 import type { Executor } from './pool/executor.js';
 import { HostBridge } from './pool/host-bridge.js';
 import type { RunResult, TaskResult } from './results.js';
+import { agentsOf, ClusterLink } from './runtime/cluster-link.js';
 import { type Batches, batchesOf, type FanOutOptions, fanOutPlan } from './runtime/fan-out.js';
 import {
   checkContext,
@@ -54,7 +53,7 @@ export class Runtime {
   readonly #bridge: HostBridge;
   readonly #cache: TaskCache | undefined;
   #executor: Executor | undefined;
-  #cluster: Promise<QueueExecutor> | undefined;
+  readonly #cluster: ClusterLink | undefined;
   #dispatch: Slots | undefined;
   #closed = false;
   #strayErrors = 0;
@@ -73,6 +72,14 @@ export class Runtime {
       (event) => this.#channelEvent(event),
       (error) => this.#strayError(error),
     );
+    const { redis, runTokens, timeoutGraceMs, host } = this.#options;
+    this.#cluster =
+      redis === undefined
+        ? undefined
+        : new ClusterLink(
+            { redis, runTokens, timeoutGraceMs, services: Object.keys(host ?? {}) },
+            (event) => this.#channelEvent(event),
+          );
   }
 
   // No task fails for such an error, so a warning is how a user hears of it.
@@ -281,23 +288,9 @@ export class Runtime {
     runTokens: unknown,
     runId: string | undefined,
   ): Promise<void> {
-    const redis = this.#options.redis;
-    if (redis === undefined) return;
+    if (this.#cluster === undefined) return;
     this.#checkOpen();
-    // A run-wide budget lives in one thread-shared counter; across machines
-    // it needs a Redis counter, not built yet: refused rather than unenforced.
-    if ((runTokens ?? this.#options.runTokens) !== undefined)
-      throw new OptionsError(
-        `Expected \`runTokens\` to be unset with \`redis\` (a run-wide token budget is not enforced across machines yet), got \`${String(runTokens ?? this.#options.runTokens)}\``,
-      );
-    this.#cluster ??= import('./cluster/queue-executor.js').then(({ QueueExecutor }) =>
-      QueueExecutor.connect(
-        clusterSettings(redis),
-        (event) => this.#channelEvent(event),
-        this.#options.timeoutGraceMs,
-      ),
-    );
-    const executor = await this.#cluster;
+    const executor = await this.#cluster.connect(runTokens);
     if (this.#executor === undefined) {
       this.#executor = executor;
       this.#stats.started(now());
@@ -307,9 +300,7 @@ export class Runtime {
       const agent = this.#agents.get(name);
       if (agent !== undefined) modules.set(name, agent.module);
     }
-    await executor.preflight(modules, Object.keys(this.#options.host ?? {}));
-    // A run id given can be resumed by another planner: one owns it at a time.
-    if (runId !== undefined) await executor.journal.claim(runId);
+    await this.#cluster.check(executor, modules, runId);
   }
 
   #start(
@@ -378,28 +369,12 @@ export class Runtime {
     this.#active.set(runId, run);
     void run.done.then(() => {
       this.#active.delete(runId);
-      if (this.#options.redis !== undefined)
-        void this.#cluster?.then((c) => c.journal.release(runId)).catch(() => undefined);
+      this.#cluster?.release(runId);
     });
     if (cache instanceof Promise) void cache.then((ready) => run.start(ready));
     else run.start();
     return run;
   }
-}
-
-/** The agents a DAG's tasks name (whatever is malformed is left to the DAG's validation). */
-function agentsOf(dag: DagInput): string[] {
-  if (typeof dag !== 'object' || dag === null) return [];
-  const names = new Set<string>();
-  try {
-    for (const task of Object.values(dag)) {
-      const agent = (task as { agent?: unknown } | null)?.agent;
-      if (typeof agent === 'string') names.add(agent);
-    }
-  } catch {
-    // A getter or proxy that throws: compiling the DAG reports it, coded.
-  }
-  return [...names];
 }
 
 /**

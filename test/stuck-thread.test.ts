@@ -29,7 +29,15 @@ it('gives up on a thread stuck in a native call: honest error, scheduling goes o
   try {
     const run = await runtime.execute({
       stuck: { agent: 'block', prompt: fifo },
-      after: { agent: 'echo', prompt: 'x', depends_on: ['stuck'], trigger: 'all_done' },
+      // Its own time limit: on a fresh thread under load, loading the agent
+      // alone took over the 200 ms the stuck task gets (failed a loaded run).
+      after: {
+        agent: 'echo',
+        prompt: 'x',
+        depends_on: ['stuck'],
+        trigger: 'all_done',
+        timeoutMs: 30_000,
+      },
     });
     const stuck = expectStatus(run.tasks.stuck, 'failed');
     expect(stuck.error.code).toBe('ERR_TASK_TIMEOUT');
