@@ -50,8 +50,18 @@ async function killMidTask(
     retries: { max: 1, backoffMs: 0 },
   });
   try {
+    // With chunks, the kill waits for b's first one to reach the planner: its
+    // marker is written before it emits, and a worker killed in between has
+    // shown nothing outside (then it runs again untainted; failed one CI run).
+    const chunked = new Promise<void>((resolve) => {
+      if (!context.chunks) resolve();
+      runtime.on('chunk', (event) => {
+        if (event.id === 'b') resolve();
+      });
+    });
     const done = runtime.execute(dag, { context: { ...context, markers, hangFirst: 'b' } });
     const [pid] = await waitForLines(join(markers, 'b.runs'), 1);
+    await chunked;
     const victim = workers.find((w) => String(w.pid) === pid);
     expect(victim).toBeDefined();
     const killedAt = performance.now();
