@@ -1,7 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Job, type Queue } from 'bullmq';
 import { cli, root } from './cli-helpers.js';
+
+/** The cluster fixtures: workers' DAG file, the `work` agent, and a diamond of it. */
+export const fixtures = join(root, 'test/fixtures/cluster');
+export const dagFile = join(fixtures, 'dag.yaml');
+export const work = join(fixtures, 'agents/work.js');
+export const dag = {
+  a: { agent: 'work', prompt: 'a' },
+  b: { agent: 'work', prompt: 'b', depends_on: ['a'] },
+  c: { agent: 'work', prompt: 'c', depends_on: ['a'] },
+  d: { agent: 'work', prompt: 'd', depends_on: ['b', 'c'] },
+};
 
 /** A real `agentpool worker` child process. */
 export interface WorkerProcess {

@@ -3,19 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../dist/src/index.js';
-import { root } from './cli-helpers.js';
-import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
+import {
+  dag,
+  dagFile,
+  markerLines,
+  startWorker,
+  type WorkerProcess,
+  waitForLines,
+  work,
+} from './cluster-helpers.js';
 import { RedisServer } from './redis-server.js';
-
-const fixtures = join(root, 'test/fixtures/cluster');
-const dagFile = join(fixtures, 'dag.yaml');
-const work = join(fixtures, 'agents/work.js');
-const dag = {
-  a: { agent: 'work', prompt: 'a' },
-  b: { agent: 'work', prompt: 'b', depends_on: ['a'] },
-  c: { agent: 'work', prompt: 'c', depends_on: ['a'] },
-  d: { agent: 'work', prompt: 'd', depends_on: ['b', 'c'] },
-};
 
 let redis: RedisServer;
 let workers: WorkerProcess[] = [];

@@ -6,25 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unpack } from '../dist/src/cluster/job.js';
 import { jobId } from '../dist/src/cluster/keys.js';
 import { createRuntime } from '../dist/src/index.js';
-import { agentpool, root } from './cli-helpers.js';
+import { agentpool } from './cli-helpers.js';
 import {
+  dag,
+  dagFile,
+  fixtures,
   jobEnd,
   markerLines,
   startWorker,
   type WorkerProcess,
   waitForLines,
+  work,
 } from './cluster-helpers.js';
 import { RedisServer } from './redis-server.js';
-
-const fixtures = join(root, 'test/fixtures/cluster');
-const dagFile = join(fixtures, 'dag.yaml');
-const work = join(fixtures, 'agents/work.js');
-const dag = {
-  a: { agent: 'work', prompt: 'a' },
-  b: { agent: 'work', prompt: 'b', depends_on: ['a'] },
-  c: { agent: 'work', prompt: 'c', depends_on: ['a'] },
-  d: { agent: 'work', prompt: 'd', depends_on: ['b', 'c'] },
-};
 
 let redis: RedisServer;
 let workers: WorkerProcess[] = [];
