@@ -5,6 +5,7 @@ import type { PoolSubmission } from '../dist/src/pool/submission.js';
 import { ThreadPool } from '../dist/src/pool/thread-pool.js';
 import type { Outcome } from '../src/pool/executor.js';
 import type { TaskReply, TaskRequest } from '../src/shared/protocol.js';
+import { Gates } from './gates.js';
 import { fixture } from './helpers.js';
 
 type Posted = TaskRequest & { short?: boolean; behind?: number | undefined };
@@ -244,6 +245,57 @@ describe('ThreadPool', () => {
       // It sends a chunk: running it again would send it twice.
       const { reply } = await lostReply(threads, { chunk: true });
       expect(reply).toMatchObject({ ok: false, error: { code: 'ERR_WORKER_CRASHED' } });
+    } finally {
+      await threads.close();
+    }
+  });
+
+  /**
+   * Posts an attempt that corks stdout (it finishes, but its reply never
+   * comes) and behind it, on the same thread, a gate attempt that begins
+   * meanwhile, counts its runs in cell 2 and, the first time only, blocks.
+   * Once it has begun, the corked one is aborted as at its deadline: the
+   * pool ends their thread for the corked one's sake.
+   */
+  async function endedForAnother(threads: ThreadPool, steps: string) {
+    const gates = new Gates();
+    await run(threads, {
+      ...message('warm', 'gate'),
+      context: { cells: new SharedArrayBuffer(64) },
+    }).reply;
+    const corked = run(threads, { ...message('corked', 'cork', 'p'), short: true });
+    const behind = run(threads, {
+      ...message('behind', 'gate', `${steps}; arrive 0; once 2; wait 1`),
+      context: { cells: gates.cells },
+      short: true,
+    });
+    const thread = corked.sub.threadId;
+    expect(behind.sub.threadId).toBe(thread);
+    await gates.reached(0);
+    await corked.sub.abort('breach');
+    return { thread, reply: await behind.reply, runs: gates.read(2) };
+  }
+
+  it('runs again, at no cost, an attempt that had begun unseen on a thread ended for another', async () => {
+    const threads = pool(4);
+    try {
+      const { thread, reply, runs } = await endedForAnother(threads, 'arrive 3');
+      expect(reply).toMatchObject({ ok: true, output: { id: 'behind' } });
+      // Its first run ended with the thread; the second, on the replacement, finished.
+      expect(runs).toBe(2);
+      expect(reply.threadId).not.toBe(thread);
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('fails an attempt that had begun and sent a chunk when its thread is ended for another', async () => {
+    const threads = pool(4);
+    try {
+      // Running it again would send its chunk twice.
+      const { reply, runs } = await endedForAnother(threads, 'emit');
+      expect(reply).toMatchObject({ ok: false, error: { code: 'ERR_WORKER_CRASHED' } });
+      expect(runs).toBe(1);
     } finally {
       await threads.close();
     }

@@ -29,6 +29,13 @@ export interface RunTaskOptions {
   loaded?: (() => void) | undefined;
   /** Worker only: called each time agent code has run (module loaded, handler settled), before code of ours relies on the builtins again. */
   afterAgent?: (() => void) | undefined;
+  /**
+   * Worker only: called before the attempt first does something outside its
+   * thread (sends an event, calls the host, charges the run's budget). Until
+   * then it may run again from scratch if its thread is ended for another
+   * attempt's sake.
+   */
+  seen?: (() => void) | undefined;
 }
 
 /**
@@ -48,11 +55,17 @@ export async function runTask(
   const metered = limits.tokens !== undefined || runTokens !== undefined || message.countTokens;
   let meter: TokenMeter | undefined;
   const tokens = () => {
-    meter ??= new TokenMeter(message.taskId, message.encoding, limits.tokens, runTokens);
+    meter ??= new TokenMeter(message.taskId, message.encoding, limits.tokens, runTokens, show);
     return meter;
   };
   let host: AgentContext['host'] | undefined;
   let events = 0;
+  let shown = false;
+  const show = () => {
+    if (shown) return;
+    shown = true;
+    options.seen?.();
+  };
   const deadline = new Deadline(message, startedAt, options.cancelSignal);
   const finish = (): {
     startedAt: number;
@@ -70,6 +83,7 @@ export async function runTask(
     events,
   });
   const send = (kind: 'progress' | 'chunk', payload: unknown) => {
+    show();
     options.link().send({
       runId: message.runId,
       taskId: message.taskId,
@@ -117,7 +131,7 @@ export async function runTask(
         send('chunk', chunk);
       },
       get host() {
-        host ??= hostProxy(options.link);
+        host ??= hostProxy(options.link, show);
         return host;
       },
     };
@@ -153,11 +167,14 @@ export async function runTask(
 }
 
 /** `ctx.host.name(...args)` calls the host service `name` on the main thread. */
-function hostProxy(link: () => Link): AgentContext['host'] {
+function hostProxy(link: () => Link, show: () => void): AgentContext['host'] {
   return new Proxy({} as AgentContext['host'], {
     get: (_, name) => {
       if (typeof name !== 'string' || name === 'then') return undefined;
-      return (...args: unknown[]) => link().call(name, args);
+      return (...args: unknown[]) => {
+        show();
+        return link().call(name, args);
+      };
     },
   });
 }

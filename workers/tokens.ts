@@ -66,6 +66,8 @@ export class TokenMeter implements Tokens {
   readonly #limit: number | undefined;
   readonly #run: BigInt64Array | undefined;
   readonly #runBudget: number;
+  // Called before the first charge to the run's budget, which other threads see.
+  readonly #charging: () => void;
   #overrun: AgentpoolError | undefined;
 
   constructor(
@@ -73,7 +75,9 @@ export class TokenMeter implements Tokens {
     encoding: Encoding,
     limit: number | undefined,
     run: RunTokens | undefined,
+    charging: () => void = () => {},
   ) {
+    this.#charging = charging;
     this.#taskId = taskId;
     this.#encoding = encoding;
     this.#limit = limit;
@@ -163,6 +167,7 @@ export class TokenMeter implements Tokens {
   }
 
   #chargeRun(n: number): void {
+    this.#charging();
     // Refused whole (and marked, so the planner starts nothing new) when it does not fit.
     const spent = chargeTokens(this.#run as BigInt64Array, BigInt(Math.ceil(n)), this.#runBudget);
     if (spent === undefined) return;

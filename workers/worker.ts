@@ -9,7 +9,13 @@ import {
   type WorkerJob,
   type WorkerReply,
 } from '../src/shared/protocol.js';
-import { markFinished, markLoaded, markStarted, refuse } from '../src/shared/start-board.js';
+import {
+  markFinished,
+  markLoaded,
+  markSeen,
+  markStarted,
+  refuse,
+} from '../src/shared/start-board.js';
 import { hostCalls, threadLink } from './channel.js';
 import { enter, leave, type Owner, post, repair, retire, strayTo } from './guards.js';
 import { runBatch } from './run-batch.js';
@@ -107,6 +113,7 @@ let slot = -1;
 const options: RunTaskOptions = {
   link: threadLink,
   loaded: () => markLoaded(starts, slot),
+  seen: () => markSeen(starts, slot),
   afterAgent,
 };
 

@@ -14,7 +14,11 @@ export type SlotView =
  * started (the worker, as it begins) or to cancelled (the main thread,
  * aborting it first) with compare-and-swap, so exactly one side wins: an
  * attempt cancelled while queued never runs, and one that started is
- * stopped by terminating its thread. The worker marks it finished once its
+ * stopped by terminating its thread. The worker marks it seen before it
+ * first does something outside its thread (an event, a host call, a charge
+ * to the run's budget): a thread the pool ends for another attempt's sake
+ * takes an unseen running attempt down with it through no fault of its
+ * own, and that one runs again. The worker marks it finished once its
  * reply is made: a thread can die (a later attempt queued on it exits or
  * runs out of heap) after posting a reply but before the main thread reads
  * it, and then the attempt was not at fault and may go out again, if
@@ -60,7 +64,7 @@ export class StartBoard {
       SLOT.queued,
       SLOT.cancelled,
     );
-    if (before === SLOT.started) return this.#thread(slot);
+    if (before === SLOT.started || before === SLOT.startedSeen) return this.#thread(slot);
     // Finished, its reply not in: with `finished`, its thread is named too
     // (a thread whose reply never comes is stopped all the same).
     if (finished && (before === SLOT.finished || before === SLOT.finishedSeen))
@@ -91,20 +95,28 @@ export class StartBoard {
 
   /**
    * Whether the slot's attempt can go out again after its thread died: it
-   * never started there, or (when `finished` allows it) it finished unseen
-   * and only its reply was lost with the thread. Either way the slot is made
-   * ready for the next try, and this says which it was; undefined: neither.
+   * never started there; or (when `may.finished` allows it) it finished
+   * unseen and only its reply was lost with the thread; or (when
+   * `may.started` allows it: the pool ended that thread for another
+   * attempt's sake) it was running there and had shown nothing outside.
+   * Either way the slot is made ready for the next try, and this says which
+   * it was; undefined: none of these.
    */
-  reclaim(slot: number, finished: boolean): 'waiting' | 'finished' | undefined {
+  reclaim(
+    slot: number,
+    may: { finished: boolean; started: boolean },
+  ): 'waiting' | 'finished' | 'started' | undefined {
     if (slot < 0) return undefined;
     const state = this.#state(slot);
     if (Atomics.load(this.#cells, state) === SLOT.queued) return 'waiting';
-    if (
-      finished &&
-      Atomics.compareExchange(this.#cells, state, SLOT.finished, SLOT.queued) === SLOT.finished
-    )
-      return 'finished';
+    // The thread is gone: nothing else moves this slot now.
+    if (may.finished && this.#swap(state, SLOT.finished)) return 'finished';
+    if (may.started && this.#swap(state, SLOT.started)) return 'started';
     return undefined;
+  }
+
+  #swap(state: number, from: bigint): boolean {
+    return Atomics.compareExchange(this.#cells, state, from, SLOT.queued) === from;
   }
 
   /**
@@ -117,7 +129,7 @@ export class StartBoard {
     if (slot < 0) return undefined;
     const state = Atomics.load(this.#cells, this.#state(slot));
     if (state === SLOT.queued) return { phase: 'waiting' };
-    const running = state === SLOT.started;
+    const running = state === SLOT.started || state === SLOT.startedSeen;
     if (!running && state !== SLOT.finished && state !== SLOT.finishedSeen) return undefined;
     const startedAt = Number(Atomics.load(this.#cells, cellAt(slot, CELL.startedAtUs))) / 1000;
     const threadId = Number(Atomics.load(this.#cells, cellAt(slot, CELL.threadId)));

@@ -16,8 +16,11 @@ export interface SubmissionHost {
   post(submission: PoolSubmission): Promise<WorkerReply>;
   /** The attempt is no longer posted to its thread (settled, withdrawn, lost). */
   unpost(submission: PoolSubmission): void;
-  /** Terminates thread `threadId` (piscina replaces it); says whether it ended or was given up on. */
-  terminate(threadId: number): Promise<'terminated' | 'stuck'>;
+  /**
+   * Terminates thread `threadId` (piscina replaces it) for `culprit`'s sake
+   * (undefined: for none of ours); says whether it ended or was given up on.
+   */
+  terminate(threadId: number, culprit: PoolSubmission | undefined): Promise<'terminated' | 'stuck'>;
   /** Thread `threadId` has the agent loaded. */
   warm(agent: string, threadId: number | null): void;
   /** The thread's event-loop active time now, in ms; undefined if it is gone. */
@@ -58,6 +61,8 @@ export class PoolSubmission implements Submission {
   readonly #host: SubmissionHost;
   #resubmits = 0;
   #rerun = false;
+  // Its thread is being ended for another attempt's sake (see `spare`).
+  #spared = false;
   #released = false;
 
   constructor(host: SubmissionHost, request: TaskRequest, hints: SubmitHints) {
@@ -107,14 +112,19 @@ export class PoolSubmission implements Submission {
     if (!taken && board.refused(this.slot)) return { kind: 'refused' };
     // Its thread died before it began (queued behind an attempt that was
     // killed, exited or ran out of heap), or after it finished unseen but
-    // before its reply was read: not this attempt's failure, so it goes out again.
+    // before its reply was read, or the pool ended it for another attempt
+    // while this one ran unseen: not this attempt's failure, so it goes out
+    // again, as the same attempt. A thread that died by itself while this
+    // one ran may have died of it (it exited, ran out of heap): that fails.
+    const spared = this.#spared;
+    this.#spared = false;
     const back =
       taken || this.#resubmits >= MAX_RESUBMITS
         ? undefined
-        : board.reclaim(this.slot, !this.#rerun);
+        : board.reclaim(this.slot, { finished: !this.#rerun || spared, started: spared });
     if (back !== undefined) {
       this.#resubmits++;
-      if (back === 'finished') this.#rerun = true;
+      if (back === 'finished' && !spared) this.#rerun = true;
       this.threadId = undefined;
       this.behind = undefined;
       this.handedAt = now();
@@ -159,6 +169,17 @@ export class PoolSubmission implements Submission {
     };
   }
 
+  /**
+   * The pool is ending this attempt's thread for another attempt's sake (a
+   * timeout, an abort) or for none of ours (a thread stuck between
+   * attempts): if this one was running there and had shown nothing outside,
+   * it is not at fault, and runs again when the thread is gone. `false`
+   * takes that back (the thread could not be ended: see `ThreadPool`).
+   */
+  spare(yes = true): void {
+    this.#spared = yes && this.#state.kind === 'submitted';
+  }
+
   withdraw(): boolean {
     if (this.#state.kind !== 'submitted' || !this.#host.board.withdraw(this.slot)) return false;
     // The thread that gets it finds it cancelled and skips it; until then it
@@ -175,7 +196,9 @@ export class PoolSubmission implements Submission {
     this.#state = { kind: 'aborted' };
     this.#release();
     const threadId = this.#host.board.cancel(this.slot, why === 'breach');
-    return threadId === undefined ? Promise.resolve('not-running') : this.#host.terminate(threadId);
+    return threadId === undefined
+      ? Promise.resolve('not-running')
+      : this.#host.terminate(threadId, this);
   }
 
   overdue(): void {
@@ -187,6 +210,6 @@ export class PoolSubmission implements Submission {
     // Nothing of ours runs there, yet it has not begun this attempt: the
     // thread is stuck in something else. Replaced, it hands this attempt
     // back (reclaimed as never begun) and it goes to another thread.
-    void this.#host.terminate(this.threadId);
+    void this.#host.terminate(this.threadId, undefined);
   }
 }

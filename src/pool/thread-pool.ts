@@ -130,7 +130,7 @@ export class ThreadPool {
         return this.#pool.run(job);
       },
       unpost: (submission) => this.#unpost(submission),
-      terminate: (threadId) => this.#terminate(threadId),
+      terminate: (threadId, culprit) => this.#terminate(threadId, culprit),
       warm: (agent, threadId) => this.#warm(agent, threadId),
       activeMs: (threadId) => this.#thread(threadId)?.performance.eventLoopUtilization().active,
       runsAnother: (threadId, except) => {
@@ -177,9 +177,16 @@ export class ThreadPool {
     return this.#pool.threads.find((worker) => worker.threadId === threadId);
   }
 
-  #terminate(threadId: number): Promise<'terminated' | 'stuck'> {
+  #terminate(
+    threadId: number,
+    culprit: PoolSubmission | undefined,
+  ): Promise<'terminated' | 'stuck'> {
     const thread = this.#thread(threadId);
     if (thread === undefined) return Promise.resolve('terminated');
+    // The other attempts posted there go down with it through no fault of
+    // their own (one started behind an attempt whose reply never came, say).
+    for (const submission of this.#posted.get(threadId) ?? [])
+      if (submission !== culprit) submission.spare();
     let timer: NodeJS.Timeout | undefined;
     const stuck = new Promise<'stuck'>((resolve) => {
       timer = setTimeout(() => resolve('stuck'), STUCK_MS);
@@ -201,12 +208,17 @@ export class ThreadPool {
    * that it no longer counts toward `threads`, piscina is told it exited
    * (piscina learns of an exit only from that event, then replaces the
    * thread and fails the attempts it still held, which go out again); its
-   * real exit, later, is then heard by no one. Unref'd, it does not by
-   * itself keep the process alive; a thread blocked in some calls (a FIFO
-   * read) still holds the process at exit until the call returns.
+   * real exit, later, is then heard by no one. No attempt that had begun
+   * there is spared: the call it is blocked in may be that attempt's.
+   * Unref'd, it does not by itself keep the process alive; a thread blocked
+   * in some calls (a FIFO read) still holds the process at exit until the
+   * call returns.
    */
   #giveUp(thread: Worker): void {
     this.stuckThreads++;
+    // What blocks it may be an attempt that had begun there (behind one whose
+    // reply never came): one still running must not also run elsewhere.
+    for (const submission of this.#posted.get(thread.threadId) ?? []) submission.spare(false);
     thread.unref();
     thread.emit('exit', 1);
     thread.removeAllListeners('exit');

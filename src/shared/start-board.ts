@@ -8,6 +8,11 @@
 import { performance } from 'node:perf_hooks';
 import { now } from './clock.js';
 
+// Captured when the module loads, before any agent runs: `markSeen` runs
+// while agent code does (an agent that emits has the thread), and an agent
+// may have replaced Atomics by then.
+const { load, store, compareExchange } = Atomics;
+
 /** Cells per slot, each a BigInt64. */
 export const SLOT_CELLS = 4;
 /** Cell offsets within a slot. */
@@ -32,6 +37,12 @@ export const SLOT = {
   refused: 4n,
   /** Finished after sending events, calling the host or charging the run's budget: running it again would repeat those. */
   finishedSeen: 5n,
+  /**
+   * Running, and it has sent an event, called the host or charged the run's
+   * budget. A `started` attempt has shown nothing outside its thread: if the
+   * pool ends that thread for another attempt's sake, it may run again.
+   */
+  startedSeen: 6n,
 } as const;
 
 /** The active-time cell of an attempt whose agent is still loading. */
@@ -57,11 +68,11 @@ export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: n
   if (slot < 0) return true;
   const cells = cellsOf(buffer);
   // Written before the state flips, so a reader that sees "started" sees them.
-  Atomics.store(cells, cellAt(slot, CELL.startedAtUs), BigInt(Math.round(now() * 1000)));
-  Atomics.store(cells, cellAt(slot, CELL.threadId), BigInt(threadId));
-  Atomics.store(cells, cellAt(slot, CELL.loadedActiveUs), NOT_LOADED);
+  store(cells, cellAt(slot, CELL.startedAtUs), BigInt(Math.round(now() * 1000)));
+  store(cells, cellAt(slot, CELL.threadId), BigInt(threadId));
+  store(cells, cellAt(slot, CELL.loadedActiveUs), NOT_LOADED);
   const state = cellAt(slot, CELL.state);
-  return Atomics.compareExchange(cells, state, SLOT.queued, SLOT.started) === SLOT.queued;
+  return compareExchange(cells, state, SLOT.queued, SLOT.started) === SLOT.queued;
 }
 
 /**
@@ -71,7 +82,7 @@ export function markStarted(buffer: SharedArrayBuffer, slot: number, threadId: n
 export function markLoaded(buffer: SharedArrayBuffer, slot: number): void {
   if (slot < 0) return;
   const active = Math.round(performance.eventLoopUtilization().active * 1000);
-  Atomics.store(cellsOf(buffer), cellAt(slot, CELL.loadedActiveUs), BigInt(active));
+  store(cellsOf(buffer), cellAt(slot, CELL.loadedActiveUs), BigInt(active));
 }
 
 /**
@@ -81,7 +92,18 @@ export function markLoaded(buffer: SharedArrayBuffer, slot: number): void {
 export function refuse(buffer: SharedArrayBuffer, slot: number): boolean {
   if (slot < 0) return false;
   const state = cellAt(slot, CELL.state);
-  return Atomics.compareExchange(cellsOf(buffer), state, SLOT.queued, SLOT.refused) === SLOT.queued;
+  return compareExchange(cellsOf(buffer), state, SLOT.queued, SLOT.refused) === SLOT.queued;
+}
+
+/**
+ * Worker side: the slot's running attempt is about to do something outside
+ * its thread (send an event, call the host, charge the run's budget). Called
+ * before it does: a thread ended in between leaves the attempt marked seen,
+ * which only costs it its free re-run, never runs it twice.
+ */
+export function markSeen(buffer: SharedArrayBuffer, slot: number): void {
+  if (slot < 0) return;
+  compareExchange(cellsOf(buffer), cellAt(slot, CELL.state), SLOT.started, SLOT.startedSeen);
 }
 
 /**
@@ -91,6 +113,10 @@ export function refuse(buffer: SharedArrayBuffer, slot: number): boolean {
  */
 export function markFinished(buffer: SharedArrayBuffer, slot: number, seen: boolean): void {
   if (slot < 0) return;
-  const done = seen ? SLOT.finishedSeen : SLOT.finished;
-  Atomics.compareExchange(cellsOf(buffer), cellAt(slot, CELL.state), SLOT.started, done);
+  const cells = cellsOf(buffer);
+  const state = cellAt(slot, CELL.state);
+  const was = load(cells, state);
+  if (was !== SLOT.started && was !== SLOT.startedSeen) return;
+  const done = seen || was === SLOT.startedSeen ? SLOT.finishedSeen : SLOT.finished;
+  compareExchange(cells, state, was, done);
 }
