@@ -253,7 +253,8 @@ describe('ThreadPool', () => {
   /**
    * Posts an attempt that corks stdout (it finishes, but its reply never
    * comes) and behind it, on the same thread, a gate attempt that begins
-   * meanwhile, counts its runs in cell 2 and, the first time only, blocks.
+   * meanwhile, counts its runs in cell 2 (before it signals the test, so
+   * the count is in when the thread is ended) and, the first time only, blocks.
    * Once it has begun, the corked one is aborted as at its deadline: the
    * pool ends their thread for the corked one's sake.
    */
@@ -265,7 +266,7 @@ describe('ThreadPool', () => {
     }).reply;
     const corked = run(threads, { ...message('corked', 'cork', 'p'), short: true });
     const behind = run(threads, {
-      ...message('behind', 'gate', `${steps}; arrive 0; once 2; wait 1`),
+      ...message('behind', 'gate', `${steps}; once 2; arrive 0; wait 1`),
       context: { cells: gates.cells },
       short: true,
     });
