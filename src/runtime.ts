@@ -6,7 +6,7 @@ import { compileFanOut } from './dag/fan-out.js';
 import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
 import { compileDag } from './dag/validate.js';
-import { AgentpoolError, OptionsError, type TaskError } from './errors.js';
+import { AgentpoolError, describe, OptionsError, type TaskError } from './errors.js';
 import { type EventName, type Listener, Listeners } from './events.js';
 import {
   type ExecuteOptions,
@@ -334,7 +334,7 @@ export class Runtime {
     const runId = options.runId ?? randomUUID();
     if (this.#active.has(runId)) {
       throw new OptionsError(
-        `Expected \`runId\` to be unique among running runs, got \`${JSON.stringify(runId)}\``,
+        `runId: expected an id no running run of this runtime has, got ${describe(runId)}`,
       );
     }
     checkContext(options.context);

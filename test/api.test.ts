@@ -62,7 +62,7 @@ describe('library API', () => {
     ]);
     expect(chunks).toEqual(['task_5:hello from task_5']);
     await expect(local.fanOut('picky', ['a'], { batch: 0 })).rejects.toThrow(
-      'Expected `batch` to be an integer >= 1, got `0`',
+      'batch: expected an integer >= 1, got 0',
     );
     await local.close();
   });

@@ -101,7 +101,7 @@ describe('dispatch shared by a runtime', () => {
       expectStatus(run.tasks.fine, 'done');
       await expect(
         runtime.execute({ a: { agent: 'echo' } }, { context: { f: () => 1 } }),
-      ).rejects.toThrow('Expected `context` to be structured-clonable');
+      ).rejects.toThrow('context: expected a structured-clonable value');
       await runtime.close();
     }
   });

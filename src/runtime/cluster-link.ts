@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { QueueExecutor } from '../cluster/queue-executor.js';
 import { clusterSettings, type redisOptionSchema } from '../cluster/settings.js';
 import type { DagInput } from '../dag/schema.js';
-import { OptionsError } from '../errors.js';
+import { describe, OptionsError } from '../errors.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 
 /** What the link reads of the runtime's options. */
@@ -36,7 +36,7 @@ export class ClusterLink {
     const budget = runTokens ?? this.#s.runTokens;
     if (budget !== undefined)
       throw new OptionsError(
-        `Expected \`runTokens\` to be unset with \`redis\` (a run-wide token budget is not enforced across machines yet), got \`${String(budget)}\``,
+        `runTokens: expected none with \`redis\` (a run-wide token budget is not enforced across machines yet), got ${describe(budget)}`,
       );
     this.#executor ??= import('../cluster/queue-executor.js').then(({ QueueExecutor }) =>
       QueueExecutor.connect(clusterSettings(this.#s.redis), this.#onEvent, this.#s.timeoutGraceMs),

@@ -1,6 +1,6 @@
 import { checkPrompts } from '../dag/fan-out.js';
 import type { DagInput } from '../dag/schema.js';
-import { OptionsError } from '../errors.js';
+import { describe, OptionsError } from '../errors.js';
 import type { ExecuteOptions } from '../options.js';
 
 /** Options of `fanOut`: those of `execute`, plus retry and timeout for every task, and batching. */
@@ -30,12 +30,10 @@ export function fanOutPlan(
   executeOptions: ExecuteOptions;
 } {
   if (!Array.isArray(prompts))
-    throw new OptionsError(
-      `Expected \`prompts\` to be an array of strings, got \`${typeof prompts}\``,
-    );
+    throw new OptionsError(`prompts: expected an array of strings, got ${describe(prompts)}`);
   const { retries, timeoutMs, batch = 1, ...executeOptions } = options;
   if (!Number.isInteger(batch) || batch < 1) {
-    throw new OptionsError(`Expected \`batch\` to be an integer >= 1, got \`${String(batch)}\``);
+    throw new OptionsError(`batch: expected an integer >= 1, got ${describe(batch)}`);
   }
   checkPrompts(prompts);
   const task = {

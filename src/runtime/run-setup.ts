@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { RunCache } from '../cache/run-cache.js';
 import type { Graph } from '../dag/graph.js';
-import { OptionsError } from '../errors.js';
+import { describe, OptionsError } from '../errors.js';
 import type { EventMap } from '../events.js';
 import type { executeOptionsSchema, ResolvedOptions } from '../options.js';
 import { estimateCosts, upwardRanks } from '../planner/rank.js';
@@ -27,7 +27,7 @@ export function checkContext(context: Record<string, unknown>): void {
     }
   } catch (cause) {
     throw new OptionsError(
-      `Expected \`context\` to be structured-clonable (it is sent to worker threads): ${(cause as Error).message}`,
+      `context: expected a structured-clonable value (it is sent to worker threads), got one that is not: ${(cause as Error).message}`,
       { cause },
     );
   }
@@ -49,12 +49,10 @@ export function dispatchBudget(executor: Executor, options: ResolvedOptions): Sl
 /** Throws `OptionsError` unless `on`/`off` got an event name and a function. */
 export function checkListener(name: unknown, listener: unknown): void {
   if (name !== 'task' && name !== 'progress' && name !== 'chunk') {
-    throw new OptionsError(
-      `Expected event name to be one of "task", "progress", "chunk", got \`${String(name)}\``,
-    );
+    throw new OptionsError(`event: expected "task", "progress" or "chunk", got ${describe(name)}`);
   }
   if (typeof listener !== 'function') {
-    throw new OptionsError(`Expected \`listener\` to be a function, got \`${typeof listener}\``);
+    throw new OptionsError(`listener: expected a function, got ${describe(listener)}`);
   }
 }
 
