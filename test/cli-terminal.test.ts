@@ -52,47 +52,53 @@ describe('colour', () => {
   });
 });
 
-describe.runIf(process.platform === 'linux')('on a terminal', () => {
-  it('fits a narrow terminal: no line wider than it, cut or wrapped between words', async () => {
-    const out = uncoloured(await onTerminal(`run ${join(dags, 'fails.yaml')} --no-cache`, {}, 40));
-    // Each piece between line breaks and cursor moves is what one terminal line shows.
-    const pieces = out.split(new RegExp(`\r?\n|\r|${ESC}\\[[0-9;?]*[A-Za-z]`));
-    const wide = pieces.filter((piece) => piece.length > 40);
-    expect(wide).toEqual([]);
-    expect(out).toMatch(/…/); // the live frame's bar line, cut at a word
-    expect(out).toMatch(/^\d+\/\d+ done/m); // the summary, wrapped, its words whole
-  });
+// A pseudo-terminal comes from util-linux `script`, so these run on Linux only.
+describe.runIf(process.platform === 'linux')(
+  'on a terminal (a util-linux `script` pty: Linux only)',
+  () => {
+    it('fits a narrow terminal: no line wider than it, cut or wrapped between words', async () => {
+      const out = uncoloured(
+        await onTerminal(`run ${join(dags, 'fails.yaml')} --no-cache`, {}, 40),
+      );
+      // Each piece between line breaks and cursor moves is what one terminal line shows.
+      const pieces = out.split(new RegExp(`\r?\n|\r|${ESC}\\[[0-9;?]*[A-Za-z]`));
+      const wide = pieces.filter((piece) => piece.length > 40);
+      expect(wide).toEqual([]);
+      expect(out).toMatch(/…/); // the live frame's bar line, cut at a word
+      expect(out).toMatch(/^\d+\/\d+ done/m); // the summary, wrapped, its words whole
+    });
 
-  it('gives TERM=dumb and CI plain lines, no redrawn block', async () => {
-    const cases: Record<string, string>[] = [{ TERM: 'dumb' }, { CI: 'true' }];
-    for (const extra of cases) {
-      const out = uncoloured(await onTerminal(`run ${join(dags, 'dag.yaml')}`, extra));
-      expect(out).toMatch(/\[1\/4\] done\s+research/);
-      expect(out).not.toContain(`${ESC}[2K`); // log-update's line erase
-    }
-  });
+    it('gives TERM=dumb and CI plain lines, no redrawn block', async () => {
+      const cases: Record<string, string>[] = [{ TERM: 'dumb' }, { CI: 'true' }];
+      for (const extra of cases) {
+        const out = uncoloured(await onTerminal(`run ${join(dags, 'dag.yaml')}`, extra));
+        expect(out).toMatch(/\[1\/4\] done\s+research/);
+        expect(out).not.toContain(`${ESC}[2K`); // log-update's line erase
+      }
+    });
 
-  it('shows the truth in the last frame after Ctrl-C: what was done, what was cancelled', async () => {
-    // coreutils timeout sends SIGINT (twice: to the process and its group), taken as one.
-    const frame = uncoloured(
-      await new Promise<string>((resolve) => {
-        const command = `stty rows 40 cols 120; timeout -s INT 8 ${process.execPath} ${cli} run ${join(dags, 'slow.json')} --no-cache`;
-        execFile(
-          'script',
-          ['-qfec', command, '/dev/null'],
-          { cwd: root, timeout: 60_000, env: env({ TERM: 'xterm-256color' }) },
-          (_error, stdout) => resolve(stdout),
-        );
-      }),
-    );
-    const bars = frame.match(/[█░]+ \d+\/3 · [^\r\n]*/g) ?? [];
-    const last = bars.at(-1) ?? '';
-    expect(last).toMatch(
-      / 1\/3 · done 1 · failed 0 · skipped 0 · cancelled 2 · running 0 · queued 0/,
-    );
-    expect(frame).toContain('1/3 done, 0 failed, 0 skipped, 2 cancelled');
-  });
-});
+    it('shows the truth in the last frame after Ctrl-C: what was done, what was cancelled', async () => {
+      // coreutils timeout sends SIGINT (twice: to the process and its group), taken as one.
+      const frame = uncoloured(
+        await new Promise<string>((resolve) => {
+          const command = `stty rows 40 cols 120; timeout -s INT 8 ${process.execPath} ${cli} run ${join(dags, 'slow.json')} --no-cache`;
+          execFile(
+            'script',
+            ['-qfec', command, '/dev/null'],
+            { cwd: root, timeout: 60_000, env: env({ TERM: 'xterm-256color' }) },
+            (_error, stdout) => resolve(stdout),
+          );
+        }),
+      );
+      const bars = frame.match(/[█░]+ \d+\/3 · [^\r\n]*/g) ?? [];
+      const last = bars.at(-1) ?? '';
+      expect(last).toMatch(
+        / 1\/3 · done 1 · failed 0 · skipped 0 · cancelled 2 · running 0 · queued 0/,
+      );
+      expect(frame).toContain('1/3 done, 0 failed, 0 skipped, 2 cancelled');
+    });
+  },
+);
 
 describe('how much is printed', () => {
   it('--quiet prints only the summary and errors', async () => {

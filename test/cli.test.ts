@@ -113,7 +113,7 @@ describe('agentpool run', () => {
   // util-linux `script -qfec` gives the command a real pseudo-terminal, as a user's shell
   // would; BSD and macOS `script` take other flags, so this runs on Linux only.
   it.runIf(process.platform === 'linux')(
-    'redraws a live view in place on a pseudo-terminal',
+    'redraws a live view in place on a pseudo-terminal (util-linux script: Linux only)',
     async () => {
       const out = await onPseudoTerminal(withoutCi());
       expect(out.code).toBe(0);
@@ -128,7 +128,7 @@ describe('agentpool run', () => {
 
   // CI log viewers keep every frame, so CI=true gets plain lines even on a terminal.
   it.runIf(process.platform === 'linux')(
-    'prints plain lines on a pseudo-terminal under CI',
+    'prints plain lines on a pseudo-terminal under CI (util-linux script: Linux only)',
     async () => {
       const out = await onPseudoTerminal({ ...withoutCi(), CI: 'true' });
       expect(out.code).toBe(0);
