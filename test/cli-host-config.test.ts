@@ -105,6 +105,36 @@ describe('config file', { timeout: 120_000 }, () => {
     expect(JSON.parse(flagged.stdout).tokenBudget).toBe(3000);
   });
 
+  it('--config FILE reads that file instead of the nearest, --no-config reads none', async () => {
+    const dir = await userProject('module', {
+      'agentpool.config.json': JSON.stringify({ runTokens: 1000 }),
+      'elsewhere/team.config.json': JSON.stringify({ runTokens: 4000 }),
+      'dag.yaml': dag(''),
+    });
+    const run = async (...flags: string[]) =>
+      JSON.parse(
+        (await agentpool(['run', join(dir, 'dag.yaml'), '--format', 'json', ...flags])).stdout,
+      );
+    expect((await run()).tokenBudget).toBe(1000);
+    expect((await run('--config', join(dir, 'elsewhere/team.config.json'))).tokenBudget).toBe(4000);
+    expect((await run('--no-config')).tokenBudget).toBeNull();
+    // A wrong config file is not read when none is asked for.
+    const bad = await userProject('module', {
+      'agentpool.config.json': JSON.stringify({ thread: 2 }),
+      'dag.yaml': dag(''),
+    });
+    for (const command of ['validate', 'graph'])
+      expect((await agentpool([command, join(bad, 'dag.yaml'), '--no-config'])).code).toBe(0);
+    const missing = await agentpool([
+      'run',
+      join(dir, 'dag.yaml'),
+      '--config',
+      join(dir, 'nope.json'),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(join(dir, 'nope.json'));
+  });
+
   it('may be TypeScript, and names a host module relative to itself', async () => {
     const dir = await userProject('commonjs', {
       'agentpool.config.ts':

@@ -5,7 +5,7 @@ import type { Graph } from '../dag/graph.js';
 import { compileDag } from '../dag/validate.js';
 import { AgentpoolError, DagValidationError } from '../errors.js';
 import { loadProblems } from './check-modules.js';
-import { type DagFile, modulePath, readDagFile } from './dag-file.js';
+import { type ConfigChoice, type DagFile, modulePath, readDagFile } from './dag-file.js';
 import { type HostFunctions, loadHostModule } from './host-module.js';
 
 /** What an agent module may be: what Node imports as JavaScript, and what tsx loads. */
@@ -82,7 +82,12 @@ async function moduleProblems(
  */
 export async function checkDagFile(
   path: string,
-  options: { load: boolean; loadTimeoutMs?: number; host?: string | undefined },
+  options: {
+    load: boolean;
+    loadTimeoutMs?: number;
+    host?: string | undefined;
+    config?: ConfigChoice;
+  },
 ): Promise<{
   dag: DagFile;
   problems: string[];
@@ -90,7 +95,7 @@ export async function checkDagFile(
   /** The host module's services (`--host` over the file's `host:` over its config file's). */
   host?: HostFunctions | undefined;
 }> {
-  const { dag, problems } = await readDagFile(path);
+  const { dag, problems } = await readDagFile(path, { config: options.config });
   // `--host` is relative to where the command runs, as every flag's path is.
   const hostFile = options.host !== undefined ? resolve(options.host) : dag.host;
   let host: HostFunctions | undefined;

@@ -38,6 +38,13 @@ function absolute(dir: string, module: string | URL): string | URL {
 }
 
 /**
+ * Which config file a DAG file is read with: `undefined`/`true`, the nearest
+ * `agentpool.config.*` at or above it; a path, that file (`--config`);
+ * `false`, none (`--no-config`).
+ */
+export type ConfigChoice = boolean | string | undefined;
+
+/**
  * Reads a DAG file (JSON or YAML) and what is wrong with its document
  * fields, one problem per line (without the file), leaving those fields at
  * their defaults so the tasks can still be checked. Throws `DagFileError`
@@ -46,7 +53,7 @@ function absolute(dir: string, module: string | URL): string | URL {
  */
 export async function readDagFile(
   path: string,
-  options: { config?: boolean } = {},
+  options: { config?: ConfigChoice } = {},
 ): Promise<{ dag: DagFile; problems: string[] }> {
   const file = resolve(path);
   let text: string;
@@ -86,7 +93,12 @@ export async function readDagFile(
     }
   }
   // The nearest config file's settings go under the file's own, field by field.
-  const configFile = options.config === false ? undefined : findConfigFile(dir);
+  const configFile =
+    options.config === false
+      ? undefined
+      : typeof options.config === 'string'
+        ? resolve(options.config)
+        : findConfigFile(dir);
   const config = configFile === undefined ? undefined : await readConfigFile(configFile);
   const host = document.host !== undefined ? resolve(dir, document.host) : config?.host;
   return {
@@ -106,8 +118,8 @@ export async function readDagFile(
 
 /**
  * Reads a DAG file (JSON or YAML), with the settings of the nearest
- * `agentpool.config.{js,mjs,ts,json}` at or above it under its own (unless
- * `config: false`). Throws `DagFileError` (`ERR_DAG_FILE`) naming the file
+ * `agentpool.config.{js,mjs,ts,json}` at or above it under its own (`config`:
+ * a path for that file instead, `false` for none). Throws `DagFileError` (`ERR_DAG_FILE`) naming the file
  * and, where it can, the line or the field, one line per problem, and
  * `ERR_CONFIG_FILE` for a config file that does not load or is wrong.
  *
@@ -117,7 +129,7 @@ export async function readDagFile(
  */
 export async function loadDagFile(
   path: string,
-  options: { config?: boolean } = {},
+  options: { config?: ConfigChoice } = {},
 ): Promise<DagFile> {
   const { dag, problems } = await readDagFile(path, options);
   if (problems.length > 0) throw new DagFileError(path, problems);

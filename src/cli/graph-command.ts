@@ -1,7 +1,7 @@
 import { compileDag } from '../dag/validate.js';
 import { DagFileError, DagValidationError } from '../errors.js';
 import { estimateCosts, upwardRanks } from '../planner/rank.js';
-import { loadDagFile } from './dag-file.js';
+import { type ConfigChoice, loadDagFile } from './dag-file.js';
 
 /**
  * The path the planner considers critical: from the task with the highest
@@ -40,8 +40,12 @@ function label(text: string): string {
 }
 
 /** `agentpool graph <dag>`: Mermaid or Graphviz source, the critical path marked. */
-export async function graphCommand(path: string, format: 'mermaid' | 'dot'): Promise<string> {
-  const file = await loadDagFile(path);
+export async function graphCommand(
+  path: string,
+  format: 'mermaid' | 'dot',
+  config?: ConfigChoice,
+): Promise<string> {
+  const file = await loadDagFile(path, { config });
   let graph: ReturnType<typeof compileDag>;
   try {
     graph = compileDag(file.tasks);

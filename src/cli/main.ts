@@ -137,6 +137,11 @@ program
     'run on `agentpool worker` processes through this Redis instead of local threads',
   )
   .option('--run-id <id>', 'the run’s id (default: the file name and the time)')
+  .option(
+    '--config <file>',
+    'read settings from this config file, not the nearest agentpool.config.*',
+  )
+  .option('--no-config', 'read no agentpool.config.* file')
   .addHelpText(
     'after',
     `
@@ -189,13 +194,23 @@ program
     integer(1, '--load-timeout'),
   )
   .option('--host <file>', 'host services module to check (over the file’s host:)')
+  .option(
+    '--config <file>',
+    'read settings from this config file, not the nearest agentpool.config.*',
+  )
+  .option('--no-config', 'read no agentpool.config.* file')
   .addHelpText('after', '\nExamples:\n  $ agentpool validate examples/research/dag.yaml')
-  .action(async (dag: string, flags: { loadTimeout?: number; host?: string }) => {
-    const problems = await validateCommand(dag, flags);
-    for (const problem of problems) process.stderr.write(`agentpool: ${problem}\n`);
-    if (problems.length > 0) process.exitCode = EXIT.badInput;
-    else process.stdout.write(`${dag}: ok\n`);
-  });
+  .action(
+    async (
+      dag: string,
+      flags: { loadTimeout?: number; host?: string; config?: string | false },
+    ) => {
+      const problems = await validateCommand(dag, flags);
+      for (const problem of problems) process.stderr.write(`agentpool: ${problem}\n`);
+      if (problems.length > 0) process.exitCode = EXIT.badInput;
+      else process.stdout.write(`${dag}: ok\n`);
+    },
+  );
 
 program
   .command('graph')
@@ -206,12 +221,17 @@ program
       .choices(['mermaid', 'dot'])
       .default('mermaid'),
   )
+  .option(
+    '--config <file>',
+    'read settings from this config file, not the nearest agentpool.config.*',
+  )
+  .option('--no-config', 'read no agentpool.config.* file')
   .addHelpText(
     'after',
     '\nExamples:\n  $ agentpool graph examples/research/dag.yaml\n  $ agentpool graph dag.yaml --format dot | dot -Tsvg > dag.svg',
   )
-  .action(async (dag: string, flags: { format: 'mermaid' | 'dot' }) => {
-    process.stdout.write(await graphCommand(dag, flags.format));
+  .action(async (dag: string, flags: { format: 'mermaid' | 'dot'; config?: string | false }) => {
+    process.stdout.write(await graphCommand(dag, flags.format, flags.config));
   });
 
 // A reader that went away (`run … | head -1`) does not stop a run: it goes

@@ -56,6 +56,8 @@ export interface RunFlags {
   from: string[];
   /** `--dry-run`: check, print the dispatch order and the critical path, run nothing. */
   dryRun?: boolean;
+  /** `--config <file>`: that config file; `--no-config`: none; unset: the nearest one. */
+  config?: string | false;
 }
 
 /**
@@ -129,7 +131,11 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     problems,
     graph: whole,
     host,
-  } = await checkDagFile(path, { load: flags.dryRun === true, host: flags.host });
+  } = await checkDagFile(path, {
+    load: flags.dryRun === true,
+    host: flags.host,
+    config: flags.config,
+  });
   if (problems.length > 0 || !whole) {
     for (const problem of problems) process.stderr.write(`agentpool: ${problem}\n`);
     return EXIT.badInput;

@@ -1,4 +1,5 @@
 import { checkDagFile } from './check-dag.js';
+import type { ConfigChoice } from './dag-file.js';
 
 /**
  * `agentpool validate <dag>`: the document's fields, every agent module
@@ -8,11 +9,12 @@ import { checkDagFile } from './check-dag.js';
  */
 export async function validateCommand(
   path: string,
-  flags: { loadTimeout?: number; host?: string } = {},
+  flags: { loadTimeout?: number; host?: string; config?: ConfigChoice } = {},
 ): Promise<string[]> {
   const { problems } = await checkDagFile(path, {
     load: true,
     host: flags.host,
+    config: flags.config,
     ...(flags.loadTimeout !== undefined && { loadTimeoutMs: flags.loadTimeout }),
   });
   return problems;
