@@ -131,4 +131,40 @@ describe('task ids and context keys are data', () => {
     const validated = await agentpool(['validate', file]);
     expect(validated.code).toBe(0);
   });
+
+  it('agent names: constructor, toString, hasOwnProperty run; __proto__ is refused, naming the field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agentpool-agent-names-'));
+    const echo = JSON.stringify(fixture('echo').pathname);
+    const names = ['constructor', 'toString', 'hasOwnProperty'];
+    const file = join(dir, 'dag.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        agents: Object.fromEntries(names.map((name) => [name, JSON.parse(echo)])),
+        tasks: Object.fromEntries(
+          names.map((name) => [`t_${name}`, { agent: name, prompt: name }]),
+        ),
+      }),
+    );
+    const ran = await agentpool(['run', file, '--no-cache', '--format', 'json'], {
+      timeout: 60_000,
+    });
+    expect(ran.code).toBe(0);
+    const tasks = JSON.parse(ran.stdout).tasks;
+    for (const name of names)
+      expect(tasks[`t_${name}`]).toMatchObject({ status: 'done', output: { prompt: name } });
+
+    const proto = join(dir, 'proto.json');
+    await writeFile(
+      proto,
+      `{ "agents": { "__proto__": ${echo} }, "tasks": { "a": { "agent": "__proto__", "prompt": "x" } } }`,
+    );
+    for (const command of ['run', 'validate']) {
+      const refused = await agentpool([command, proto]);
+      expect(refused.code).toBe(2);
+      // The field, not a misleading "agent is not registered".
+      expect(refused.stderr).toContain('agents.__proto__: an agent cannot be named `__proto__`');
+      expect(refused.stderr).not.toContain('ERR_UNKNOWN_AGENT');
+    }
+  });
 });

@@ -115,6 +115,13 @@ function readAgents(value: unknown, problems: string[], invalid: string[]): DagD
     const field = `agents.${name}`;
     let found: string[];
     if (name === '') found = ['agents: an agent name must not be empty'];
+    // Agents travel as object keys (`createRuntime({ agents })`), where
+    // `__proto__` is an accessor, not a name: it would vanish, and its tasks
+    // report an agent that "is not registered". Said here instead.
+    else if (name === '__proto__')
+      found = [
+        'agents.__proto__: an agent cannot be named `__proto__` (JavaScript objects reserve it): rename it',
+      ];
     else if (typeof spec === 'string' || spec instanceof URL)
       found = problemsOf(field, agentSpecSchema, spec);
     else if (isPlainObject(spec)) found = problemsOf(field, agentObjectSchema, spec);
