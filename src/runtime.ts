@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { resolveAgents } from './agents.js';
-import { prepareRunCache } from './cache/runtime-hook.js';
 import { TaskCache } from './cache/task-cache.js';
 import { compileFanOut } from './dag/fan-out.js';
 import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
 import { compileDag } from './dag/validate.js';
-import { AgentpoolError, describe, OptionsError, type TaskError } from './errors.js';
+import { AgentpoolError, type TaskError } from './errors.js';
 import { type EventName, type Listener, Listeners } from './events.js';
 import {
   type ExecuteOptions,
@@ -16,7 +14,7 @@ import {
   type RuntimeOptions,
   resolveOptions,
 } from './options.js';
-import { Run } from './planner/run.js';
+import type { Run } from './planner/run.js';
 import type { RunAgent } from './planner/run-settings.js';
 import type { Slots } from './planner/slots.js';
 import type { Executor } from './pool/executor.js';
@@ -25,13 +23,12 @@ import type { RunResult, TaskResult } from './results.js';
 import { agentsOf, ClusterLink } from './runtime/cluster-link.js';
 import { type Batches, batchesOf, type FanOutOptions, fanOutPlan } from './runtime/fan-out.js';
 import {
-  checkContext,
   checkListener,
   createExecutor,
   dispatchBudget,
   type ParsedExecuteOptions,
-  runSettings,
 } from './runtime/run-setup.js';
+import { type RunHost, startRun } from './runtime/start-run.js';
 import { now } from './shared/clock.js';
 import type { ChannelEvent } from './shared/protocol.js';
 import { type RuntimeStats, StatsRecorder } from './stats.js';
@@ -55,6 +52,7 @@ export class Runtime {
   #executor: Executor | undefined;
   readonly #cluster: ClusterLink | undefined;
   #dispatch: Slots | undefined;
+  #host: RunHost | undefined;
   #closed = false;
   #strayErrors = 0;
   // Stuck threads counted so far (kept once the executor is closed).
@@ -331,49 +329,18 @@ export class Runtime {
     batches?: Batches,
   ): Run {
     this.#checkOpen();
-    const runId = options.runId ?? randomUUID();
-    if (this.#active.has(runId)) {
-      throw new OptionsError(
-        `runId: expected an id no running run of this runtime has, got ${describe(runId)}`,
-      );
-    }
-    checkContext(options.context);
-    const graph = compile();
-    const cache = prepareRunCache(this.#cache, options.cache, batches !== undefined, {
-      runId,
-      graph,
+    this.#host ??= {
+      options: this.#options,
       agents: this.#agents,
-      context: options.context,
-      encoding: this.#options.encoding,
-    });
-    const executor = this.#pool();
-    const run = new Run(
-      runSettings({
-        runId,
-        graph,
-        batches,
-        options,
-        runtime: this.#options,
-        agents: this.#agents,
-        executor,
-        slots: this.#slots(executor),
-        cache: cache instanceof Promise ? undefined : cache,
-        stats: this.#stats,
-        emit: (name, event) => {
-          this.#listeners.emit(name, event);
-          tap?.(name, event);
-        },
-        listening: (name) => tap !== undefined || this.#listeners.has(name),
-      }),
-    );
-    this.#active.set(runId, run);
-    void run.done.then(() => {
-      this.#active.delete(runId);
-      this.#cluster?.release(runId);
-    });
-    if (cache instanceof Promise) void cache.then((ready) => run.start(ready));
-    else run.start();
-    return run;
+      listeners: this.#listeners,
+      stats: this.#stats,
+      active: this.#active,
+      cache: this.#cache,
+      cluster: this.#cluster,
+      pool: () => this.#pool(),
+      slots: (executor) => this.#slots(executor),
+    };
+    return startRun(this.#host, compile, options, tap, batches);
   }
 }
 
