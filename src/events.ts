@@ -1,5 +1,5 @@
-import type { TaskError } from './errors.js';
 import type { TaskResult } from './results.js';
+import type { TaskError } from './shared/errors.js';
 
 interface EventBase {
   runId: string;

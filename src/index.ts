@@ -19,8 +19,6 @@ export { attemptsOf, renderChromeTrace, renderTimeline } from './cli/pictures.js
 export type { DagInput, Limits, TaskInput, TaskSpec, Trigger } from './dag/schema.js';
 export { dagSchema, limitsSchema, taskSchema, triggerSchema } from './dag/schema.js';
 export { validateDag } from './dag/validate.js';
-export type { DagIssue, ErrorCode, TaskError } from './errors.js';
-export { AgentpoolError, DagValidationError, ERROR_CODES, OptionsError } from './errors.js';
 export type {
   ChunkEvent,
   EventMap,
@@ -33,10 +31,12 @@ export type {
 export type { AgentSpec, ExecuteOptions, RuntimeOptions } from './options.js';
 export { agentSpecSchema, executeOptionsSchema, runtimeOptionsSchema } from './options.js';
 export type { HostServices } from './pool/host-bridge.js';
-export type { Encoding } from './protocol.js';
 export type { RunResult, StopReason, TaskResult, TaskStatus } from './results.js';
 export { runResultSchema, taskResultSchema, taskStatusSchema } from './results.js';
 export type { RetryOverride, RetryPolicy } from './retry.js';
 export { retryPolicySchema } from './retry.js';
 export { createRuntime, type FanOutOptions, Runtime, type StreamItem } from './runtime.js';
+export type { DagIssue, ErrorCode, TaskError } from './shared/errors.js';
+export { AgentpoolError, DagValidationError, ERROR_CODES, OptionsError } from './shared/errors.js';
+export type { Encoding } from './shared/protocol.js';
 export type { AgentStats, DurationSummary, RuntimeStats } from './stats.js';

@@ -10,9 +10,9 @@ import { cacheOptionsSchema, executeCacheSchema } from './cache/options.js';
 import { redisOptionSchema } from './cluster/settings.js';
 import { contextSchema } from './dag/context.js';
 import { limitsSchema } from './dag/schema.js';
-import { describe, OptionsError } from './errors.js';
-import { ENCODINGS } from './protocol.js';
 import { retryOverrideSchema, retryPolicySchema } from './retry.js';
+import { describe, OptionsError } from './shared/errors.js';
+import { ENCODINGS } from './shared/protocol.js';
 import { formatPath, issueText, narrowUnions } from './zod-text.js';
 
 const moduleSchema = z.union([z.instanceof(URL), z.string().min(1)], {

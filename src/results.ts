@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { TaskError } from './errors.js';
+import type { TaskError } from './shared/errors.js';
+import { TASK_STATUSES } from './shared/task-status.js';
 
-/** `TaskError` as a schema (the interface lives in errors.ts, which worker threads load without zod). */
+/** `TaskError` as a schema (the interface lives in shared/errors.ts, which worker threads load without zod). */
 export const taskErrorSchema: z.ZodType<TaskError> = z.object({
   code: z.string(),
   name: z.string(),
@@ -11,8 +12,8 @@ export const taskErrorSchema: z.ZodType<TaskError> = z.object({
 });
 
 /** The four ways a task can end. Every task ends in exactly one. */
-export const taskStatusSchema = z.enum(['done', 'failed', 'skipped', 'cancelled']);
-export type TaskStatus = z.infer<typeof taskStatusSchema>;
+export const taskStatusSchema = z.enum(TASK_STATUSES);
+export type { TaskStatus } from './shared/task-status.js';
 
 const resultBase = {
   id: z.string(),

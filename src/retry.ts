@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { delaySchema } from './bounds.js';
 import { closest } from './dag/suggest.js';
-import { ERROR_CODES } from './errors.js';
+import { ERROR_CODES } from './shared/errors.js';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 

@@ -4,7 +4,6 @@ import { compileFanOut } from './dag/fan-out.js';
 import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
 import { compileDag } from './dag/validate.js';
-import { AgentpoolError, type TaskError } from './errors.js';
 import { type EventName, type Listener, Listeners } from './events.js';
 import {
   type ExecuteOptions,
@@ -30,6 +29,7 @@ import {
 } from './runtime/run-setup.js';
 import { type RunHost, startRun } from './runtime/start-run.js';
 import { now } from './shared/clock.js';
+import { AgentpoolError, type TaskError } from './shared/errors.js';
 import type { ChannelEvent } from './shared/protocol.js';
 import { type RuntimeStats, StatsRecorder } from './stats.js';
 import { type StreamItem, streamRun, type Tap } from './stream.js';

@@ -1,6 +1,6 @@
-import { AgentpoolError } from './errors.js';
 import type { ChunkEvent, EventMap, EventName, ProgressEvent } from './events.js';
 import type { TaskResult } from './results.js';
+import { AgentpoolError } from './shared/errors.js';
 
 /** What `stream(dag, { events: true })` yields: results, with progress and chunks interleaved. */
 export type StreamItem = { type: 'result'; result: TaskResult } | ProgressEvent | ChunkEvent;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { closest } from './dag/suggest.js';
-import { describe } from './errors.js';
+import { describe } from './shared/errors.js';
 
 /**
  * zod issues as agentpool's messages word them: what was expected, in plain

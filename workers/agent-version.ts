@@ -5,20 +5,12 @@
 // so a fully cached run starts no thread. A thread of its own keeps the
 // module's side effects off the main thread. Built as dist/workers/agent-version.js.
 import { parentPort } from 'node:worker_threads';
-import { describe } from '../src/errors.js';
+import { describe } from '../src/shared/errors.js';
+import type { ModuleProbe, VersionReply } from '../src/shared/module-probes.js';
 import { AGENT } from './agent-mark.js';
 import { handlerFor } from './load-agent.js';
 
-/** One module to read, and the agent it is for (named in the loader's errors). */
-export interface VersionRequest {
-  agent: string;
-  href: string;
-}
-
-/** The version the module declares (null: none), or why it could not be read. */
-export type VersionReply = { version: string | null } | { error: string };
-
-parentPort?.on('message', async ({ agent, href }: VersionRequest) => {
+parentPort?.on('message', async ({ agent, href }: ModuleProbe) => {
   let reply: VersionReply;
   try {
     // Registers the TypeScript loader where needed, and checks the default export.

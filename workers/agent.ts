@@ -1,4 +1,4 @@
-import type { TaskStatus } from '../src/results.js';
+import type { TaskStatus } from '../src/shared/task-status.js';
 import { AGENT } from './agent-mark.js';
 import type { Tokens } from './tokens.js';
 

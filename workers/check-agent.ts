@@ -5,19 +5,11 @@
 // socket cannot keep validate from exiting, a process.exit() ends only this
 // thread. Built as dist/workers/check-agent.js.
 import { parentPort } from 'node:worker_threads';
-import { describe } from '../src/errors.js';
+import { describe } from '../src/shared/errors.js';
+import type { CheckReply, ModuleProbe } from '../src/shared/module-probes.js';
 import { handlerFor } from './load-agent.js';
 
-/** One module to load, and the agent it is for (named in the loader's errors). */
-export interface CheckRequest {
-  agent: string;
-  href: string;
-}
-
-/** null: the module loads and exports an agent. */
-export type CheckReply = { code: string; message: string } | null;
-
-parentPort?.on('message', async ({ agent, href }: CheckRequest) => {
+parentPort?.on('message', async ({ agent, href }: ModuleProbe) => {
   let reply: CheckReply = null;
   try {
     await handlerFor(href, agent);

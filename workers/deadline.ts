@@ -1,5 +1,5 @@
-import { AgentpoolError } from '../src/errors.js';
 import { now } from '../src/shared/clock.js';
+import { AgentpoolError } from '../src/shared/errors.js';
 import type { TaskMessage } from '../src/shared/protocol.js';
 
 /**

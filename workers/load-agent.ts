@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { register as registerHooks } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentpoolError, describe } from '../src/errors.js';
+import { AgentpoolError, describe } from '../src/shared/errors.js';
 import type { AgentDefinition, AgentHandler } from './agent.js';
 import { AGENT } from './agent-mark.js';
 

@@ -1,5 +1,5 @@
-import { AgentpoolError, describe, formatCount } from '../src/errors.js';
 import { encodeValue } from '../src/shared/clone.js';
+import { AgentpoolError, describe, formatCount } from '../src/shared/errors.js';
 import type { TaskMessage } from '../src/shared/protocol.js';
 
 function isPrimitive(

@@ -1,6 +1,6 @@
 import { threadId } from 'node:worker_threads';
-import { toTaskError } from '../src/errors.js';
 import { now } from '../src/shared/clock.js';
+import { toTaskError } from '../src/shared/errors.js';
 import type { BatchItem, TaskMessage, WireReply } from '../src/shared/protocol.js';
 import { encode } from './output.js';
 import { eventLoopUtilization, type RunTaskOptions, runTask } from './run-task.js';

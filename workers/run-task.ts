@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import { cpuLimitError, describe, type TaskError, toTaskError } from '../src/errors.js';
 import { now } from '../src/shared/clock.js';
+import { cpuLimitError, describe, type TaskError, toTaskError } from '../src/shared/errors.js';
 import type { TaskMessage, WireReply } from '../src/shared/protocol.js';
 import type { AgentContext } from './agent.js';
 import type { Link } from './channel.js';

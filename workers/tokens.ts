@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { AgentpoolError, formatCount } from '../src/errors.js';
+import { AgentpoolError, formatCount } from '../src/shared/errors.js';
 import type { Encoding, RunTokens } from '../src/shared/protocol.js';
 import { chargeRefused, chargeTokens, tokensSpent } from '../src/shared/run-budget.js';
 import { countOutputTokens } from './output-tokens.js';

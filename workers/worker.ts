@@ -1,7 +1,7 @@
 // Piscina worker entry: one task message in, one reply out. Built as its own
 // file (dist/workers/worker.js) and located by the pool with import.meta.url.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { toTaskError } from '../src/errors.js';
+import { toTaskError } from '../src/shared/errors.js';
 import {
   type NotBegun,
   STRAY_MARK,

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { VersionReply, VersionRequest } from '../../workers/agent-version.js';
+import type { ModuleProbe, VersionReply } from '../shared/module-probes.js';
 
 const WORKER_URL = new URL('../../workers/agent-version.js', import.meta.url);
 
@@ -12,7 +12,7 @@ const LOAD_TIMEOUT_MS = 30_000;
  * an error message: its tasks run uncached, and fail there as they would.
  */
 export async function readVersions(
-  modules: readonly VersionRequest[],
+  modules: readonly ModuleProbe[],
 ): Promise<Map<string, { version: string | null } | { error: string }>> {
   const found = new Map<string, VersionReply>();
   let worker: Worker | undefined;

@@ -1,5 +1,5 @@
 import type { Graph } from '../dag/graph.js';
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../shared/errors.js';
 
 /** A task-id pattern: `*` matches any run of characters, `?` one; anything else itself. */
 function globRegExp(pattern: string): RegExp {

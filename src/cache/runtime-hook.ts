@@ -1,4 +1,4 @@
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../shared/errors.js';
 import type { ExecuteCacheOption } from './options.js';
 import { rerunSet } from './rerun.js';
 import type { RunCache } from './run-cache.js';

@@ -3,7 +3,7 @@ import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Graph } from '../dag/graph.js';
 import { compileDag } from '../dag/validate.js';
-import { AgentpoolError, DagValidationError } from '../errors.js';
+import { AgentpoolError, DagValidationError } from '../shared/errors.js';
 import { loadProblems } from './check-modules.js';
 import { type ConfigChoice, type DagFile, modulePath, readDagFile } from './dag-file.js';
 import { type HostFunctions, loadHostModule } from './host-module.js';

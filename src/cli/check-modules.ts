@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { CheckReply, CheckRequest } from '../../workers/check-agent.js';
+import type { CheckReply, ModuleProbe } from '../shared/module-probes.js';
 
 const WORKER_URL = new URL('../../workers/check-agent.js', import.meta.url);
 
@@ -14,7 +14,7 @@ export const LOAD_TIMEOUT_MS = 30_000;
  * reported and a fresh thread takes the rest.
  */
 export async function loadProblems(
-  modules: readonly CheckRequest[],
+  modules: readonly ModuleProbe[],
   timeoutMs = LOAD_TIMEOUT_MS,
 ): Promise<Map<string, string>> {
   const problems = new Map<string, string>();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { AgentpoolError, DagFileError, describe } from '../errors.js';
+import { AgentpoolError, DagFileError, describe } from '../shared/errors.js';
 import {
   type DagDocument,
   dagDefaultsSchema,

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { timeLimitSchema } from '../bounds.js';
 import { limitsSchema } from '../dag/schema.js';
 import { closest } from '../dag/suggest.js';
-import { describe } from '../errors.js';
 import { agentSpecSchema, runtimeOptionsSchema } from '../options.js';
 import { retryOverrideSchema } from '../retry.js';
+import { describe } from '../shared/errors.js';
 import { formatPath, issueText, narrowUnions } from '../zod-text.js';
 
 /**

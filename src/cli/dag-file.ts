@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { DagFileError, describe } from '../errors.js';
+import { DagFileError, describe } from '../shared/errors.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
 import { type DagDocument, readDocument } from './dag-document.js';
 import { parseText } from './parse-text.js';

@@ -1,6 +1,6 @@
 import { compileDag } from '../dag/validate.js';
-import { DagFileError, DagValidationError } from '../errors.js';
 import { estimateCosts, upwardRanks } from '../planner/rank.js';
+import { DagFileError, DagValidationError } from '../shared/errors.js';
 import { type ConfigChoice, loadDagFile } from './dag-file.js';
 
 /**

@@ -1,4 +1,4 @@
-import { AgentpoolError, describe } from '../errors.js';
+import { AgentpoolError, describe } from '../shared/errors.js';
 import { importFailure, importUserModule, notImportable } from './user-module.js';
 
 /** Host services: what `createRuntime({ host })` takes. */

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../shared/errors.js';
 import { MAX_CONTEXT_BYTES, readRegularText } from './read-text.js';
 
 /** `--context`: inline JSON (`'{"topic": "x"}'`) or a JSON/YAML file holding an object. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { AgentpoolError } from '../errors.js';
+import { AgentpoolError } from '../shared/errors.js';
 import { cacheCommands } from './cache-command.js';
 import { LOAD_TIMEOUT_MS } from './check-modules.js';
 import { graphCommand } from './graph-command.js';

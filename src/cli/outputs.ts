@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../shared/errors.js';
 
 /** The files a run writes when it ends, by the flag that names each. */
 export type OutputFlag = '--out' | '--report' | '--trace';

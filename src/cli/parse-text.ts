@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { type Document, isScalar, parseDocument, visit } from 'yaml';
-import { DagFileError } from '../errors.js';
+import { DagFileError } from '../shared/errors.js';
 
 /** Line and column (both from 1) of a character offset in `text`. */
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {

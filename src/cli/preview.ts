@@ -1,6 +1,6 @@
 import type { Graph } from '../dag/graph.js';
-import { formatCount } from '../errors.js';
 import type { RunResult } from '../results.js';
+import { formatCount } from '../shared/errors.js';
 import { toJson } from './json.js';
 
 /** At most this many final tasks are previewed; the rest are counted. */

@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { now } from '../clock.js';
-import { AgentpoolError } from '../errors.js';
 import type { RuntimeOptions } from '../options.js';
 import type { RunResult } from '../results.js';
 import { createRuntime } from '../runtime.js';
+import { AgentpoolError } from '../shared/errors.js';
 import { analyze } from './analysis.js';
 import { tokenBudgets } from './budgets.js';
 import { cacheDir, ensureCacheDir } from './cache-dir.js';

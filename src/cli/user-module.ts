@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe } from '../errors.js';
+import { describe } from '../shared/errors.js';
 
 /** What a user's module (host services, a config file) may be: JavaScript or TypeScript. */
 export const USER_MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AgentpoolError, formatCount } from '../errors.js';
 import { taskStatusSchema } from '../results.js';
 import { decodeValue, encodeValue } from '../shared/clone.js';
+import { AgentpoolError, formatCount } from '../shared/errors.js';
 import { ENCODINGS, type TaskRequest } from '../shared/protocol.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AgentpoolError } from '../errors.js';
+import { AgentpoolError } from '../shared/errors.js';
 import type { ClusterSettings } from './settings.js';
 
 // How long a planner's lease on a run lasts without renewal: renewed every

@@ -1,4 +1,4 @@
-import { AgentpoolError } from '../errors.js';
+import { AgentpoolError } from '../shared/errors.js';
 import type { Announcement } from './heartbeat.js';
 
 /**

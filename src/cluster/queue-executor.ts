@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { AgentpoolError, toTaskError } from '../errors.js';
 import { failureReply } from '../pool/decode.js';
 import type { Executor, Submission, SubmitHints } from '../pool/executor.js';
 import { now } from '../shared/clock.js';
+import { AgentpoolError, toTaskError } from '../shared/errors.js';
 import type { ChannelEvent, TaskRequest } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';

@@ -1,7 +1,7 @@
-import { cpuLimitError, formatCount, taskError, toTaskError } from '../errors.js';
 import { Watchdog } from '../planner/watchdog.js';
 import type { Executor, Outcome, StopResult } from '../pool/executor.js';
 import { now } from '../shared/clock.js';
+import { cpuLimitError, formatCount, taskError, toTaskError } from '../shared/errors.js';
 import type { TaskReply, TaskRequest } from '../shared/protocol.js';
 import type { RemoteOutcome } from './outcome-wire.js';
 

@@ -1,5 +1,5 @@
-import { taskError, toTaskError } from '../errors.js';
 import { now } from '../shared/clock.js';
+import { taskError, toTaskError } from '../shared/errors.js';
 import type { TaskReply } from '../shared/protocol.js';
 import { pack } from './job.js';
 import type { RemoteOutcome } from './outcome-wire.js';

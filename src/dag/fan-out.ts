@@ -1,4 +1,4 @@
-import { type DagIssue, DagValidationError, describe } from '../errors.js';
+import { type DagIssue, DagValidationError, describe } from '../shared/errors.js';
 import { buildGraph, type Graph } from './graph.js';
 import type { TaskSpec } from './schema.js';
 import { compileDag } from './validate.js';

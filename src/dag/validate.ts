@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type DagIssue, DagValidationError, describe } from '../errors.js';
+import { type DagIssue, DagValidationError, describe } from '../shared/errors.js';
 import { issueText, narrowUnions } from '../zod-text.js';
 import { lostProtoKey, ownCopy } from './context.js';
 import { buildGraph, type Graph, indexIds } from './graph.js';

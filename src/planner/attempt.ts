@@ -1,4 +1,3 @@
-import { cpuLimitError, formatCount, taskError, toTaskError } from '../errors.js';
 import type {
   Executor,
   Outcome,
@@ -8,6 +7,7 @@ import type {
   SubmitHints,
 } from '../pool/executor.js';
 import { now } from '../shared/clock.js';
+import { cpuLimitError, formatCount, taskError, toTaskError } from '../shared/errors.js';
 import type { ChannelEvent, TaskReply, TaskRequest } from '../shared/protocol.js';
 import type { AttemptOutcome } from './judge.js';
 import type { Slots } from './slots.js';

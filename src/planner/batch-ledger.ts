@@ -1,5 +1,5 @@
-import type { TaskError } from '../errors.js';
 import type { TaskResult } from '../results.js';
+import type { TaskError } from '../shared/errors.js';
 import type { BatchItem } from '../shared/protocol.js';
 
 /** The prompts one batched fan-out task runs, each with the id its result gets. */

@@ -1,5 +1,5 @@
-import type { TaskError } from '../errors.js';
 import { now } from '../shared/clock.js';
+import type { TaskError } from '../shared/errors.js';
 import type { BatchItem } from '../shared/protocol.js';
 import type { BatchLedger } from './batch-ledger.js';
 import {

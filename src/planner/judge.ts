@@ -1,5 +1,5 @@
-import type { TaskError } from '../errors.js';
 import { backoffDelay, type RetryPolicy, retries } from '../retry.js';
+import type { TaskError } from '../shared/errors.js';
 import type { TaskReply } from '../shared/protocol.js';
 
 /** How an attempt ended, as its task's result records it. */

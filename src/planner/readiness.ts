@@ -1,7 +1,7 @@
 import type { Graph } from '../dag/graph.js';
 import type { TaskSpec } from '../dag/schema.js';
-import { type TaskError, taskError } from '../errors.js';
 import type { TaskResult, TaskStatus } from '../results.js';
+import { type TaskError, taskError } from '../shared/errors.js';
 import { TaskState, type TaskTable } from './task-table.js';
 import { evaluateTrigger } from './trigger.js';
 import { upstreamSkip } from './upstream.js';

@@ -1,5 +1,5 @@
-import type { TaskError } from '../errors.js';
 import type { StopReason, TaskStatus } from '../results.js';
+import type { TaskError } from '../shared/errors.js';
 import type { RunTokens } from '../shared/protocol.js';
 import { chargeRefused, newRunBudget, tokensSpent } from '../shared/run-budget.js';
 import type { RunSettings } from './run-settings.js';

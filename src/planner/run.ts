@@ -1,9 +1,9 @@
 import { type CacheHit, cachedFrom, type RunCache } from '../cache/run-cache.js';
 import type { Graph } from '../dag/graph.js';
 import type { TaskSpec } from '../dag/schema.js';
-import type { TaskError } from '../errors.js';
 import type { RunResult, StopReason, TaskResult, TaskStatus } from '../results.js';
 import { now } from '../shared/clock.js';
+import type { TaskError } from '../shared/errors.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 import type { Attempt } from './attempt.js';
 import { Backoffs } from './backoffs.js';

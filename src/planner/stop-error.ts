@@ -1,5 +1,5 @@
-import { formatCount, type TaskError, taskError } from '../errors.js';
 import type { StopReason } from '../results.js';
+import { formatCount, type TaskError, taskError } from '../shared/errors.js';
 
 /** Why the run stopped, as the error of every task it stopped. */
 export function stopError(

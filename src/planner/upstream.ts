@@ -1,6 +1,6 @@
 import type { Graph } from '../dag/graph.js';
-import { type TaskError, taskError } from '../errors.js';
 import type { TaskResult } from '../results.js';
+import { type TaskError, taskError } from '../shared/errors.js';
 
 // Most upstream ids an ERR_UPSTREAM_FAILED error names; the rest are counted.
 const MAX_UPSTREAM_IDS = 20;

@@ -1,5 +1,5 @@
-import { AgentpoolError, describe, formatCount, toTaskError } from '../errors.js';
 import { decodeValue } from '../shared/clone.js';
+import { AgentpoolError, describe, formatCount, toTaskError } from '../shared/errors.js';
 import type { TaskReply, WireReply } from '../shared/protocol.js';
 
 /**

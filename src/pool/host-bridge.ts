@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { TaskError } from '../errors.js';
+import type { TaskError } from '../shared/errors.js';
 import type { ChannelEvent, ChannelHello, HostApi, Link } from '../shared/protocol.js';
 
 /** Functions agents may call on the main thread as `ctx.host.name(...)`. */

@@ -1,7 +1,7 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { formatCount } from '../errors.js';
 import { now } from '../shared/clock.js';
+import { formatCount } from '../shared/errors.js';
 import {
   CHANNEL_MARK,
   type ChannelHello,

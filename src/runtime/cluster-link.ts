@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { QueueExecutor } from '../cluster/queue-executor.js';
 import { clusterSettings, type redisOptionSchema } from '../cluster/settings.js';
 import type { DagInput } from '../dag/schema.js';
-import { describe, OptionsError } from '../errors.js';
+import { describe, OptionsError } from '../shared/errors.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 
 /** What the link reads of the runtime's options. */

@@ -1,7 +1,7 @@
 import { checkPrompts } from '../dag/fan-out.js';
 import type { DagInput } from '../dag/schema.js';
-import { describe, OptionsError } from '../errors.js';
 import type { ExecuteOptions } from '../options.js';
+import { describe, OptionsError } from '../shared/errors.js';
 
 /** Options of `fanOut`: those of `execute`, plus retry and timeout for every task, and batching. */
 export type FanOutOptions = ExecuteOptions &

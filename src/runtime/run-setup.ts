@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import type { RunCache } from '../cache/run-cache.js';
 import type { Graph } from '../dag/graph.js';
-import { describe, OptionsError } from '../errors.js';
 import type { EventMap } from '../events.js';
 import type { executeOptionsSchema, ResolvedOptions } from '../options.js';
 import { estimateCosts, upwardRanks } from '../planner/rank.js';
@@ -11,6 +10,7 @@ import type { Executor } from '../pool/executor.js';
 import type { HostBridge } from '../pool/host-bridge.js';
 import { InlinePool } from '../pool/inline-pool.js';
 import { Pools } from '../pool/pools.js';
+import { describe, OptionsError } from '../shared/errors.js';
 import type { StatsRecorder } from '../stats.js';
 import type { Batches } from './fan-out.js';
 

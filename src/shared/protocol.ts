@@ -6,8 +6,8 @@
  * pool's `Submission`).
  */
 // Type-only: erased at build time, so the wire folder loads nothing of src/.
-import type { TaskError } from '../errors.js';
-import type { TaskStatus } from '../results.js';
+import type { TaskError } from './errors.js';
+import type { TaskStatus } from './task-status.js';
 
 /** Tokenizer encodings (gpt-tokenizer's). */
 export const ENCODINGS = [

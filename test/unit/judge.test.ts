@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compileDag } from '../../src/dag/validate.js';
-import type { TaskError } from '../../src/errors.js';
 import { type AttemptOutcome, type JudgeContext, judge } from '../../src/planner/judge.js';
 import { TaskState, TaskTable } from '../../src/planner/task-table.js';
 import { retryPolicySchema } from '../../src/retry.js';
+import type { TaskError } from '../../src/shared/errors.js';
 
 const policy = retryPolicySchema.parse({ max: 2, backoffMs: 100, factor: 3, jitter: false });
 const context = (attempt: number, extra: Partial<JudgeContext> = {}): JudgeContext => ({
