@@ -1,63 +1,8 @@
 import { describe, expect, it } from 'vitest';
-// The built pool: it locates its worker entry (dist/workers/worker.js) from its own URL.
-import { HostBridge } from '../dist/src/pool/host-bridge.js';
 import type { PoolSubmission } from '../dist/src/pool/submission.js';
-import { ThreadPool } from '../dist/src/pool/thread-pool.js';
-import type { Outcome } from '../src/pool/executor.js';
-import type { TaskReply, TaskRequest } from '../src/shared/protocol.js';
+import type { ThreadPool } from '../dist/src/pool/thread-pool.js';
 import { Gates } from './gates.js';
-import { fixture } from './helpers.js';
-
-type Posted = TaskRequest & { short?: boolean; behind?: number | undefined };
-
-function message(taskId: string, agent: string, prompt = ''): TaskRequest {
-  return {
-    runId: 'pool-test',
-    taskId,
-    agent,
-    module: fixture(agent).href,
-    prompt,
-    context: {},
-    deps: {},
-    depStatus: {},
-    attempt: 1,
-    timeoutMs: 10_000,
-    limits: {},
-    encoding: 'o200k_base',
-    countTokens: false,
-  };
-}
-
-function pool(perThread = 1, threads = 1): ThreadPool {
-  return new ThreadPool({
-    threads,
-    minThreads: threads,
-    balance: 'least-busy',
-    idleTimeoutMs: 10_000,
-    inFlight: 4,
-    perThread,
-    bridge: new HostBridge({}, () => {}),
-  });
-}
-
-/** The reply an outcome carries; a failure naming the outcome when it has none. */
-function replyOf(outcome: Outcome): TaskReply {
-  if (outcome.kind === 'replied' || outcome.kind === 'crashed') return outcome.reply;
-  return {
-    ok: false,
-    error: { code: outcome.kind, message: outcome.kind },
-  } as unknown as TaskReply;
-}
-
-/** Submits `posted` (its `short`/`behind` as hints); `reply` is its outcome's reply. */
-function run(
-  threads: ThreadPool,
-  posted: Posted,
-): { sub: PoolSubmission; reply: Promise<TaskReply> } {
-  const { short = false, behind, ...request } = posted;
-  const sub = threads.submit(request, { short, behind });
-  return { sub, reply: sub.outcome.then(replyOf) };
-}
+import { message, pool, run } from './pool-helpers.js';
 
 describe('ThreadPool', () => {
   it('ignores an abort that comes after its attempt settled, even once the slot is reused', async () => {

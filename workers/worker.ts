@@ -6,6 +6,7 @@ import {
   type NotBegun,
   STRAY_MARK,
   type StrayError,
+  type WorkerGroup,
   type WorkerJob,
   type WorkerReply,
 } from '../src/shared/protocol.js';
@@ -87,24 +88,49 @@ function afterAgent(): void {
   );
 }
 
-export default function run(job: WorkerJob): Promise<WorkerReply> {
+export default function run(job: WorkerJob | WorkerGroup): Promise<WorkerReply | WorkerReply[]> {
   // An idle thread blocks in Atomics.wait (piscina), and its timers with it.
   // Let any now due fire before the attempt is claimed: an error one of them
   // throws (left behind by an earlier task) then ends the thread while this
   // attempt can still be handed to another, instead of failing it. Only when
   // some timer is pending: the wait costs an idle thread's round trip ~10%.
   const catchUp = held++ === 0 && process.getActiveResourcesInfo().includes('Timeout');
-  const result = turn.then(() => (catchUp ? afterDueTimers(job) : attempt(job)));
+  const go = (): Promise<WorkerReply | WorkerReply[]> =>
+    'group' in job ? runGroup(job.group) : attempt(job);
+  const result = turn.then(() => (catchUp ? afterDueTimers(go) : go()));
   turn = result.catch(() => {}).finally(() => held--);
   return result;
 }
 
 // Two immediates: the loop may be past its timers phase when the first is
 // queued, never when the second is.
-function afterDueTimers(job: WorkerJob): Promise<WorkerReply> {
-  return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))).then(() =>
-    attempt(job),
-  );
+function afterDueTimers<T>(go: () => Promise<T>): Promise<T> {
+  return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))).then(go);
+}
+
+const DEFERRED: NotBegun = { notBegun: 'deferred' };
+
+/**
+ * Runs a group's members in order, each as if it had come alone; their
+ * replies travel together, when the last is done. After a member that showed
+ * something outside its thread (a chunk, a host call) the rest are handed
+ * back unbegun: were the thread ended for a later member's timeout, that
+ * member's reply would be lost with the group's, and it could not run again
+ * unseen. (One that finished unseen can: see `PoolSubmission.spare`.)
+ */
+async function runGroup(jobs: readonly WorkerJob[]): Promise<WorkerReply[]> {
+  const replies: WorkerReply[] = [];
+  let cut = false;
+  for (const job of jobs) {
+    if (cut) {
+      replies.push(DEFERRED);
+      continue;
+    }
+    lastSeen = false;
+    replies.push(await attempt(job));
+    cut = lastSeen;
+  }
+  return replies;
 }
 
 const { starts } = workerData as { starts: SharedArrayBuffer };
@@ -117,6 +143,8 @@ const options: RunTaskOptions = {
   afterAgent,
 };
 
+// Whether the attempt that ran last showed something outside its thread.
+let lastSeen = false;
 const REFUSED: NotBegun = { notBegun: 'refused' };
 const CANCELLED: NotBegun = { notBegun: 'cancelled' };
 
@@ -143,6 +171,7 @@ async function attempt({ request: message, slot: startSlot }: WorkerJob): Promis
     hostCalls() !== calls ||
     (message.runTokens !== undefined && reply.tokens > 0);
   markFinished(starts, startSlot, seen);
+  lastSeen = seen;
   // The serialized output is copied to the main thread, not transferred:
   // detaching an ArrayBuffer even once invalidates V8's "no buffer was ever
   // detached" protector for the thread's whole life, and from then on every

@@ -49,6 +49,7 @@ export class Pools implements Executor {
         idleTimeoutMs: memoryMb === undefined ? idleTimeoutMs : Math.min(idleTimeoutMs, 1_000),
         inFlight: threads * inFlightPerThread,
         perThread: inFlightPerThread,
+        coalesce: true,
         resourceLimits: memoryMb === undefined ? undefined : { maxOldGenerationSizeMb: memoryMb },
         bridge,
       });

@@ -89,12 +89,14 @@ export class PoolSubmission implements Submission {
     );
   }
 
-  #replied(wire: WorkerReply): Outcome {
+  #replied(wire: WorkerReply): Outcome | Promise<Outcome> {
     this.#host.unpost(this);
     if (this.#state.kind === 'aborted') return { kind: 'aborted' };
     if (this.#state.kind === 'withdrawn') return { kind: 'withdrawn' };
     if ('notBegun' in wire) {
       if (wire.notBegun === 'refused') return { kind: 'refused' };
+      // Handed back unbegun by the group it came in: it goes out again, as new.
+      if (wire.notBegun === 'deferred') return this.#again();
       // Only an abort or a withdrawal cancels an attempt, and both are handled above.
       return { kind: 'aborted' };
     }
@@ -125,14 +127,18 @@ export class PoolSubmission implements Submission {
     if (back !== undefined) {
       this.#resubmits++;
       if (back === 'finished' && !spared) this.#rerun = true;
-      this.threadId = undefined;
-      this.behind = undefined;
-      this.handedAt = now();
-      return this.#send();
+      return this.#again();
     }
     if (this.#state.kind === 'aborted') return { kind: 'aborted' };
     if (this.#state.kind === 'withdrawn') return { kind: 'withdrawn' };
     return { kind: 'crashed', reply: this.#host.crash(this, error) };
+  }
+
+  #again(): Promise<Outcome> {
+    this.threadId = undefined;
+    this.behind = undefined;
+    this.handedAt = now();
+    return this.#send();
   }
 
   #finish(outcome: Outcome): Outcome {

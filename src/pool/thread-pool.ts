@@ -9,10 +9,12 @@ import {
   type StrayError,
   type TaskReply,
   type TaskRequest,
+  type WorkerGroup,
   type WorkerJob,
   type WorkerReply,
 } from '../shared/protocol.js';
 import { type PoolView, pick } from './balancer.js';
+import { Coalescer, PoolGroup } from './coalescer.js';
 import { failureReply } from './decode.js';
 import type { SubmitHints } from './executor.js';
 import type { HostBridge } from './host-bridge.js';
@@ -29,9 +31,10 @@ const queueOptions = Piscina.queueOptionsSymbol;
 const STUCK_MS = 1_000;
 
 // What piscina is handed: the job it posts (structured-cloned; symbol keys
-// are not), and under piscina's queue-options symbol the submission, which
-// is how its balancer learns which attempt it places.
-type PiscinaJob = WorkerJob & { [queueOptions]: PoolSubmission };
+// are not), and under piscina's queue-options symbol the submission or group,
+// which is how its balancer learns which attempts it places.
+type Placed = PoolSubmission | PoolGroup;
+type PiscinaJob = (WorkerJob | WorkerGroup) & { [queueOptions]: Placed };
 
 export type Balance = 'least-busy' | 'round-robin';
 
@@ -45,6 +48,8 @@ export interface ThreadPoolOptions {
   inFlight: number;
   /** Attempts posted to one thread at once: it runs them one after another. */
   perThread: number;
+  /** Short attempts of one agent posted together travel in one message (see `Coalescer`). */
+  coalesce: boolean;
   resourceLimits?: ResourceLimits | undefined;
   bridge: HostBridge;
 }
@@ -59,7 +64,7 @@ export interface ThreadPoolOptions {
  */
 export class ThreadPool {
   readonly threads: number;
-  readonly #pool: Piscina<WorkerJob, WorkerReply>;
+  readonly #pool: Piscina<WorkerJob | WorkerGroup, WorkerReply | WorkerReply[]>;
   // Which threads have loaded which agent's module, learnt from their replies.
   readonly #loaded = new Map<string, Set<number>>();
   readonly #board: StartBoard;
@@ -70,6 +75,7 @@ export class ThreadPool {
   readonly #posted = new Map<number, Set<PoolSubmission>>();
   readonly #host: SubmissionHost;
   readonly #view: PoolView;
+  readonly #coalescer: Coalescer | undefined;
   #turn = 0;
   inFlight = 0;
   /** Threads given up on: they did not end when terminated (see `#giveUp`). */
@@ -99,10 +105,11 @@ export class ThreadPool {
       concurrentTasksPerWorker: options.perThread,
       resourceLimits: options.resourceLimits,
       loadBalancer: (task, workers) => {
-        const submission = (task as unknown as { [queueOptions]?: PoolSubmission })[queueOptions];
-        const chosen = pick(submission, workers, this.#view);
-        if (chosen !== null && submission !== undefined && !submission.withdrawn)
-          this.#post(submission, chosen.id);
+        const placed = (task as unknown as { [queueOptions]?: Placed })[queueOptions];
+        const chosen = pick(placed, workers, this.#view);
+        if (chosen !== null && placed !== undefined)
+          for (const submission of placed instanceof PoolGroup ? placed.members : [placed])
+            if (!submission.withdrawn) this.#post(submission, chosen.id);
         return chosen;
       },
     });
@@ -119,16 +126,34 @@ export class ThreadPool {
     this.#pool.on('workerDestroy', (worker: { id: number }) => {
       for (const threads of this.#loaded.values()) threads.delete(worker.id);
     });
+    const one = (submission: PoolSubmission) => {
+      const job: PiscinaJob = {
+        request: submission.request,
+        slot: submission.slot,
+        [queueOptions]: submission,
+      };
+      return this.#pool.run(job) as Promise<WorkerReply>;
+    };
+    // Half a thread's share per message, so each thread holds two groups:
+    // the next is at hand while the main thread reads the last one's replies.
+    const groupMax = Math.floor(options.perThread / 2);
+    this.#coalescer =
+      !options.coalesce || groupMax < 2
+        ? undefined
+        : new Coalescer(groupMax, {
+            one,
+            group: (group) => {
+              const job: PiscinaJob = {
+                group: group.members.map((m) => ({ request: m.request, slot: m.slot })),
+                [queueOptions]: group,
+              };
+              return this.#pool.run(job) as Promise<WorkerReply[]>;
+            },
+          });
     this.#host = {
       board: this.#board,
-      post: (submission) => {
-        const job: PiscinaJob = {
-          request: submission.request,
-          slot: submission.slot,
-          [queueOptions]: submission,
-        };
-        return this.#pool.run(job);
-      },
+      post: (submission) =>
+        this.#coalescer?.takes(submission) ? this.#coalescer.post(submission) : one(submission),
       unpost: (submission) => this.#unpost(submission),
       terminate: (threadId, culprit) => this.#terminate(threadId, culprit),
       warm: (agent, threadId) => this.#warm(agent, threadId),

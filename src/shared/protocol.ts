@@ -124,6 +124,15 @@ export interface WorkerJob {
   slot: number;
 }
 
+/**
+ * Short attempts of one agent coalesced into one message (see
+ * src/pool/coalescer.ts): the thread runs them in order, as if each had come
+ * alone, and answers with one `WorkerReply` per job, in job order.
+ */
+export interface WorkerGroup {
+  group: WorkerJob[];
+}
+
 interface ReplyBase {
   /** Epoch ms when the handler was called (after the module was loaded). */
   startedAt: number;
@@ -157,11 +166,15 @@ export type WireReply =
 /**
  * A worker's answer when it did not begin the attempt: `refused`, its run's
  * token budget being spent by then; `cancelled`, taken back (aborted or
- * withdrawn) while it waited. The start board says the same; this is what
+ * withdrawn) while it waited; `deferred`, below. The start board says the same; this is what
  * the reply carries.
  */
 export interface NotBegun {
-  notBegun: 'refused' | 'cancelled';
+  /**
+   * `deferred`: a group member the thread handed back unbegun, so that the
+   * replies before it are not held (see `WorkerGroup`); it is posted again.
+   */
+  notBegun: 'refused' | 'cancelled' | 'deferred';
 }
 
 /** Everything a worker may answer to a `WorkerJob`. */
