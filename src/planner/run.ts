@@ -16,10 +16,11 @@ import { RunEvents } from './run-events.js';
 import { summarizeRun } from './run-result.js';
 import type { RunSettings } from './run-settings.js';
 import { RunStop } from './run-stop.js';
+import { sweepStopped } from './stop-sweep.js';
 import { resolvePolicies, type TaskPolicy } from './task-policy.js';
 import { TaskState, TaskTable } from './task-table.js';
 
-const { Waiting, Ready, Running, Backoff, Ended } = TaskState;
+const { Waiting, Ready, Running, Backoff } = TaskState;
 
 /**
  * One execution of a DAG: an event-driven ready queue. A task enters the
@@ -98,7 +99,7 @@ export class Run {
       this.#s.slots.add(this);
       for (let i = 0; i < this.#table.size; i++)
         if (this.#table.pendingDeps[i] === 0) this.#apply(i, decide(this.#graph, this.#table, i));
-      this.#afterChange();
+      this.#step(() => {});
     }
     this.#checkComplete();
   }
@@ -149,10 +150,6 @@ export class Run {
       this.#stepping = false;
     }
     this.#checkComplete();
-  }
-
-  #afterChange(): void {
-    this.#step(() => {});
   }
 
   /** What the end of a waiting task's dependencies decided: it is ready (or cached), or skipped. */
@@ -286,19 +283,9 @@ export class Run {
     const [status, error] = ending;
     this.#backoffs.clear();
     this.#step(() => {
-      const table = this.#table;
-      for (let i = 0; i < table.size; i++) {
-        const state = table.state(i);
-        if (state === Ended) continue;
-        if (state !== Running) {
-          this.#end(i, state, status, { ...never(), error });
-          continue;
-        }
-        // Handed over (on deck, or queued behind short ones) but not begun:
-        // it never will, and settles withdrawn (ending as the stop ends it).
-        // One that began is left to finish, unless the signal stops everything.
-        if (!this.#dispatch.withdraw(i) && reason === 'signal') this.#dispatch.stop(i);
-      }
+      sweepStopped(this.#table, this.#dispatch, reason, (i, state) =>
+        this.#end(i, state, status, { ...never(), error }),
+      );
       this.#dispatch.clear();
       this.#ended.length = 0;
     });
