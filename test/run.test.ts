@@ -184,17 +184,27 @@ describe('critical-path order', () => {
   });
 
   it("learns an agent's duration from earlier runs", async () => {
-    // Teach the runtime that `sleep` is slow and `other` is fast...
-    await runtime.execute({
-      s: { agent: 'sleep', prompt: '60' },
-      o: { agent: 'other', prompt: '1' },
+    // A runtime of its own: the block's other tests run `sleep` for 1 ms, and
+    // on a loaded machine one 1 ms run of `other` can measure longer than
+    // their mean. Here the slow agent is taught 150 ms against 1 ms.
+    const learning = createRuntime({
+      threads: 1,
+      agents: { slowAgent: fixture('sleep'), fastAgent: { module: fixture('sleep') } },
     });
-    // ...so among equal-hop tasks, the slow agent's goes first.
-    const run = await runtime.execute({
-      fast: { agent: 'other', prompt: '1' },
-      slow: { agent: 'sleep', prompt: '1' },
-    });
-    expect(startOrder(run)).toEqual(['slow', 'fast']);
+    try {
+      await learning.execute({
+        s: { agent: 'slowAgent', prompt: '150' },
+        o: { agent: 'fastAgent', prompt: '1' },
+      });
+      // ...so among equal-hop tasks, the slow agent's goes first.
+      const run = await learning.execute({
+        fast: { agent: 'fastAgent', prompt: '1' },
+        slow: { agent: 'slowAgent', prompt: '1' },
+      });
+      expect(startOrder(run)).toEqual(['slow', 'fast']);
+    } finally {
+      await learning.close();
+    }
   });
 });
 
