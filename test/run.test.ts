@@ -149,7 +149,7 @@ describe('critical-path order', () => {
   beforeAll(() => {
     runtime = createRuntime({
       threads: 1,
-      agents: { sleep: fixture('sleep'), other: { module: fixture('sleep') } },
+      agents: { sleep: fixture('sleep') },
     });
   });
   afterAll(() => runtime.close());
