@@ -70,13 +70,12 @@ export class Runtime {
       (event) => this.#channelEvent(event),
       (error) => this.#strayError(error),
     );
-    const { redis, runTokens, timeoutGraceMs, host } = this.#options;
+    const { redis, timeoutGraceMs, host } = this.#options;
     this.#cluster =
       redis === undefined
         ? undefined
-        : new ClusterLink(
-            { redis, runTokens, timeoutGraceMs, services: Object.keys(host ?? {}) },
-            (event) => this.#channelEvent(event),
+        : new ClusterLink({ redis, timeoutGraceMs, services: Object.keys(host ?? {}) }, (event) =>
+            this.#channelEvent(event),
           );
   }
 
@@ -118,8 +117,7 @@ export class Runtime {
    */
   async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
-    if (this.#options.redis !== undefined)
-      await this.#clusterReady(agentsOf(dag), options?.runTokens, options?.runId);
+    if (this.#options.redis !== undefined) await this.#clusterReady(agentsOf(dag), options?.runId);
     const run = this.#start(() => compileDag(dag, this.#agentNames), options);
     return run.done;
   }
@@ -157,8 +155,7 @@ export class Runtime {
     // Parsed once, here: the run starts with these options.
     const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
-    if (this.#options.redis !== undefined)
-      await this.#clusterReady(agentsOf(dag), parsed.runTokens, parsed.runId);
+    if (this.#options.redis !== undefined) await this.#clusterReady(agentsOf(dag), parsed.runId);
     yield* streamRun(
       (signal, tap) =>
         this.#startParsed(() => compileDag(dag, this.#agentNames), { ...parsed, signal }, tap),
@@ -184,8 +181,7 @@ export class Runtime {
   ): Promise<TaskResult[]> {
     const { task, batch, executeOptions } = fanOutPlan(agent, prompts, options);
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
-    if (this.#options.redis !== undefined)
-      await this.#clusterReady([agent], executeOptions.runTokens, executeOptions.runId);
+    if (this.#options.redis !== undefined) await this.#clusterReady([agent], executeOptions.runId);
     if (batch === 1) {
       const ids = prompts.map((_, i) => `task_${i}`);
       const entries = prompts.map((prompt, i) => [ids[i] as string, prompt] as const);
@@ -281,14 +277,10 @@ export class Runtime {
    * and refuses the run unless live workers have each agent it needs with
    * this process's module hash. Without: nothing.
    */
-  async #clusterReady(
-    agentNames: Iterable<string>,
-    runTokens: unknown,
-    runId: string | undefined,
-  ): Promise<void> {
+  async #clusterReady(agentNames: Iterable<string>, runId: string | undefined): Promise<void> {
     if (this.#cluster === undefined) return;
     this.#checkOpen();
-    const executor = await this.#cluster.connect(runTokens);
+    const executor = await this.#cluster.connect();
     if (this.#executor === undefined) {
       this.#executor = executor;
       this.#stats.started(now());
