@@ -11,8 +11,12 @@
  * anyway (refusing it would refuse a charge the run can afford), so leasing
  * adds return-on-end and re-lease bookkeeping to the same blocking path.
  * Every charge is one Lua call, atomic in Redis, so no two workers can ever
- * jointly overspend. Its cost, measured on loopback (this 2-core machine,
- * 3 workers): see `test/cluster-run-tokens.test.ts` and the README.
+ * jointly overspend. Its cost, measured (2-core machine, Redis on loopback,
+ * 2,000 charges of 1 token per task): ~0.47 ms a charge on one thread
+ * alone, ~0.75 ms with 6 threads on 3 workers charging at once, against
+ * ~0.3 µs for a local compare-and-swap. A charge per model call costs
+ * nothing that matters; an agent that charges token by token should charge
+ * in bigger steps (`ctx.tokens.consume(n)`). A charge of 0 asks nothing.
  *
  * Cells (BigInt64): the first two are `run-budget.ts`'s (spent, as last
  * heard from Redis; refused), then the mailbox's state and answer.
