@@ -55,12 +55,19 @@ export async function chargeBudget(
   return [charged === 1, spent];
 }
 
-/** What Redis says of a budget now. */
+/** What Redis says of a budget now; a live run's reads keep its budget from expiring. */
 export async function readBudget(
   redis: Redis,
   key: string,
 ): Promise<{ spent: number; refused: boolean }> {
-  const [spent, refused] = await redis.hmget(key, 'spent', 'refused');
+  const replies = await redis
+    .multi()
+    .hmget(key, 'spent', 'refused')
+    .pexpire(key, BUDGET_TTL_MS)
+    .exec();
+  const [error, fields] = replies?.[0] ?? [new Error('the read was discarded'), null];
+  if (error) throw error;
+  const [spent, refused] = fields as (string | null)[];
   return { spent: Number(spent ?? 0), refused: refused === '1' };
 }
 
