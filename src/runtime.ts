@@ -55,7 +55,7 @@ export class Runtime {
   async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     const core = this.#core;
-    if (core.clustered) await core.clusterReady(agentsOf(dag), options?.runTokens, options?.runId);
+    if (core.clustered) await core.clusterReady(agentsOf(dag), options?.runId);
     const run = core.start(() => compileDag(dag, core.agentNames), options);
     return run.done;
   }
@@ -94,7 +94,7 @@ export class Runtime {
     const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     const core = this.#core;
-    if (core.clustered) await core.clusterReady(agentsOf(dag), parsed.runTokens, parsed.runId);
+    if (core.clustered) await core.clusterReady(agentsOf(dag), parsed.runId);
     yield* streamRun(
       (signal, tap) =>
         core.startParsed(() => compileDag(dag, core.agentNames), { ...parsed, signal }, tap),
@@ -121,8 +121,7 @@ export class Runtime {
     const { task, batch, executeOptions } = fanOutPlan(agent, prompts, options);
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     const core = this.#core;
-    if (core.clustered)
-      await core.clusterReady([agent], executeOptions.runTokens, executeOptions.runId);
+    if (core.clustered) await core.clusterReady([agent], executeOptions.runId);
     if (batch === 1) {
       const ids = prompts.map((_, i) => `task_${i}`);
       const entries = prompts.map((prompt, i) => [ids[i] as string, prompt] as const);

@@ -1,6 +1,13 @@
 import { createRequire } from 'node:module';
+import { parentPort } from 'node:worker_threads';
 import { AgentpoolError, formatCount } from '../src/shared/errors.js';
-import type { Encoding, RunTokens } from '../src/shared/protocol.js';
+import {
+  CHARGE_MARK,
+  type ChargeRequest,
+  type Encoding,
+  type RunTokens,
+} from '../src/shared/protocol.js';
+import { chargeRemote } from '../src/shared/remote-budget.js';
 import { chargeRefused, chargeTokens, tokensSpent } from '../src/shared/run-budget.js';
 import { countOutputTokens } from './output-tokens.js';
 
@@ -26,6 +33,11 @@ function counter(encoding: Encoding): Counter {
 
 // One view per run budget, not one per attempt that asks.
 const runCells = new WeakMap<SharedArrayBuffer, BigInt64Array>();
+// How long a thread waits for its worker's answer to a charge of a budget in Redis.
+const CHARGE_WAIT_MS = 10_000;
+// Captured when the module loads, as the budget's Atomics are.
+const port = parentPort;
+const post = port?.postMessage.bind(port);
 
 /** Whether a charge to the run's shared budget has been refused: the run starts nothing new. */
 export function runBudgetSpent(run: RunTokens): boolean {
@@ -65,6 +77,7 @@ export class TokenMeter implements Tokens {
   readonly #encoding: Encoding;
   readonly #limit: number | undefined;
   readonly #run: BigInt64Array | undefined;
+  readonly #runTokens: RunTokens | undefined;
   readonly #runBudget: number;
   // Called before the first charge to the run's budget, which other threads see.
   readonly #charging: () => void;
@@ -82,6 +95,7 @@ export class TokenMeter implements Tokens {
     this.#encoding = encoding;
     this.#limit = limit;
     this.#run = run && new BigInt64Array(run.buffer);
+    this.#runTokens = run;
     this.#runBudget = run?.budget ?? Number.POSITIVE_INFINITY;
   }
 
@@ -155,7 +169,10 @@ export class TokenMeter implements Tokens {
     return n;
   }
 
-  #fail(code: 'ERR_TOKEN_BUDGET' | 'ERR_RUN_TOKEN_BUDGET', message: string): AgentpoolError {
+  #fail(
+    code: 'ERR_TOKEN_BUDGET' | 'ERR_RUN_TOKEN_BUDGET' | 'ERR_CLUSTER_UNREACHABLE',
+    message: string,
+  ): AgentpoolError {
     this.#overrun ??= new AgentpoolError(code, message);
     return this.#overrun;
   }
@@ -169,12 +186,37 @@ export class TokenMeter implements Tokens {
   #chargeRun(n: number): void {
     this.#charging();
     // Refused whole (and marked, so the planner starts nothing new) when it does not fit.
-    const spent = chargeTokens(this.#run as BigInt64Array, BigInt(Math.ceil(n)), this.#runBudget);
+    const spent = this.#chargeCells(BigInt(Math.ceil(n)));
     if (spent === undefined) return;
+    if (spent === 'unreachable')
+      throw this.#fail(
+        'ERR_CLUSTER_UNREACHABLE',
+        `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but its worker heard nothing from Redis about the run's budget within ${CHARGE_WAIT_MS / 1000} s`,
+      );
     throw this.#fail(
       'ERR_RUN_TOKEN_BUDGET',
       `task "${this.#taskId}" needed ${formatCount(n)} more tokens, but the run has ${formatCount(this.#runBudget - spent)} of its ${formatCount(this.#runBudget)}-token budget left`,
     );
+  }
+
+  /** Charges the run: its cells here, or (on an `agentpool worker`) Redis, through this thread's worker. */
+  #chargeCells(amount: bigint): number | undefined | 'unreachable' {
+    const cells = this.#run as BigInt64Array;
+    const run = this.#runTokens as RunTokens;
+    const id = run.remote;
+    if (id === undefined) return chargeTokens(cells, amount, this.#runBudget);
+    // Nothing to ask: a charge of 0 never overspends.
+    if (amount === 0n) return undefined;
+    if (post === undefined) return 'unreachable';
+    const send = (seq: number) =>
+      post({
+        type: CHARGE_MARK,
+        id,
+        seq,
+        amount: Number(amount),
+        buffer: run.buffer,
+      } satisfies ChargeRequest);
+    return chargeRemote(cells, send, CHARGE_WAIT_MS);
   }
 }
 

@@ -38,6 +38,13 @@ export const jobSchema = z.strictObject({
   memoryMb: z.int().min(8).optional(),
   encoding: z.enum(ENCODINGS),
   countTokens: z.boolean(),
+  /** The run's token budget in Redis (`keys.budget(id)`): its threads' charges go there. */
+  runTokens: z
+    .strictObject({
+      id: z.string().regex(/^[0-9a-f-]{36}$/),
+      limit: z.int().min(0),
+    })
+    .optional(),
   /** `JobBody`, V8-serialized (structured-clone types survive), base64. */
   body: z.string().max(Math.ceil((MAX_PAYLOAD_BYTES * 4) / 3) + 4),
 });
@@ -83,12 +90,16 @@ export function unpack(text: string): unknown {
   return decodeValue(Buffer.from(text, 'base64'));
 }
 
-/** The job for one attempt (`request.module` and `runTokens` stay behind: see `jobSchema`). */
+/**
+ * The job for one attempt (`request.module` and the budget's local cells
+ * stay behind: see `jobSchema`; `budget` names the run's one in Redis).
+ */
 export function toJob(
   request: TaskRequest,
   hash: string,
   replyTo: string,
   timeoutGraceMs: number,
+  budget?: { id: string; limit: number },
 ): JobData {
   const { prompt, context, deps, depStatus, batch } = request;
   const body: JobBody = { prompt, context, deps, depStatus, ...(batch && { batch }) };
@@ -106,6 +117,7 @@ export function toJob(
     ...(request.memoryMb !== undefined && { memoryMb: request.memoryMb }),
     encoding: request.encoding,
     countTokens: request.countTokens,
+    ...(budget !== undefined && { runTokens: { id: budget.id, limit: budget.limit } }),
     body: pack(body, `the input of task "${request.taskId}"`),
   };
 }

@@ -20,6 +20,8 @@ export function keys(settings: ClusterSettings) {
     cancel: `${p}:cancel`,
     /** String: this job was cancelled (a worker that picks it up later skips it). */
     cancelled: (jobId: string) => `${p}:cancelled:${jobId}`,
+    /** Hash: a run's token budget (`spent`, `limit`, `refused`), charged by `budget-store.ts`'s script; kept 24 h past its last use. */
+    budget: (id: string) => `${p}:budget:${id}`,
     /** String: this job's attempt has shown outside effects (chunks, progress). */
     tainted: (jobId: string) => `${p}:tainted:${jobId}`,
   };

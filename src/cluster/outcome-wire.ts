@@ -1,5 +1,9 @@
+import { failureReply } from '../pool/decode.js';
 import type { Outcome } from '../pool/executor.js';
+import { now } from '../shared/clock.js';
+import { toTaskError } from '../shared/errors.js';
 import type { TaskReply } from '../shared/protocol.js';
+import { unpack } from './job.js';
 
 /**
  * How an attempt ended on a worker, as the worker sends it back (packed in
@@ -33,6 +37,17 @@ export function within(promise: Promise<unknown>, ms = 2_000): Promise<unknown> 
   ]).finally(() => clearTimeout(timer));
 }
 
+/** `promise`, or the rejection `error()` once `ms` have passed without it settling. */
+export function before<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(error()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** A worker's outcome as the planner's executor reports it. */
 export function toOutcome(remote: RemoteOutcome): Outcome {
   switch (remote.kind) {
@@ -45,4 +60,17 @@ export function toOutcome(remote: RemoteOutcome): Outcome {
     default:
       return { kind: 'aborted' };
   }
+}
+
+/** A packed `RemoteOutcome` as the planner's outcome; one that cannot be decoded here is the task's crash. */
+export function decodeOutcome(packed: string, taskId: string): Outcome {
+  let remote: RemoteOutcome;
+  try {
+    remote = unpack(packed) as RemoteOutcome;
+  } catch (cause) {
+    const error = toTaskError(cause, 'ERR_OUTPUT_NOT_CLONEABLE');
+    error.message = `the reply of task "${taskId}" cannot be decoded here: ${error.message}`;
+    return { kind: 'crashed', reply: { ...failureReply(cause, now()), error } };
+  }
+  return toOutcome(remote);
 }

@@ -7,11 +7,12 @@ import { now } from '../shared/clock.js';
 import { AgentpoolError, toTaskError } from '../shared/errors.js';
 import type { ChannelEvent, TaskRequest } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
+import { PlannerBudgets } from './budget-store.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
 import { toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
 import { jobId, keys, QUEUE } from './keys.js';
-import { type RemoteOutcome, type ReplyEntry, toOutcome, within } from './outcome-wire.js';
+import { before, decodeOutcome, type ReplyEntry, within } from './outcome-wire.js';
 import { checkServices, checkWorkers, redacted } from './preflight.js';
 import { RemoteSubmission } from './remote-submission.js';
 import { ReplyReader } from './reply-reader.js';
@@ -53,6 +54,7 @@ export class QueueExecutor implements Executor {
   readonly #timeoutGraceMs: number;
   readonly #hashes = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
+  readonly #budgets: PlannerBudgets;
   /** The runs' journal and leases (the runtime claims a run id given, and releases it when the run ends). */
   readonly journal: RunJournal;
   #workers: Announcement[] = [];
@@ -71,6 +73,7 @@ export class QueueExecutor implements Executor {
     this.#queue = new Queue(QUEUE, { connection, prefix: settings.prefix });
     this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
     this.journal = new RunJournal(this.#redis, settings, this.#id);
+    this.#budgets = new PlannerBudgets(this.#redis, settings);
     this.#reader = new ReplyReader(
       new Redis(settings.url, { maxRetriesPerRequest: null }),
       keys(settings).replies(this.#id),
@@ -87,28 +90,16 @@ export class QueueExecutor implements Executor {
     timeoutGraceMs: number,
   ): Promise<QueueExecutor> {
     const executor = new QueueExecutor(settings, onEvent, timeoutGraceMs);
-    let timer: NodeJS.Timeout | undefined;
+    const unreachable = () =>
+      new AgentpoolError(
+        'ERR_CLUSTER_UNREACHABLE',
+        `Redis at ${redacted(settings.url)} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`,
+      );
     try {
-      await Promise.race([
-        executor.#refresh(),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new AgentpoolError(
-                  'ERR_CLUSTER_UNREACHABLE',
-                  `Redis at ${redacted(settings.url)} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`,
-                ),
-              ),
-            CONNECT_TIMEOUT_MS,
-          );
-        }),
-      ]);
+      await before(executor.#refresh(), CONNECT_TIMEOUT_MS, unreachable);
     } catch (error) {
       await executor.close();
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
     return executor;
   }
@@ -191,10 +182,13 @@ export class QueueExecutor implements Executor {
     else if (entry.k === 'd') this.#ingest(submission, entry.b);
   }
 
-  /** An attempt's reply: journaled first (awaited), then handed to the planner. */
+  /** An attempt's reply: journaled first (awaited), the run's budget read from Redis, then handed to the planner. */
   #ingest(submission: RemoteSubmission, packed: string): void {
-    const { runId, taskId, attempt } = submission.request;
-    this.journal.record(runId, taskId, attempt, packed).then(
+    const { runId, taskId, attempt, runTokens } = submission.request;
+    Promise.all([
+      this.journal.record(runId, taskId, attempt, packed),
+      this.#budgets.mirror(runTokens),
+    ]).then(
       () => this.#deliver(submission, packed),
       // Redis away: not delivered; the sweep reads the job's state again
       // next second and journals it then.
@@ -203,25 +197,14 @@ export class QueueExecutor implements Executor {
   }
 
   #deliver(submission: RemoteSubmission, packed: string): void {
-    let remote: RemoteOutcome;
-    try {
-      remote = unpack(packed) as RemoteOutcome;
-    } catch (cause) {
-      const error = toTaskError(cause, 'ERR_OUTPUT_NOT_CLONEABLE');
-      error.message = `the reply of task "${submission.request.taskId}" cannot be decoded here: ${error.message}`;
-      submission.finish({ kind: 'crashed', reply: { ...failureReply(cause, now()), error } });
-      return;
-    }
-    submission.finish(toOutcome(remote));
+    submission.finish(decodeOutcome(packed, submission.request.taskId));
   }
 
   /** Whether another attempt may go out: fewer in flight than live workers have threads. */
   hasRoom(_memoryMb: number | undefined): boolean {
-    let threads = 0;
-    for (const worker of this.#workers) threads += worker.threads;
     // At least one: with none announced (all restarting), one job may wait
     // in the queue, and its end wakes the planner again.
-    return this.#pending.size < Math.max(1, threads);
+    return this.#pending.size < Math.max(1, this.liveThreads());
   }
 
   submit(request: TaskRequest, _hints: SubmitHints): Submission {
@@ -241,7 +224,9 @@ export class QueueExecutor implements Executor {
     let data: ReturnType<typeof toJob>;
     try {
       const hash = this.#hashes.get(request.agent) ?? 'unknown';
-      data = toJob(request, hash, keys(this.settings).replies(this.#id), this.#timeoutGraceMs);
+      const replyTo = keys(this.settings).replies(this.#id);
+      const budget = this.#budgets.of(request.runTokens);
+      data = toJob(request, hash, replyTo, this.#timeoutGraceMs, budget);
     } catch (error) {
       submission.finish({ kind: 'replied', reply: failureReply(error, now()) });
       return submission;

@@ -5,16 +5,18 @@ import { Redis } from 'ioredis';
 import { HostBridge, type HostServices } from '../pool/host-bridge.js';
 import { Pools } from '../pool/pools.js';
 import { now } from '../shared/clock.js';
-import { AgentpoolError, taskError, toTaskError } from '../shared/errors.js';
+import { AgentpoolError, toTaskError } from '../shared/errors.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
+import { WorkerBudgets } from './budget-store.js';
 import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
 import { fromJob, type JobData, pack, parseJob } from './job.js';
+import { type JobChecks, refuseJob } from './job-checks.js';
 import { keys, QUEUE } from './keys.js';
 import type { RemoteOutcome } from './outcome-wire.js';
 import { runLocally } from './run-local.js';
 import { type ClusterSettings, connectionOptions } from './settings.js';
-import { packOutcome, refusal, refusalReply } from './worker-replies.js';
+import { packOutcome, refusalReply } from './worker-replies.js';
 
 export interface WorkerNodeOptions {
   settings: ClusterSettings;
@@ -74,6 +76,8 @@ export class WorkerNode {
   readonly #byAttempt = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
   readonly #replyPattern: RegExp;
+  readonly #budgets: WorkerBudgets;
+  readonly #checks: JobChecks;
   // This worker's number in the cluster (a counter in Redis): thread ids it
   // reports are THREAD_SPAN * seq + its local id, so two workers' thread 1
   // are two lanes in a trace, not one.
@@ -90,6 +94,7 @@ export class WorkerNode {
       options.host,
       (event) => this.#event(event),
       (error) => process.emitWarning(error.message, { code: 'AGENTPOOL_STRAY_ERROR' }),
+      (request) => this.#budgets.charge(request),
     );
     this.#pools = new Pools({
       threads,
@@ -100,6 +105,9 @@ export class WorkerNode {
     });
     this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
     this.#sub = new Redis(settings.url, { maxRetriesPerRequest: null });
+    this.#budgets = new WorkerBudgets(this.#redis, settings);
+    const { agents } = options;
+    this.#checks = { settings, redis: this.#redis, agents, hashes, budgets: this.#budgets };
     const k = keys(settings);
     void this.#sub.subscribe(k.cancel).catch(() => {});
     this.#sub.on('message', (_channel: string, job: string) =>
@@ -190,45 +198,17 @@ export class WorkerNode {
   }
 
   async #run(id: string, data: JobData, replyTo: string, started: number): Promise<RemoteOutcome> {
-    const href = this.#options.agents.get(data.agent);
-    const at = now();
-    if (href === undefined)
-      return refusal(
-        at,
-        'ERR_UNKNOWN_AGENT',
-        `this worker has no agent "${data.agent}" (it has ${[...this.#hashes.keys()].map((n) => `"${n}"`).join(', ') || 'none'})`,
-      );
-    if (this.#hashes.get(data.agent) !== data.hash)
-      return refusal(
-        at,
-        'ERR_CLUSTER_AGENT_HASH',
-        `agent "${data.agent}" is ${this.#hashes.get(data.agent)} on this worker, ${data.hash} on the planner`,
-      );
-    const k = keys(this.#options.settings);
-    const [cancelled, tainted] = await Promise.all([
-      this.#redis.exists(k.cancelled(id)),
-      started > 1 ? this.#redis.exists(k.tainted(id)) : Promise.resolve(0),
-    ]);
-    if (cancelled) return { kind: 'cancelled' };
-    // A run of this attempt on a worker that died had already shown
-    // effects: running it again silently would show them twice.
-    if (tainted)
-      return {
-        kind: 'crashed',
-        reply: {
-          ...refusalReply(at),
-          error: taskError(
-            'ERR_WORKER_CRASHED',
-            `task "${data.taskId}": the worker running it died after it had sent chunks or progress`,
-          ),
-        },
-      };
+    const refused = await refuseJob(this.#checks, id, data, started);
+    if (refused !== undefined) return refused;
+    const href = this.#options.agents.get(data.agent) as string;
     let request: ReturnType<typeof fromJob>;
     try {
       request = fromJob(data, () => href);
     } catch (error) {
-      return { kind: 'replied', reply: { ...refusalReply(at), error: toTaskError(error) } };
+      return { kind: 'replied', reply: { ...refusalReply(now()), error: toTaskError(error) } };
     }
+    // Its threads' charges to the run's budget go to Redis, through this process.
+    if (data.runTokens !== undefined) request.runTokens = this.#budgets.open(id, data.runTokens);
     const active: Active = {
       replyTo,
       tainted: false,
@@ -256,6 +236,7 @@ export class WorkerNode {
       await Promise.all(active.writes);
       this.#active.delete(id);
       this.#byAttempt.delete(attemptKey);
+      this.#budgets.close(id);
     }
   }
 

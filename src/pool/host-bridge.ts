@@ -1,6 +1,12 @@
 import * as Comlink from 'comlink';
 import type { TaskError } from '../shared/errors.js';
-import type { ChannelEvent, ChannelHello, HostApi, Link } from '../shared/protocol.js';
+import type {
+  ChannelEvent,
+  ChannelHello,
+  ChargeRequest,
+  HostApi,
+  Link,
+} from '../shared/protocol.js';
 
 /** Functions agents may call on the main thread as `ctx.host.name(...)`. */
 export type HostServices = Record<string, (...args: never[]) => unknown>;
@@ -13,16 +19,19 @@ export class HostBridge {
   readonly #services: HostServices;
   readonly #onEvent: (event: ChannelEvent) => void;
   readonly #onStray: (error: TaskError) => void;
+  readonly #onCharge: (request: ChargeRequest) => void;
   readonly #api: HostApi;
 
   constructor(
     services: HostServices,
     onEvent: (event: ChannelEvent) => void,
     onStray: (error: TaskError) => void = () => {},
+    onCharge: (request: ChargeRequest) => void = () => {},
   ) {
     this.#services = services;
     this.#onEvent = onEvent;
     this.#onStray = onStray;
+    this.#onCharge = onCharge;
     this.#api = { call: (name, args) => this.#call(name, args) };
   }
 
@@ -48,6 +57,11 @@ export class HostBridge {
   /** A thread's last word: agent code threw while no task ran there (see `StrayError`). */
   stray(error: TaskError): void {
     this.#onStray(error);
+  }
+
+  /** A thread's charge to a run budget kept in Redis (only an `agentpool worker` answers). */
+  charge(request: ChargeRequest): void {
+    this.#onCharge(request);
   }
 
   /** The link for inline mode, where agent and host share the main thread. */

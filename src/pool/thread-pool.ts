@@ -4,7 +4,9 @@ import { now } from '../shared/clock.js';
 import { formatCount } from '../shared/errors.js';
 import {
   CHANNEL_MARK,
+  CHARGE_MARK,
   type ChannelHello,
+  type ChargeRequest,
   STRAY_MARK,
   type StrayError,
   type TaskReply,
@@ -113,9 +115,10 @@ export class ThreadPool {
         return chosen;
       },
     });
-    this.#pool.on('message', (message: ChannelHello | StrayError) => {
+    this.#pool.on('message', (message: ChannelHello | StrayError | ChargeRequest) => {
       if (message?.type === CHANNEL_MARK) options.bridge.attach(message);
       else if (message?.type === STRAY_MARK) options.bridge.stray(message.error);
+      else if (message?.type === CHARGE_MARK) options.bridge.charge(message);
     });
     // piscina reports here what concerns no attempt it still tracks: a reply
     // that comes in after its thread was counted dead or the pool destroyed,

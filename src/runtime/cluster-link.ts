@@ -2,13 +2,11 @@ import type { z } from 'zod';
 import type { QueueExecutor } from '../cluster/queue-executor.js';
 import { clusterSettings, type redisOptionSchema } from '../cluster/settings.js';
 import type { DagInput } from '../dag/schema.js';
-import { describe, OptionsError } from '../shared/errors.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 
 /** What the link reads of the runtime's options. */
 export interface ClusterLinkSettings {
   redis: z.output<typeof redisOptionSchema>;
-  runTokens: number | undefined;
   timeoutGraceMs: number;
   /** The host services this process registers (a run needs workers that offer them). */
   services: readonly string[];
@@ -29,15 +27,12 @@ export class ClusterLink {
     this.#onEvent = onEvent;
   }
 
-  /** The queue executor, connecting on the first call. Refuses a run-wide token budget first. */
-  connect(runTokens: unknown): Promise<QueueExecutor> {
-    // A run-wide budget lives in one thread-shared counter; across machines
-    // it needs a Redis counter, not built yet: refused rather than unenforced.
-    const budget = runTokens ?? this.#s.runTokens;
-    if (budget !== undefined)
-      throw new OptionsError(
-        `runTokens: expected none with \`redis\` (a run-wide token budget is not enforced across machines yet), got ${describe(budget)}`,
-      );
+  /**
+   * The queue executor, connecting on the first call. A run's token budget
+   * (`runTokens`) is then a Redis counter its workers charge (see
+   * `cluster/budget-store.ts`).
+   */
+  connect(): Promise<QueueExecutor> {
     this.#executor ??= import('../cluster/queue-executor.js').then(({ QueueExecutor }) =>
       QueueExecutor.connect(clusterSettings(this.#s.redis), this.#onEvent, this.#s.timeoutGraceMs),
     );

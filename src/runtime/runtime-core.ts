@@ -60,13 +60,12 @@ export class RuntimeCore {
       (event) => this.#channelEvent(event),
       (error) => this.#strayError(error),
     );
-    const { redis, runTokens, timeoutGraceMs, host } = this.options;
+    const { redis, timeoutGraceMs, host } = this.options;
     this.#cluster =
       redis === undefined
         ? undefined
-        : new ClusterLink(
-            { redis, runTokens, timeoutGraceMs, services: Object.keys(host ?? {}) },
-            (event) => this.#channelEvent(event),
+        : new ClusterLink({ redis, timeoutGraceMs, services: Object.keys(host ?? {}) }, (event) =>
+            this.#channelEvent(event),
           );
   }
 
@@ -136,14 +135,10 @@ export class RuntimeCore {
    * and refuses the run unless live workers have each agent it needs with
    * this process's module hash. Without: nothing.
    */
-  async clusterReady(
-    agentNames: Iterable<string>,
-    runTokens: unknown,
-    runId: string | undefined,
-  ): Promise<void> {
+  async clusterReady(agentNames: Iterable<string>, runId: string | undefined): Promise<void> {
     if (this.#cluster === undefined) return;
     this.#checkOpen();
-    const executor = await this.#cluster.connect(runTokens);
+    const executor = await this.#cluster.connect();
     if (this.#executor === undefined) {
       this.#executor = executor;
       this.#stats.started(now());

@@ -24,6 +24,27 @@ export type Encoding = (typeof ENCODINGS)[number];
 export interface RunTokens {
   buffer: SharedArrayBuffer;
   budget: number;
+  /**
+   * Set on an `agentpool worker`: the budget lives in Redis, and `buffer` is
+   * this attempt's mailbox (see `remote-budget.ts`); each charge is asked of
+   * the worker's main thread under this id (the job's).
+   */
+  remote?: string | undefined;
+}
+
+/**
+ * Posted on `parentPort` by a thread charging a remote budget (`RunTokens.remote`):
+ * the main thread answers in `buffer` (see `remote-budget.ts`).
+ */
+export const CHARGE_MARK = 'agentpool:charge';
+export interface ChargeRequest {
+  type: typeof CHARGE_MARK;
+  /** `RunTokens.remote`. */
+  id: string;
+  /** The request's number, as the mailbox's state cell holds it. */
+  seq: number;
+  amount: number;
+  buffer: SharedArrayBuffer;
 }
 
 /** Limits the worker enforces itself (memory is the thread's, set by the pool). */
