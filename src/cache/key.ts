@@ -39,8 +39,9 @@ export interface KeyInput {
 
 /** The content address of a task: a hash of its `KeyInput`, order of dependencies aside. */
 export function cacheKey(input: KeyInput): string {
-  const deps = [...input.deps].sort(byId).map(([id, hash]) => [id, hash]);
-  const depStatus = [...input.depStatus].sort(byId).map(([id, status]) => [id, status]);
+  // Copies, sorted: the caller's arrays stay as given.
+  const deps = input.deps.slice().sort(byId);
+  const depStatus = input.depStatus.slice().sort(byId);
   // JSON of a fixed-shape array: unambiguous (strings are quoted and escaped), and no key order to go wrong.
   const canonical = JSON.stringify([
     KEY_FORMAT,

@@ -57,19 +57,19 @@ CREATE TABLE IF NOT EXISTS runs (
   saved_ms REAL NOT NULL
 );`;
 
-interface EntryRow {
-  key: string;
-  task_id: string;
-  agent: string;
-  output: Buffer;
-  checksum: string;
-  output_hash: string;
-  tokens: number;
-  duration_ms: number;
-  created_at: number;
-  used_at: number;
-  run_id: string;
-}
+/** A row of \`#get\`, in its column order. */
+type EntryRow = [
+  taskId: string,
+  agent: string,
+  output: Buffer,
+  checksum: string,
+  outputHash: string,
+  tokens: number,
+  durationMs: number,
+  createdAt: number,
+  usedAt: number,
+  runId: string,
+];
 
 function checksum(bytes: Uint8Array): string {
   return sha256(bytes);
@@ -120,7 +120,13 @@ export class SqliteStore implements CacheStore {
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
         }).immediate();
       }
-      this.#get = db.prepare('SELECT * FROM entries WHERE key = ?');
+      // The columns an entry needs, as an array (raw): a row object per hit,
+      // and the \`bytes\` column, were ~15% of a fully cached re-run's lookups.
+      this.#get = db
+        .prepare(
+          'SELECT task_id, agent, output, checksum, output_hash, tokens, duration_ms, created_at, used_at, run_id FROM entries WHERE key = ?',
+        )
+        .raw(true) as unknown as Database.Statement<[string], EntryRow>;
       this.#put = db.prepare(
         `INSERT OR REPLACE INTO entries (key, task_id, agent, output, checksum, output_hash, tokens, duration_ms, created_at, used_at, run_id, bytes)
          VALUES (@key, @taskId, @agent, @output, @checksum, @outputHash, @tokens, @durationMs, @createdAt, @createdAt, @runId, @bytes)`,
@@ -148,23 +154,14 @@ export class SqliteStore implements CacheStore {
     this.#reads.enter();
     const row = this.#get.get(key);
     if (row === undefined) return undefined;
-    if (!Buffer.isBuffer(row.output) || checksum(row.output) !== row.checksum) {
+    const [taskId, agent, output, sum, outputHash, tokens, durationMs, createdAt, usedAt, runId] =
+      row;
+    if (!Buffer.isBuffer(output) || checksum(output) !== sum) {
       throw new CacheEntryError(
-        `entry ${key} (task "${row.task_id}") is damaged: its checksum does not match`,
+        `entry ${key} (task "${taskId}") is damaged: its checksum does not match`,
       );
     }
-    return {
-      key: row.key,
-      taskId: row.task_id,
-      agent: row.agent,
-      output: row.output,
-      outputHash: row.output_hash,
-      tokens: row.tokens,
-      durationMs: row.duration_ms,
-      createdAt: row.created_at,
-      usedAt: row.used_at,
-      runId: row.run_id,
-    };
+    return { key, taskId, agent, output, outputHash, tokens, durationMs, createdAt, usedAt, runId };
   }
 
   put(entry: NewEntry): void {

@@ -23,6 +23,11 @@ export class RunEvents {
     this.#graph = graph;
   }
 
+  /** Whether anyone listens to task events (a caller may then skip building an event's extras). */
+  get listened(): boolean {
+    return this.#s.listening('task');
+  }
+
   /** A task was queued, started, is waiting to retry, or came from the cache. */
   task<T extends Progress>(type: T, i: number, extra: Extra<T>): void {
     if (!this.#s.listening('task')) return;

@@ -37,7 +37,27 @@ export function summarizeRun(run: {
     saved,
     tokenBudget: run.tokenBudget ?? null,
     successRate: total === 0 ? 1 : counts.done / total,
-    // fromEntries, not assignment: a task may be called "__proto__".
-    tasks: Object.fromEntries(run.results.map((result) => [result.id, result])),
+    tasks: byId(run.results),
   };
+}
+
+/**
+ * The results as an object keyed by task id. Assignment, with a defined
+ * property for a task called "__proto__" (which assignment would turn into
+ * the prototype): Object.fromEntries of a 100k-entry array of pairs was 0.2 s
+ * of a fully cached 100k-task re-run.
+ */
+function byId(results: readonly TaskResult[]): Record<string, TaskResult> {
+  const tasks: Record<string, TaskResult> = {};
+  for (const result of results) {
+    if (result.id === '__proto__')
+      Object.defineProperty(tasks, result.id, {
+        value: result,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else tasks[result.id] = result;
+  }
+  return tasks;
 }

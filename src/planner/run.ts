@@ -177,8 +177,10 @@ export class Run {
   /** Task `i`'s result came from the cache: it ends `done` without running. */
   #cached(i: number, hit: CacheHit): void {
     this.#table.queuedAt[i] = now();
-    const { key, runId: fromRun, createdAt, tokens, durationMs } = hit;
-    this.#events.task('cached', i, { key, fromRun, createdAt, tokens, durationMs });
+    if (this.#events.listened) {
+      const { key, runId: fromRun, createdAt, tokens, durationMs } = hit;
+      this.#events.task('cached', i, { key, fromRun, createdAt, tokens, durationMs });
+    }
     this.#end(i, Waiting, 'done', { ...never(), output: hit.output }, hit);
   }
 
@@ -248,9 +250,8 @@ export class Run {
   #end(i: number, from: TaskState, status: TaskStatus, ending: Ending, hit?: CacheHit): void {
     const id = this.#graph.ids[i] as string;
     const agent = this.#task(i).agent;
-    let result = this.#table.result(i, id, agent, status, ending);
-    if (hit && result.status === 'done')
-      result = { ...result, cached: true, cachedFrom: cachedFrom(hit) };
+    const origin = hit && status === 'done' ? cachedFrom(hit) : undefined;
+    const result = this.#table.result(i, id, agent, status, ending, origin);
     // Write-ahead: in the store before its event, and before any dependent is decided.
     if (result.status === 'done') this.#cache?.record(i, result);
     this.#table.end(i, from, result);

@@ -1,6 +1,10 @@
 import type { Graph } from '../dag/graph.js';
 import type { TaskResult, TaskStatus } from '../results.js';
+import type { TaskError } from '../shared/errors.js';
 import type { Ending } from './judge.js';
+
+/** Where a cached result's output came from (see `TaskResult`). */
+export type CachedFrom = NonNullable<Extract<TaskResult, { status: 'done' }>['cachedFrom']>;
 
 /** Where a task stands in its run. Ready covers the ready heap and the parked heaps. */
 export const TaskState = {
@@ -92,23 +96,75 @@ export class TaskTable {
     if (result.status === 'done') this.outputs[i] = result.output;
   }
 
-  /** The result of a task ending now, from how its last attempt ended. */
-  result(i: number, id: string, agent: string, status: TaskStatus, ending: Ending): TaskResult {
-    const queuedAt = this.queuedAt[i] as number;
-    const { startedAt, finishedAt } = ending;
+  /**
+   * The result of a task ending now, from how its last attempt ended, and
+   * for one whose output came from the task cache, where it came from. One
+   * object literal per shape, no spreads: a fully cached 100k-task run makes
+   * all its results in one go, and each spread was a second object.
+   */
+  result(
+    i: number,
+    id: string,
+    agent: string,
+    status: TaskStatus,
+    ending: Ending,
+    cachedFrom?: CachedFrom,
+  ): TaskResult {
+    const queued = this.queuedAt[i] as number;
+    const queuedAt = Number.isNaN(queued) ? null : queued;
+    const { startedAt, finishedAt, threadId } = ending;
+    const attempts = this.attempts[i] as number;
+    const durationMs = startedAt === null ? 0 : Math.max(0, finishedAt - startedAt);
+    const tokens = this.tokens[i] as number;
+    const cpuMs = ending.cpuMs ?? 0;
+    if (status !== 'done') {
+      const error = ending.error as TaskError;
+      return {
+        id,
+        agent,
+        status,
+        attempts,
+        queuedAt,
+        startedAt,
+        finishedAt,
+        durationMs,
+        threadId,
+        tokens,
+        cpuMs,
+        error,
+      };
+    }
+    const output = ending.output;
+    if (cachedFrom === undefined)
+      return {
+        id,
+        agent,
+        status,
+        attempts,
+        queuedAt,
+        startedAt,
+        finishedAt,
+        durationMs,
+        threadId,
+        tokens,
+        cpuMs,
+        output,
+      };
     return {
       id,
       agent,
       status,
-      attempts: this.attempts[i] as number,
-      queuedAt: Number.isNaN(queuedAt) ? null : queuedAt,
+      attempts,
+      queuedAt,
       startedAt,
       finishedAt,
-      durationMs: startedAt === null ? 0 : Math.max(0, finishedAt - startedAt),
-      threadId: ending.threadId,
-      tokens: this.tokens[i] as number,
-      cpuMs: ending.cpuMs ?? 0,
-      ...(status === 'done' ? { output: ending.output } : { error: ending.error }),
-    } as TaskResult;
+      durationMs,
+      threadId,
+      tokens,
+      cpuMs,
+      output,
+      cached: true,
+      cachedFrom,
+    };
   }
 }
