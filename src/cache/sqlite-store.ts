@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS runs (
   saved_ms REAL NOT NULL
 );`;
 
-/** A row of \`#get\`, in its column order. */
+/** A row of `#get`, in its column order. */
 type EntryRow = [
   taskId: string,
   agent: string,
@@ -121,7 +121,7 @@ export class SqliteStore implements CacheStore {
         }).immediate();
       }
       // The columns an entry needs, as an array (raw): a row object per hit,
-      // and the \`bytes\` column, were ~15% of a fully cached re-run's lookups.
+      // and the `bytes` column, were ~15% of a fully cached re-run's lookups.
       this.#get = db
         .prepare(
           'SELECT task_id, agent, output, checksum, output_hash, tokens, duration_ms, created_at, used_at, run_id FROM entries WHERE key = ?',
