@@ -98,9 +98,9 @@ export class TaskTable {
 
   /**
    * The result of a task ending now, from how its last attempt ended, and
-   * for one whose output came from the task cache, where it came from. One
-   * object literal per shape, no spreads: a fully cached 100k-task run makes
-   * all its results in one go, and each spread was a second object.
+   * for one whose output came from the task cache, where it came from. No
+   * spreads: a fully cached 100k-task run makes all its results in one go,
+   * and each spread was a second object.
    */
   result(
     i: number,
@@ -134,23 +134,7 @@ export class TaskTable {
         error,
       };
     }
-    const output = ending.output;
-    if (cachedFrom === undefined)
-      return {
-        id,
-        agent,
-        status,
-        attempts,
-        queuedAt,
-        startedAt,
-        finishedAt,
-        durationMs,
-        threadId,
-        tokens,
-        cpuMs,
-        output,
-      };
-    return {
+    const done: Extract<TaskResult, { status: 'done' }> = {
       id,
       agent,
       status,
@@ -162,9 +146,12 @@ export class TaskTable {
       threadId,
       tokens,
       cpuMs,
-      output,
-      cached: true,
-      cachedFrom,
+      output: ending.output,
     };
+    if (cachedFrom !== undefined) {
+      done.cached = true;
+      done.cachedFrom = cachedFrom;
+    }
+    return done;
   }
 }
