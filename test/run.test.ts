@@ -253,10 +253,16 @@ describe('attempts on deck', () => {
   let runtime: Runtime;
   // When each attempt was handed to its thread.
   const handedAt = new Map<string, number>();
+  // Per run, the order in which tasks were first handed to a thread.
+  const handedOrder = new Map<string, string[]>();
   beforeAll(async () => {
     runtime = createRuntime({ threads: 2, agents: { sleep: fixture('sleep') } });
     runtime.on('task', (event) => {
-      if (event.type === 'started') handedAt.set(event.id, event.at);
+      if (event.type !== 'started') return;
+      // Once per task: a deck taken back is handed out again.
+      const order = handedOrder.get(event.runId) ?? [];
+      if (!order.includes(event.id)) handedOrder.set(event.runId, [...order, event.id]);
+      handedAt.set(event.id, event.at);
     });
     // Both threads up and the agent loaded, so no cold start passes for a decision.
     await runtime.execute({
@@ -286,17 +292,19 @@ describe('attempts on deck', () => {
     const dag = Object.fromEntries(
       Array.from({ length: 8 }, (_, k) => [
         `t${k}`,
-        { agent: 'sleep', prompt: '40', cost: 80 - k },
+        // Ranked against DAG order, so handing out in DAG order would fail.
+        { agent: 'sleep', prompt: '40', cost: 70 + k },
       ]),
     );
     const run = await runtime.execute(dag);
     expect(run.done).toBe(8);
     // Eight equal tasks on two threads: all but the first two can wait on deck.
     expect(onDeck(run).length).toBeGreaterThan(0);
-    // Two at a time, in rank order.
-    const order = startOrder(run);
-    for (let k = 0; k < 8; k += 2)
-      expect(order.slice(k, k + 2).sort()).toEqual([`t${k}`, `t${k + 1}`]);
+    // Handed out in rank order (when each then starts depends on when its
+    // thread frees up: on a loaded machine one thread can fall a task behind
+    // the other, and a deck then moves to the thread that freed up first).
+    expect(handedOrder.get(run.runId)).toEqual(Array.from({ length: 8 }, (_, k) => `t${7 - k}`));
+    // Two at a time.
     expect(maxOverlap(Object.values(run.tasks))).toBe(2);
   });
 
