@@ -69,6 +69,11 @@ export class RunJournal {
     this.#leases.add(runId);
   }
 
+  /** How long run `runId`'s lease has left, in ms; 0 when no planner holds it. */
+  async leaseLeft(runId: string): Promise<number> {
+    return Math.max(0, await this.#redis.pttl(this.#leaseKey(runId)));
+  }
+
   /** Renews this planner's leases (each heartbeat). */
   async renew(): Promise<void> {
     for (const runId of this.#leases)
