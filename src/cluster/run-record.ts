@@ -17,7 +17,7 @@ import type { Encoding } from '../shared/protocol.js';
 export interface RunRecord {
   v: 1;
   runId: string;
-  /** Epoch ms of the run's (first) start. */
+  /** Epoch ms when this record was written (each planner that takes the run over writes it again). */
   startedAt: number;
   /** The DAG, or null for a batched `fanOut` (which cannot be resumed). */
   dag: DagInput | null;

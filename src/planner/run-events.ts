@@ -52,9 +52,10 @@ export class RunEvents {
       });
   }
 
-  /** Resolves once every terminal entry is written and its event sent; undefined without a journal. */
-  drained(): Promise<void> | undefined {
-    return this.#s.journalEnd === undefined ? undefined : this.#chain;
+  /** Calls `then` once every terminal entry is written and its event sent: at once without a journal. */
+  whenDrained(then: () => void): void {
+    if (this.#s.journalEnd === undefined) then();
+    else void this.#chain.then(then);
   }
 
   /** A task was queued, started, is waiting to retry, or came from the cache. */

@@ -306,8 +306,6 @@ export class Run {
       tokenBudget: this.#s.runTokens,
     });
     // With a journal: once every terminal entry is written (and its event sent).
-    const drained = this.#events.drained();
-    if (drained === undefined) this.#resolve(result);
-    else void drained.then(() => this.#resolve(result));
+    this.#events.whenDrained(() => this.#resolve(result));
   }
 }
