@@ -1,4 +1,5 @@
 import { compileFanOut } from './dag/fan-out.js';
+import type { Graph } from './dag/graph.js';
 import type { DagInput } from './dag/schema.js';
 import { compileDag } from './dag/validate.js';
 import type { EventName, Listener } from './events.js';
@@ -8,9 +9,9 @@ import {
   parseOptions,
   type RuntimeOptions,
 } from './options.js';
+import type { Run } from './planner/run.js';
 import type { RunResult, TaskResult } from './results.js';
-import { agentsOf } from './runtime/cluster-link.js';
-import { batchesOf, type FanOutOptions, fanOutPlan } from './runtime/fan-out.js';
+import { type Batches, batchesOf, type FanOutOptions, fanOutPlan } from './runtime/fan-out.js';
 import { checkListener } from './runtime/run-setup.js';
 import { RuntimeCore } from './runtime/runtime-core.js';
 import type { RuntimeStats } from './stats.js';
@@ -55,9 +56,22 @@ export class Runtime {
   async execute(dag: DagInput, options?: ExecuteOptions): Promise<RunResult> {
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     const core = this.#core;
-    if (core.clustered) await core.clusterReady(agentsOf(dag), options?.runId);
-    const run = core.start(() => compileDag(dag, core.agentNames), options);
+    const run = await this.#clusterStart(dag, () => compileDag(dag, core.agentNames), options);
     return run.done;
+  }
+
+  /** Starts a run: locally in this tick; with `redis`, once it is checked, leased and journaled. */
+  async #clusterStart(
+    dag: DagInput | null,
+    compile: () => Graph,
+    options: ExecuteOptions | undefined,
+    batches?: Batches,
+  ): Promise<Run> {
+    const core = this.#core;
+    if (!core.clustered) return core.start(compile, options, undefined, batches);
+    const parsed = parseOptions(executeOptionsSchema, options, 'execute options');
+    const ready = await core.clusterRun(dag, compile, parsed);
+    return core.startParsed(ready.compile, ready.options, undefined, batches);
   }
 
   /**
@@ -94,10 +108,11 @@ export class Runtime {
     const parsed = parseOptions(executeOptionsSchema, executeOptions, 'execute options');
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     const core = this.#core;
-    if (core.clustered) await core.clusterReady(agentsOf(dag), parsed.runId);
+    let compile = () => compileDag(dag, core.agentNames);
+    let ready = parsed;
+    if (core.clustered) ({ compile, options: ready } = await core.clusterRun(dag, compile, parsed));
     yield* streamRun(
-      (signal, tap) =>
-        core.startParsed(() => compileDag(dag, core.agentNames), { ...parsed, signal }, tap),
+      (signal, tap) => core.startParsed(compile, { ...ready, signal }, tap),
       parsed.signal,
       events,
     );
@@ -121,22 +136,20 @@ export class Runtime {
     const { task, batch, executeOptions } = fanOutPlan(agent, prompts, options);
     // Local runs start in this tick, as before (a close() right after execute() lets them finish).
     const core = this.#core;
-    if (core.clustered) await core.clusterReady([agent], executeOptions.runId);
     if (batch === 1) {
       const ids = prompts.map((_, i) => `task_${i}`);
       const entries = prompts.map((prompt, i) => [ids[i] as string, prompt] as const);
-      const run = core.start(() => compileFanOut(task, entries, core.agentNames), executeOptions);
+      const compile = () => compileFanOut(task, entries, core.agentNames);
+      const dag = Object.fromEntries(entries.map(([id, prompt]) => [id, { ...task, prompt }]));
+      const run = await this.#clusterStart(dag, compile, executeOptions);
       const result = await run.done;
       return ids.map((id) => result.tasks[id] as TaskResult);
     }
     const batches = batchesOf(prompts, batch);
     const entries = [...batches.keys()].map((id) => [id, ''] as const);
-    const run = core.start(
-      () => compileFanOut(task, entries, core.agentNames),
-      executeOptions,
-      undefined,
-      batches,
-    );
+    const compile = () => compileFanOut(task, entries, core.agentNames);
+    // A batched fan-out is journaled without its DAG: it cannot be resumed.
+    const run = await this.#clusterStart(null, compile, executeOptions, batches);
     await run.done;
     return [...batches.keys()].flatMap((id) => run.promptResults(id));
   }

@@ -6,7 +6,10 @@ import type { DagFile } from './dag-file.js';
  * its agent's, else the file's `defaults.limits.tokens` (the order the
  * runtime applies them in). Shown next to the tokens a task used.
  */
-export function tokenBudgets(graph: Graph, file: DagFile): Map<string, number> {
+export function tokenBudgets(
+  graph: Graph,
+  file: Pick<DagFile, 'defaults' | 'agents'>,
+): Map<string, number> {
   const budgets = new Map<string, number>();
   const fallback = file.defaults.limits?.tokens;
   graph.tasks.forEach((task, i) => {

@@ -5,6 +5,7 @@ import { AgentpoolError } from '../shared/errors.js';
 import { cacheCommands } from './cache-command.js';
 import { LOAD_TIMEOUT_MS } from './check-modules.js';
 import { graphCommand } from './graph-command.js';
+import { resumeCommandLine } from './resume-cli.js';
 import { EXIT, type RunFlags, runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
 import { type WorkerFlags, workerCommand } from './worker-command.js';
@@ -28,7 +29,7 @@ function threads(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : integer(0, '--threads')(value);
 }
 
-const COMMANDS = ['run', 'validate', 'graph', 'worker'];
+const COMMANDS = ['run', 'resume', 'validate', 'graph', 'worker'];
 
 /**
  * commander's error ("error: unknown option '--bogus'") as every CLI error
@@ -160,6 +161,7 @@ Examples:
     process.exitCode = await runCommand(dag, flags);
   });
 
+resumeCommandLine(program, integer(0, '--wait'));
 cacheCommands(program);
 
 program

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
+import type { TaskResult } from '../results.js';
 import { AgentpoolError } from '../shared/errors.js';
+import { decodeEntry, encodeEntry, type RunRecord, type TaskEnd, taskEnd } from './run-record.js';
 import type { ClusterSettings } from './settings.js';
 
 // How long a planner's lease on a run lasts without renewal: renewed every
@@ -13,15 +15,17 @@ const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /**
- * A run's journal in Redis: one hash per run id, one field per (task,
+ * A run's journal in Redis, three keys per run id: its record (`RunRecord`:
+ * the DAG, options and agents, written when it starts, before any task is
+ * dispatched); a hash of terminal entries, one field per task (`TaskEnd`,
+ * written before the task's end is reported); and a hash with one field per (task,
  * attempt) holding that attempt's packed reply (the worker's V8-serialized
  * outcome: Map, BigInt, Date and typed arrays survive). The executor writes
  * a field, and awaits it, before the planner hears of the outcome, so a
  * task's `done` is never announced before it is journaled (write-ahead);
  * a later planner on the same run id finds each finished attempt here and
  * replays it instead of running it again. Runs without an explicit run id
- * get a random one and nothing can resume them, so they are journaled but
- * never leased.
+ * get a random one, leased and journaled all the same.
  */
 export class RunJournal {
   readonly #redis: Redis;
@@ -37,6 +41,14 @@ export class RunJournal {
 
   #key(runId: string): string {
     return `${this.#prefix}:journal:${runId}`;
+  }
+
+  #runKey(runId: string): string {
+    return `${this.#prefix}:journal-run:${runId}`;
+  }
+
+  #endsKey(runId: string): string {
+    return `${this.#prefix}:journal-ends:${runId}`;
   }
 
   #leaseKey(runId: string): string {
@@ -55,6 +67,11 @@ export class RunJournal {
       );
     }
     this.#leases.add(runId);
+  }
+
+  /** How long run `runId`'s lease has left, in ms; 0 when no planner holds it. */
+  async leaseLeft(runId: string): Promise<number> {
+    return Math.max(0, await this.#redis.pttl(this.#leaseKey(runId)));
   }
 
   /** Renews this planner's leases (each heartbeat). */
@@ -82,6 +99,43 @@ export class RunJournal {
       .hset(this.#key(runId), field(taskId, attempt), packed)
       .expire(this.#key(runId), JOURNAL_S)
       .exec();
+  }
+
+  /** Journals the run's record (a run started again on its id writes it again); resolves once Redis has it. */
+  async begin(record: RunRecord): Promise<void> {
+    const packed = encodeEntry(record, `run ${JSON.stringify(record.runId)}'s record`);
+    await this.#redis.set(this.#runKey(record.runId), packed, 'EX', JOURNAL_S);
+  }
+
+  /** Journals task `result.id`'s terminal entry (replacing one an earlier planner of the run wrote); resolves once Redis has it. */
+  async end(runId: string, result: TaskResult): Promise<void> {
+    const entry = taskEnd(result);
+    let packed: string;
+    try {
+      packed = encodeEntry(entry, `task ${JSON.stringify(result.id)}'s result`);
+    } catch (error) {
+      // An output structured clone refuses (a cached one cannot be, a reply never is): the entry without it.
+      const { output: _output, ...rest } = entry;
+      packed = encodeEntry({ ...rest, outputLost: (error as Error).message }, 'a terminal entry');
+    }
+    await this.#redis
+      .multi()
+      .hset(this.#endsKey(runId), result.id, packed)
+      .expire(this.#endsKey(runId), JOURNAL_S)
+      .expire(this.#runKey(runId), JOURNAL_S)
+      .exec();
+  }
+
+  /** The run's record, or undefined when this Redis has no such run (never run here, or expired). */
+  async read(runId: string): Promise<RunRecord | undefined> {
+    const packed = await this.#redis.get(this.#runKey(runId));
+    return packed === null ? undefined : (decodeEntry(packed) as RunRecord);
+  }
+
+  /** The run's terminal entries so far, by task id. */
+  async ends(runId: string): Promise<Map<string, TaskEnd>> {
+    const all = await this.#redis.hgetall(this.#endsKey(runId));
+    return new Map(Object.entries(all).map(([id, packed]) => [id, decodeEntry(packed) as TaskEnd]));
   }
 }
 

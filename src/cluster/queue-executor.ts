@@ -107,16 +107,18 @@ export class QueueExecutor implements Executor {
   /**
    * Refuses a run whose agents no live worker has, or has with other code
    * (see `checkWorkers`); `modules` are the planner's agent modules by name.
+   * Resolves with their hashes.
    */
   async preflight(
     modules: ReadonlyMap<string, string>,
     services: readonly string[] = [],
-  ): Promise<void> {
+  ): Promise<ReadonlyMap<string, string>> {
     const hashes = await agentHashes(modules);
     for (const [name, hash] of hashes) this.#hashes.set(name, hash);
     await this.#refresh();
     checkWorkers(this.#workers, hashes, this.settings.url);
     checkServices(this.#workers, services);
+    return hashes;
   }
 
   async #refresh(): Promise<void> {

@@ -13,14 +13,49 @@ type Extra<T extends Progress> = Omit<
   'type' | 'runId' | 'id' | 'agent' | 'at'
 >;
 
-/** A run's events, built only when someone listens. */
-export class RunEvents {
-  readonly #s: Pick<RunSettings, 'runId' | 'emit' | 'listening'>;
-  readonly #graph: Graph;
+type EventSettings = Pick<RunSettings, 'runId' | 'emit' | 'listening' | 'journalEnd'>;
 
-  constructor(settings: Pick<RunSettings, 'runId' | 'emit' | 'listening'>, graph: Graph) {
+/**
+ * A run's events, built only when someone listens. With a journal
+ * (`journalEnd`), a task's end is announced only once its terminal entry is
+ * written (write-ahead), and every event after it waits behind it, so the
+ * order holds.
+ */
+export class RunEvents {
+  readonly #s: EventSettings;
+  readonly #graph: Graph;
+  // Events waiting behind a terminal entry being written, and their chain.
+  #queued = 0;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(settings: EventSettings, graph: Graph) {
     this.#s = settings;
     this.#graph = graph;
+  }
+
+  /** Emits at once, or after what is queued. */
+  #emit(send: () => void | Promise<void>): void {
+    if (this.#queued === 0) {
+      void send();
+      return;
+    }
+    this.#later(send);
+  }
+
+  #later(send: () => void | Promise<void>): void {
+    this.#queued++;
+    this.#chain = this.#chain
+      .then(send)
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued--;
+      });
+  }
+
+  /** Calls `then` once every terminal entry is written and its event sent: at once without a journal. */
+  whenDrained(then: () => void): void {
+    if (this.#s.journalEnd === undefined) then();
+    else void this.#chain.then(then);
   }
 
   /** Whether anyone listens to task events (a caller may then skip building an event's extras). */
@@ -37,11 +72,27 @@ export class RunEvents {
       agent: (this.#graph.tasks[i] as TaskSpec).agent,
       at: now(),
     };
-    this.#s.emit('task', { ...base, type, ...extra } as EventMap['task']);
+    this.#emit(() => this.#s.emit('task', { ...base, type, ...extra } as EventMap['task']));
   }
 
   /** A task ended with `result`. */
   ended(result: TaskResult): void {
+    const journal = this.#s.journalEnd;
+    if (journal !== undefined) {
+      // Written now (Redis pipelines the writes), announced once written.
+      const written = journal(result).catch((error: unknown) =>
+        process.emitWarning(
+          `task ${JSON.stringify(result.id)} of run ${JSON.stringify(this.#s.runId)}: its terminal entry was not journaled: ${(error as Error).message}`,
+          { code: 'AGENTPOOL_JOURNAL_WRITE' },
+        ),
+      );
+      this.#later(() => written.then(() => this.#ended(result)));
+      return;
+    }
+    this.#ended(result);
+  }
+
+  #ended(result: TaskResult): void {
     if (!this.#s.listening('task')) return;
     const { id, agent, status: type, finishedAt: at } = result;
     const event = { type, runId: this.#s.runId, id, agent, at, result };
@@ -60,10 +111,10 @@ export class RunEvents {
       at: now(),
     };
     if (kind === 'chunk') {
-      this.#s.emit('chunk', { ...base, type: 'chunk', chunk: event.payload });
+      this.#emit(() => this.#s.emit('chunk', { ...base, type: 'chunk', chunk: event.payload }));
     } else {
       const { fraction, message } = event.payload as { fraction: number; message?: string };
-      this.#s.emit('progress', { ...base, type: 'progress', fraction, message });
+      this.#emit(() => this.#s.emit('progress', { ...base, type: 'progress', fraction, message }));
     }
   }
 }

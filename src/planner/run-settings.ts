@@ -3,6 +3,7 @@ import type { Graph } from '../dag/graph.js';
 import type { Limits } from '../dag/schema.js';
 import type { EventMap } from '../events.js';
 import type { Executor } from '../pool/executor.js';
+import type { TaskResult } from '../results.js';
 import type { RetryOverride, RetryPolicy } from '../retry.js';
 import type { Encoding } from '../shared/protocol.js';
 import type { Slots } from './slots.js';
@@ -44,6 +45,8 @@ export interface RunSettings {
   slots: Slots;
   executor: Executor;
   signal?: AbortSignal | undefined;
+  /** Journals a task's terminal entry (runs on a cluster); its end is announced once this resolves. */
+  journalEnd?: ((result: TaskResult) => Promise<void>) | undefined;
   /** The task cache, when this run uses one. */
   cache?: RunCache | undefined;
   random?: () => number;

@@ -298,15 +298,15 @@ export class Run {
     this.#cache?.finish(this.#startedAt);
     this.#s.slots.delete(this);
     this.#s.signal?.removeEventListener('abort', this.#onAbort);
-    this.#resolve(
-      summarizeRun({
-        runId: this.#s.runId,
-        results: this.#table.results as TaskResult[],
-        stoppedBy: this.#halt.by,
-        startedAt: this.#startedAt,
-        tokensSpent: this.#halt.spent(),
-        tokenBudget: this.#s.runTokens,
-      }),
-    );
+    const result = summarizeRun({
+      runId: this.#s.runId,
+      results: this.#table.results as TaskResult[],
+      stoppedBy: this.#halt.by,
+      startedAt: this.#startedAt,
+      tokensSpent: this.#halt.spent(),
+      tokenBudget: this.#s.runTokens,
+    });
+    // With a journal: once every terminal entry is written (and its event sent).
+    this.#events.whenDrained(() => this.#resolve(result));
   }
 }

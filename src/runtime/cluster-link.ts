@@ -1,8 +1,14 @@
+import { resolve } from 'node:path';
 import type { z } from 'zod';
 import type { QueueExecutor } from '../cluster/queue-executor.js';
+import type { RunRecord } from '../cluster/run-record.js';
 import { clusterSettings, type redisOptionSchema } from '../cluster/settings.js';
 import type { DagInput } from '../dag/schema.js';
+import type { ResolvedOptions } from '../options.js';
+import type { RunAgent } from '../planner/run-settings.js';
+import type { TaskResult } from '../results.js';
 import type { ChannelEvent } from '../shared/protocol.js';
+import type { ParsedExecuteOptions } from './run-setup.js';
 
 /** What the link reads of the runtime's options. */
 export interface ClusterLinkSettings {
@@ -21,6 +27,8 @@ export class ClusterLink {
   readonly #s: ClusterLinkSettings;
   readonly #onEvent: (event: ChannelEvent) => void;
   #executor: Promise<QueueExecutor> | undefined;
+  // The executor once connected (runs start only after that).
+  #ready: QueueExecutor | undefined;
 
   constructor(settings: ClusterLinkSettings, onEvent: (event: ChannelEvent) => void) {
     this.#s = settings;
@@ -33,24 +41,48 @@ export class ClusterLink {
    * `cluster/budget-store.ts`).
    */
   connect(): Promise<QueueExecutor> {
-    this.#executor ??= import('../cluster/queue-executor.js').then(({ QueueExecutor }) =>
-      QueueExecutor.connect(clusterSettings(this.#s.redis), this.#onEvent, this.#s.timeoutGraceMs),
-    );
+    this.#executor ??= import('../cluster/queue-executor.js')
+      .then(({ QueueExecutor }) =>
+        QueueExecutor.connect(
+          clusterSettings(this.#s.redis),
+          this.#onEvent,
+          this.#s.timeoutGraceMs,
+        ),
+      )
+      .then((executor) => {
+        this.#ready = executor;
+        return executor;
+      });
     return this.#executor;
   }
 
   /**
    * Refuses the run unless live workers have each agent it needs (`modules`:
    * name to module path) with this process's module hash, and the host
-   * services; a run id given is leased, so one planner owns it at a time.
+   * services; then leases the run id (one planner owns it at a time) and
+   * journals the run's record (`record`, given the agents' hashes) before
+   * any of its tasks is dispatched.
    */
-  async check(
+  async begin(
     executor: QueueExecutor,
     modules: ReadonlyMap<string, string>,
-    runId: string | undefined,
+    runId: string,
+    record: (hashes: ReadonlyMap<string, string>, services: string[]) => RunRecord,
   ): Promise<void> {
-    await executor.preflight(modules, this.#s.services);
-    if (runId !== undefined) await executor.journal.claim(runId);
+    const hashes = await executor.preflight(modules, this.#s.services);
+    await executor.journal.claim(runId);
+    try {
+      await executor.journal.begin(record(hashes, [...this.#s.services]));
+    } catch (error) {
+      await executor.journal.release(runId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Writes run `runId`'s terminal entries (connected runs only). */
+  journalEnd(runId: string): ((result: TaskResult) => Promise<void>) | undefined {
+    const journal = this.#ready?.journal;
+    return journal && ((result) => journal.end(runId, result));
   }
 
   /** A run ended: its lease goes (a later planner may take the id at once). */
@@ -72,4 +104,45 @@ export function agentsOf(dag: DagInput): string[] {
     // A getter or proxy that throws: compiling the DAG reports it, coded.
   }
   return [...names];
+}
+
+/** What a run's record is made of. */
+export interface RecordParts {
+  runId: string;
+  dag: DagInput | null;
+  agents: ReadonlyMap<string, RunAgent>;
+  hashes: ReadonlyMap<string, string>;
+  services: string[];
+  options: ParsedExecuteOptions;
+  runtime: ResolvedOptions;
+}
+
+/** The run's record for its journal: the options as the run applies them (see `runSettings`). */
+export function runRecord(parts: RecordParts): RunRecord {
+  const { options, runtime } = parts;
+  const { retries, timeoutMs, timeoutGraceMs, limits, encoding, countTokens, cache } = runtime;
+  return {
+    v: 1,
+    runId: parts.runId,
+    startedAt: Date.now(),
+    dag: parts.dag,
+    agents: Object.fromEntries(parts.agents),
+    hashes: Object.fromEntries(parts.hashes),
+    options: {
+      context: options.context,
+      failFast: options.failFast ?? runtime.failFast,
+      runTokens: options.runTokens ?? runtime.runTokens,
+      cache: options.cache,
+    },
+    runtime: {
+      retries,
+      timeoutMs,
+      timeoutGraceMs,
+      limits,
+      encoding,
+      countTokens,
+      cache: cache === false ? false : 'dir' in cache ? { dir: resolve(cache.dir) } : 'store',
+    },
+    services: parts.services,
+  };
 }

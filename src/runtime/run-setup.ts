@@ -67,6 +67,7 @@ export interface RunParts {
   executor: Executor;
   slots: Slots;
   cache: RunCache | undefined;
+  journalEnd: RunSettings['journalEnd'];
   stats: StatsRecorder;
   emit<E extends keyof EventMap>(name: E, event: EventMap[E]): void;
   listening(name: keyof EventMap): boolean;
@@ -104,6 +105,7 @@ export function runSettings(parts: RunParts): RunSettings {
     executor: parts.executor,
     signal: options.signal,
     cache: parts.cache,
+    journalEnd: parts.journalEnd,
     emit: parts.emit,
     listening: parts.listening,
     meanMs: (agent) => stats.meanMs(agent),

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { resolveAgents } from '../agents.js';
 import { TaskCache } from '../cache/task-cache.js';
 import type { Graph } from '../dag/graph.js';
+import type { DagInput } from '../dag/schema.js';
 import { Listeners } from '../events.js';
 import {
   type ExecuteOptions,
@@ -20,10 +22,15 @@ import { AgentpoolError, type TaskError } from '../shared/errors.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 import { type RuntimeStats, StatsRecorder } from '../stats.js';
 import type { Tap } from '../stream.js';
-import { ClusterLink } from './cluster-link.js';
+import { ClusterLink, runRecord } from './cluster-link.js';
 import type { Batches } from './fan-out.js';
-import { createExecutor, dispatchBudget, type ParsedExecuteOptions } from './run-setup.js';
-import { type RunHost, startRun } from './start-run.js';
+import {
+  checkContext,
+  createExecutor,
+  dispatchBudget,
+  type ParsedExecuteOptions,
+} from './run-setup.js';
+import { checkRunId, type RunHost, startRun } from './start-run.js';
 
 /**
  * The engine behind a `Runtime`'s public methods: its options and agents,
@@ -131,24 +138,39 @@ export class RuntimeCore {
   }
 
   /**
-   * With `redis`: connects once (the queue executor replaces local threads)
-   * and refuses the run unless live workers have each agent it needs with
-   * this process's module hash. Without: nothing.
+   * With `redis`, before a run starts: validates the DAG (`compile`),
+   * connects once (the queue executor replaces local threads), refuses the
+   * run unless live workers have each agent it needs with this process's
+   * module hash, leases the run id (a random one if none was given) and
+   * journals the run's record. Returns the graph and the options the run
+   * starts with (its id set).
    */
-  async clusterReady(agentNames: Iterable<string>, runId: string | undefined): Promise<void> {
-    if (this.#cluster === undefined) return;
+  async clusterRun(
+    dag: DagInput | null,
+    compile: () => Graph,
+    input: ParsedExecuteOptions,
+  ): Promise<{ compile: () => Graph; options: ParsedExecuteOptions }> {
+    const cluster = this.#cluster as ClusterLink;
     this.#checkOpen();
-    const executor = await this.#cluster.connect();
+    const graph = compile();
+    const runId = input.runId ?? randomUUID();
+    checkRunId(this.#active, runId);
+    checkContext(input.context);
+    const executor = await cluster.connect();
     if (this.#executor === undefined) {
       this.#executor = executor;
       this.#stats.started(now());
     }
-    const modules = new Map<string, string>();
-    for (const name of agentNames) {
-      const agent = this.agents.get(name);
-      if (agent !== undefined) modules.set(name, agent.module);
+    const agents = new Map<string, RunAgent>();
+    for (const task of graph.tasks) {
+      const agent = this.agents.get(task.agent);
+      if (agent !== undefined) agents.set(task.agent, agent);
     }
-    await this.#cluster.check(executor, modules, runId);
+    const modules = new Map([...agents].map(([name, agent]) => [name, agent.module]));
+    await cluster.begin(executor, modules, runId, (hashes, services) =>
+      runRecord({ runId, dag, agents, hashes, services, options: input, runtime: this.options }),
+    );
+    return { compile: () => graph, options: { ...input, runId } };
   }
 
   start(

@@ -43,11 +43,7 @@ export function startRun(
   batches?: Batches,
 ): Run {
   const runId = options.runId ?? randomUUID();
-  if (host.active.has(runId)) {
-    throw new OptionsError(
-      `runId: expected an id no running run of this runtime has, got ${describe(runId)}`,
-    );
-  }
+  checkRunId(host.active, runId);
   checkContext(options.context);
   const graph = compile();
   const cache = prepareRunCache(host.cache, options.cache, batches !== undefined, {
@@ -69,6 +65,7 @@ export function startRun(
       executor,
       slots: host.slots(executor),
       cache: cache instanceof Promise ? undefined : cache,
+      journalEnd: host.cluster?.journalEnd(runId),
       stats: host.stats,
       emit: (name, event) => {
         host.listeners.emit(name, event);
@@ -85,4 +82,13 @@ export function startRun(
   if (cache instanceof Promise) void cache.then((ready) => run.start(ready));
   else run.start();
   return run;
+}
+
+/** Throws `OptionsError` when a run of this runtime still runs under `runId`. */
+export function checkRunId(active: ReadonlyMap<string, Run>, runId: string): void {
+  if (active.has(runId)) {
+    throw new OptionsError(
+      `runId: expected an id no running run of this runtime has, got ${describe(runId)}`,
+    );
+  }
 }

@@ -36,6 +36,11 @@ export const ERROR_CODES = [
   'ERR_CLUSTER_UNREACHABLE',
   'ERR_CLUSTER_RUN_LEASED',
   'ERR_CLUSTER_SERVICE_MISSING',
+  'ERR_CLUSTER_JOURNAL_WRITE',
+  // `agentpool resume`.
+  'ERR_RESUME_UNKNOWN_RUN',
+  'ERR_RESUME_AGENT_CHANGED',
+  'ERR_RESUME_NOT_RESUMABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

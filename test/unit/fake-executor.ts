@@ -196,6 +196,8 @@ export interface HarnessOptions {
   timeoutGraceMs?: number;
   signal?: AbortSignal;
   batches?: Map<string, { ids: string[]; prompts: string[] }>;
+  /** The run's journal of terminal entries (a cluster run's). */
+  journalEnd?: RunSettings['journalEnd'];
 }
 
 /** A run of `dag` on a fake executor. Call inside `vi.useFakeTimers()`. */
@@ -237,6 +239,7 @@ export function harness(dag: DagInput, options: HarnessOptions = {}) {
     slots,
     executor,
     signal: options.signal,
+    journalEnd: options.journalEnd,
     random: () => 1,
     emit: (name, event) => {
       if (name === 'task') events.push(event as EventMap['task']);
