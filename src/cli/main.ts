@@ -5,6 +5,7 @@ import { AgentpoolError } from '../shared/errors.js';
 import { cacheCommands } from './cache-command.js';
 import { LOAD_TIMEOUT_MS } from './check-modules.js';
 import { graphCommand } from './graph-command.js';
+import { outputFlags, viewFlags } from './output-flags.js';
 import { resumeCommandLine } from './resume-cli.js';
 import { EXIT, type RunFlags, runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
@@ -58,7 +59,7 @@ Examples:
   $ agentpool run --help                                        # each command's flags and examples`,
   );
 
-program
+const run = program
   .command('run')
   .description('run a DAG file (JSON or YAML) on worker threads')
   .argument('<dag>', 'the DAG file')
@@ -70,18 +71,8 @@ program
   .option(
     '-c, --context <file|json>',
     'run context: a JSON/YAML file or inline JSON, over the file’s own context',
-  )
-  .option('-o, --out <file>', 'write the full results (RunResult) as JSON')
-  .addOption(
-    new Option(
-      '-f, --format <format>',
-      'pretty: live view on a terminal, plain lines otherwise; json: the results; ndjson: one event per line',
-    )
-      .choices(['pretty', 'json', 'ndjson'])
-      .default('pretty'),
-  )
-  .option('-r, --report <file>', 'write an HTML timeline of the run')
-  .option('--trace <file>', 'write a Chrome trace (Perfetto, chrome://tracing)')
+  );
+outputFlags(run)
   .option(
     '--retries <n>',
     'retries per task (overrides the file’s defaults)',
@@ -119,11 +110,8 @@ program
   .option(
     '--dry-run',
     'check everything, print the dispatch order and the critical path, run nothing',
-  )
-  .option('-q, --quiet', 'print only the final summary and errors')
-  .option('--verbose', 'print every event as it happens, streamed chunks included')
-  .option('--color', 'colour the output (default: on a colour terminal, unless NO_COLOR is set)')
-  .option('--no-color', 'no colour, whatever the terminal')
+  );
+viewFlags(run)
   .option(
     '--host <file>',
     'host services module: its exported functions are ctx.host.<name> (over the file’s host:)',

@@ -1,26 +1,17 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { outputFlags, viewFlags } from './output-flags.js';
 import { RESUME_WAIT_MS, type ResumeFlags, resumeCommand } from './resume-command.js';
 
 /** `agentpool resume`'s flags and help; `wait` parses `--wait`. */
 export function resumeCommandLine(program: Command, wait: (value: string) => number): void {
-  program
+  const resume = program
     .command('resume')
     .description(
       'take over a run (agentpool run --redis --run-id) whose planner died, from its journal in Redis',
     )
     .argument('<run-id>', 'the run’s id (its --run-id, or the id its results report)')
-    .requiredOption('--redis <url>', 'the Redis the run was journaled in')
-    .option('-o, --out <file>', 'write the full results (RunResult) as JSON')
-    .addOption(
-      new Option(
-        '-f, --format <format>',
-        'pretty: live view on a terminal, plain lines otherwise; json: the results; ndjson: one event per line',
-      )
-        .choices(['pretty', 'json', 'ndjson'])
-        .default('pretty'),
-    )
-    .option('-r, --report <file>', 'write an HTML timeline of the run')
-    .option('--trace <file>', 'write a Chrome trace (Perfetto, chrome://tracing)')
+    .requiredOption('--redis <url>', 'the Redis the run was journaled in');
+  outputFlags(resume)
     .option(
       '--cache-dir <dir>',
       'where the task cache lives (default: the directory the run used, from the journal)',
@@ -34,11 +25,8 @@ export function resumeCommandLine(program: Command, wait: (value: string) => num
       '--wait <ms>',
       `how long to wait for the dead planner’s lease to lapse (default ${RESUME_WAIT_MS})`,
       wait,
-    )
-    .option('-q, --quiet', 'print only the final summary and errors')
-    .option('--verbose', 'print every event as it happens, streamed chunks included')
-    .option('--color', 'colour the output (default: on a colour terminal, unless NO_COLOR is set)')
-    .option('--no-color', 'no colour, whatever the terminal')
+    );
+  viewFlags(resume)
     .addHelpText(
       'after',
       `
