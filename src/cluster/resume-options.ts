@@ -11,7 +11,8 @@ export function resumeRecord(record: RunRecord) {
     for (const [key, value] of Object.entries(rest)) if (value !== undefined) spec[key] = value;
     agents[name] = spec as Exclude<AgentSpec, string | URL>;
   }
-  const { retries, timeoutMs, timeoutGraceMs, limits, encoding, countTokens } = record.runtime;
+  // The cache is the resume's own choice (its flags, else the journaled directory).
+  const { cache: _cache, ...recorded } = record.runtime;
   const { context, failFast, runTokens, cache } = record.options;
   const execute: Omit<ExecuteOptions, 'signal' | 'runId'> = {
     context,
@@ -21,16 +22,7 @@ export function resumeRecord(record: RunRecord) {
   };
   return {
     agents,
-    runtime: {
-      agents,
-      retries,
-      timeoutMs,
-      timeoutGraceMs,
-      limits,
-      encoding,
-      countTokens,
-      failFast,
-    },
+    runtime: { agents, ...recorded, failFast },
     execute,
   };
 }
