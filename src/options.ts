@@ -84,7 +84,9 @@ export const runtimeOptionsSchema = z.strictObject({
    * this many deep behind each other; a longer task waits on deck (one per
    * thread) behind a running one only where the planner's priority order
    * holds (see "The DAG format" in the README). A thread still runs one
-   * attempt at a time. 1 turns both off; at most 1024.
+   * attempt at a time. Short attempts of one agent handed out together
+   * travel in one message of up to half this many (none below 4; see
+   * docs/internals.md). 1 turns both off; at most 1024.
    * @default 16
    */
   inFlightPerThread: z.int().min(1).max(MAX_IN_FLIGHT_PER_THREAD).default(16),
