@@ -103,18 +103,22 @@ export class BatchLedger {
 }
 
 /**
- * A ledger for each batched fan-out task of a run, and which task each
+ * A run's batched fan-out tasks: a ledger for each, and which task each
  * prompt's id belongs to (a prompt's events carry its own id).
  */
-export function batchLedgers(batches: ReadonlyMap<number, Batch>): {
-  ledgers: Map<number, BatchLedger>;
-  batchOf: Map<string, number>;
-} {
-  const ledgers = new Map<number, BatchLedger>();
-  const batchOf = new Map<string, number>();
-  for (const [i, batch] of batches) {
-    ledgers.set(i, new BatchLedger(batch));
-    for (const id of batch.ids) batchOf.set(id, i);
+export class RunBatches {
+  readonly ledgers = new Map<number, BatchLedger>();
+  readonly #taskOf = new Map<string, number>();
+
+  constructor(batches: ReadonlyMap<number, Batch>) {
+    for (const [i, batch] of batches) {
+      this.ledgers.set(i, new BatchLedger(batch));
+      for (const id of batch.ids) this.#taskOf.set(id, i);
+    }
   }
-  return { ledgers, batchOf };
+
+  /** The batch task that runs the prompt with id `promptId`. */
+  taskOf(promptId: string): number | undefined {
+    return this.#taskOf.get(promptId);
+  }
 }

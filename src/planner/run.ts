@@ -7,7 +7,7 @@ import type { TaskError } from '../shared/errors.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 import type { Attempt } from './attempt.js';
 import { Backoffs } from './backoffs.js';
-import { type BatchLedger, batchLedgers } from './batch-ledger.js';
+import { RunBatches } from './batch-ledger.js';
 import { book, never } from './book.js';
 import { Dispatch } from './dispatch.js';
 import type { AttemptOutcome, Ending } from './judge.js';
@@ -39,10 +39,7 @@ export class Run {
   readonly #policies: TaskPolicy[];
   readonly #dispatch: Dispatch;
   readonly #events: RunEvents;
-  // Batched fan-out: each batch task's prompts, and which task each prompt's
-  // id belongs to (its events carry the prompt's id).
-  readonly #ledgers: Map<number, BatchLedger> | undefined;
-  readonly #batchOf: Map<string, number> | undefined;
+  readonly #batches: RunBatches | undefined;
   readonly #backoffs = new Backoffs();
   // Tasks that ended and whose dependents have not been told yet.
   readonly #ended: number[] = [];
@@ -67,15 +64,14 @@ export class Run {
     this.#table = new TaskTable(graph);
     this.#policies = resolvePolicies(graph.tasks, settings);
     this.#events = new RunEvents(settings, graph);
-    if (settings.batches)
-      ({ ledgers: this.#ledgers, batchOf: this.#batchOf } = batchLedgers(settings.batches));
+    this.#batches = settings.batches && new RunBatches(settings.batches);
     this.#halt = new RunStop(settings);
     this.#dispatch = new Dispatch({
       settings,
       graph,
       table: this.#table,
       policies: this.#policies,
-      ledgers: this.#ledgers,
+      ledgers: this.#batches?.ledgers,
       events: this.#events,
       runTokens: this.#halt.runTokens,
       settled: (attempt, outcome) => this.#settled(attempt, outcome),
@@ -117,7 +113,7 @@ export class Run {
   /** One result per prompt of the batched fan-out task `taskId`, in prompt order, once the run is done. */
   promptResults(taskId: string): TaskResult[] {
     const i = this.#graph.indexOf.get(taskId);
-    const ledger = i === undefined ? undefined : this.#ledgers?.get(i);
+    const ledger = i === undefined ? undefined : this.#batches?.ledgers.get(i);
     const result = i === undefined ? undefined : this.#table.results[i];
     if (ledger === undefined || result === undefined)
       throw new Error(`no finished batch task "${taskId}" in run ${this.#s.runId}`);
@@ -126,12 +122,8 @@ export class Run {
 
   /** A progress report or chunk from a running attempt. Stale ones (an attempt already ended) are dropped. */
   channelEvent(event: ChannelEvent): void {
-    const i = this.#graph.indexOf.get(event.taskId) ?? this.#batchOf?.get(event.taskId);
+    const i = this.#graph.indexOf.get(event.taskId) ?? this.#batches?.taskOf(event.taskId);
     if (i !== undefined) this.#dispatch.event(i, event);
-  }
-
-  #task(i: number): TaskSpec {
-    return this.#graph.tasks[i] as TaskSpec;
   }
 
   /** Runs `change`, then dispatches; nested steps leave that to the outer one. */
@@ -195,7 +187,7 @@ export class Run {
     const booking = book(i, number, outcome, {
       table,
       policy: this.#policies[i] as TaskPolicy,
-      ledger: this.#ledgers?.get(i),
+      ledger: this.#batches?.ledgers.get(i),
       settings: this.#s,
       stopped: this.#halt.stopped,
     });
@@ -249,7 +241,7 @@ export class Run {
 
   #end(i: number, from: TaskState, status: TaskStatus, ending: Ending, hit?: CacheHit): void {
     const id = this.#graph.ids[i] as string;
-    const agent = this.#task(i).agent;
+    const agent = (this.#graph.tasks[i] as TaskSpec).agent;
     const origin = hit && status === 'done' ? cachedFrom(hit) : undefined;
     const result = this.#table.result(i, id, agent, status, ending, origin);
     // Write-ahead: in the store before its event, and before any dependent is decided.
