@@ -33,13 +33,10 @@ export class RunEvents {
     this.#graph = graph;
   }
 
-  /** Emits at once, or after what is queued. */
-  #emit(send: () => void | Promise<void>): void {
-    if (this.#queued === 0) {
-      void send();
-      return;
-    }
-    this.#later(send);
+  /** Emits at once, or after what is queued (no closure unless something is). */
+  #emit<E extends keyof EventMap>(name: E, event: EventMap[E]): void {
+    if (this.#queued === 0) this.#s.emit(name, event);
+    else this.#later(() => this.#s.emit(name, event));
   }
 
   #later(send: () => void | Promise<void>): void {
@@ -72,7 +69,7 @@ export class RunEvents {
       agent: (this.#graph.tasks[i] as TaskSpec).agent,
       at: now(),
     };
-    this.#emit(() => this.#s.emit('task', { ...base, type, ...extra } as EventMap['task']));
+    this.#emit('task', { ...base, type, ...extra } as EventMap['task']);
   }
 
   /** A task ended with `result`. */
@@ -111,10 +108,10 @@ export class RunEvents {
       at: now(),
     };
     if (kind === 'chunk') {
-      this.#emit(() => this.#s.emit('chunk', { ...base, type: 'chunk', chunk: event.payload }));
+      this.#emit('chunk', { ...base, type: 'chunk', chunk: event.payload });
     } else {
       const { fraction, message } = event.payload as { fraction: number; message?: string };
-      this.#emit(() => this.#s.emit('progress', { ...base, type: 'progress', fraction, message }));
+      this.#emit('progress', { ...base, type: 'progress', fraction, message });
     }
   }
 }
