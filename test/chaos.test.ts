@@ -10,6 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain JS fixture without types
 import { expectedOutput } from './fixtures/chaos.js';
+import { Gates } from './gates.js';
 import { fixture } from './helpers.js';
 
 // CHAOS_TASKS and CHAOS_SEEDS scale the suite up; the defaults keep it well under a minute.
@@ -83,7 +84,13 @@ describe('chaos', () => {
       threads: 2,
       retries: 0,
       timeoutGraceMs: 50,
-      agents: { chaos: fixture('chaos'), echo: fixture('echo') },
+      agents: {
+        chaos: fixture('chaos'),
+        echo: fixture('echo'),
+        ...Object.fromEntries(
+          Array.from({ length: SEEDS }, (_, k) => [`gate-${k + 1}`, fixture('gate')]),
+        ),
+      },
     });
     runtime.on('task', (event) => {
       if ('result' in event)
@@ -129,10 +136,23 @@ describe('chaos', () => {
         expect(run.failed).toBeGreaterThan(0);
         expect(run.skipped).toBeGreaterThan(0);
 
-        // The same runtime then runs a clean DAG on healthy threads.
+        // The same runtime then runs clean tasks, and on two healthy threads
+        // at once: each of x and y waits for the other to have begun. (Counting
+        // the threads a fan-out of 20 echoes used was a race: from the second
+        // seed on, echo is a known short agent, its 20 attempts travel in
+        // three messages, and all three fit one thread's window while the
+        // other is still being replaced after the chaos run.) Each seed's pair
+        // uses an agent never run before, so neither attempt is short: a short
+        // one may queue behind a busy thread, here behind the other of the pair.
         const clean = await runtime.fanOut('echo', Array.from({ length: 20 }, String));
         expect(clean.every((r) => r.status === 'done')).toBe(true);
-        expect(new Set(clean.map((r) => r.threadId)).size).toBe(2);
+        const { cells } = new Gates();
+        const pair = await runtime.execute({
+          x: { agent: `gate-${seed}`, prompt: 'arrive 0; wait 1', context: { cells } },
+          y: { agent: `gate-${seed}`, prompt: 'arrive 1; wait 0', context: { cells } },
+        });
+        expect(pair.done).toBe(2);
+        expect(new Set([pair.tasks.x?.threadId, pair.tasks.y?.threadId]).size).toBe(2);
       },
       BOUND_MS + 30_000,
     );
