@@ -51,7 +51,8 @@ export async function readAgentsFile(path: string): Promise<DagDocument['agents'
     if (problems.length > 0) throw new DagFileError(path, problems);
     return dag.agents;
   }
-  const { document, problems } = readDocument({ agents: map });
+  // Read as a document's `agents:` section, with no tasks (a worker runs none of its own).
+  const { document, problems } = readDocument({ agents: map, tasks: {} });
   if (problems.length > 0) throw new DagFileError(path, problems);
   const dir = dirname(file);
   const agents: DagDocument['agents'] = {};
