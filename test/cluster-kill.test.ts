@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '../bench/lib/redis-server.js';
 import { createRuntime } from '../dist/src/index.js';
 import {
   dag,
@@ -12,7 +13,6 @@ import {
   waitForLines,
   work,
 } from './cluster-helpers.js';
-import { RedisServer } from './redis-server.js';
 
 let redis: RedisServer;
 let workers: WorkerProcess[] = [];

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '../bench/lib/redis-server.js';
 import { liveWorkers } from '../dist/src/cluster/heartbeat.js';
 import { createRuntime } from '../dist/src/index.js';
 import {
@@ -14,7 +15,6 @@ import {
   waitForLines,
   work,
 } from './cluster-helpers.js';
-import { RedisServer } from './redis-server.js';
 
 let redis: RedisServer;
 let workers: WorkerProcess[] = [];

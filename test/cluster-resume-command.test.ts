@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RedisServer } from '../bench/lib/redis-server.js';
 import { decodeEntry, type RunRecord, type TaskEnd } from '../dist/src/cluster/run-record.js';
 import { agentpool, cli, root } from './cli-helpers.js';
 import {
@@ -15,7 +16,6 @@ import {
   waitForLines,
   work,
 } from './cluster-helpers.js';
-import { RedisServer } from './redis-server.js';
 
 let redis: RedisServer;
 let client: Redis;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RedisServer } from '../bench/lib/redis-server.js';
 import { cli, root } from './cli-helpers.js';
 import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
-import { RedisServer } from './redis-server.js';
 
 const dagFile = join(root, 'test/fixtures/cluster/dag.yaml');
 

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer } from '../bench/lib/redis-server.js';
 import { chargeBudget } from '../dist/src/cluster/budget-store.js';
 import { createRuntime, type RunResult } from '../dist/src/index.js';
 import { agentpool } from './cli-helpers.js';
 import { fixtures, startWorker, type WorkerProcess } from './cluster-helpers.js';
-import { RedisServer } from './redis-server.js';
 
 // Workers offer the `spend` agent from this file; the planner names the same module.
 const spendFile = join(fixtures, 'spend.yaml');

@@ -18,7 +18,7 @@ import {
   waitForLines,
   work,
 } from './cluster-helpers.js';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '../bench/lib/redis-server.js';
 
 let redis: RedisServer;
 let workers: WorkerProcess[] = [];

@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const REDIS = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
+
+/** Whether the redis-server binary is installed (the bench's cluster section is skipped without it). */
+export const redisInstalled = (): boolean => existsSync(REDIS);
 
 /** A port nothing listens on right now (the OS picks it; we close and reuse it). */
 export function freePort(): Promise<number> {
@@ -38,7 +42,7 @@ function ping(port: number): Promise<boolean> {
 }
 
 /**
- * A redis-server of the test's own: 127.0.0.1 on a free port, AOF on
+ * A redis-server of its own (a test's, or the bench's cluster section): 127.0.0.1 on a free port, AOF on
  * (fsync every second, as in production), its own temporary folder. It is
  * only ever signalled by its PID, never by name (other suites and agents
  * run their own). `restart` starts it again on the same folder and port, so
