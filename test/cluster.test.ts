@@ -2,7 +2,9 @@ import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer } from '../bench/lib/redis-server.js';
 import { unpack } from '../dist/src/cluster/job.js';
 import { jobId } from '../dist/src/cluster/keys.js';
 import { createRuntime } from '../dist/src/index.js';
@@ -18,7 +20,6 @@ import {
   waitForLines,
   work,
 } from './cluster-helpers.js';
-import { RedisServer } from '../bench/lib/redis-server.js';
 
 let redis: RedisServer;
 let workers: WorkerProcess[] = [];
@@ -207,6 +208,39 @@ describe('a DAG on agentpool workers through Redis', () => {
     } finally {
       await remote.close();
       await queue.close();
+    }
+  });
+
+  it('a cancel whose published message the worker missed still stops the attempt (the mark is read each beat)', async () => {
+    const markers = await mkdtemp(join(tmpdir(), 'agentpool-cluster-'));
+    const connection = { url: redis.url, maxRetriesPerRequest: null };
+    const queue = new Queue('attempts', { connection, prefix: 'agentpool' });
+    const client = new Redis(redis.url);
+    const remote = createRuntime({ redis: redis.url, agents: { work }, retries: 0 });
+    const controller = new AbortController();
+    try {
+      const done = remote.execute(
+        { h: { agent: 'work', prompt: 'h' } },
+        { runId: 'mark-run', signal: controller.signal, context: { markers, hangFirst: 'h' } },
+      );
+      await waitForLines(join(markers, 'h.runs'), 1);
+      const id = jobId('mark-run', 'h', 1);
+      // The mark the planner writes beside its published message, alone: as
+      // if the message had reached no subscriber.
+      await client.set(`agentpool:cancelled:${id}`, '1');
+      const end = await jobEnd(queue, id);
+      expect(end.state).toBe('completed');
+      expect(unpack((end as { returnvalue: { r: string } }).returnvalue.r)).toEqual({
+        kind: 'cancelled',
+      });
+      controller.abort();
+      const run = await done;
+      expect(run.tasks.h?.status).not.toBe('done');
+      expect(await markerLines(join(markers, 'h.runs'))).toHaveLength(1);
+    } finally {
+      await remote.close();
+      await queue.close();
+      client.disconnect();
     }
   });
 

@@ -9,6 +9,7 @@ import { AgentpoolError, toTaskError } from '../shared/errors.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
 import { WorkerBudgets } from './budget-store.js';
+import { CancelWatch } from './cancel-watch.js';
 import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
 import { fromJob, type JobData, pack, parseJob } from './job.js';
 import { type JobChecks, refuseJob } from './job-checks.js';
@@ -69,7 +70,7 @@ export class WorkerNode {
   readonly #hashes: Map<string, string>;
   readonly #pools: Pools;
   readonly #redis: Redis;
-  readonly #sub: Redis;
+  readonly #cancels: CancelWatch;
   readonly #worker: Worker;
   readonly #active = new Map<string, Active>();
   // Which job a thread's event belongs to: "run\0task\0attempt" -> job id.
@@ -104,13 +105,10 @@ export class WorkerNode {
       bridge,
     });
     this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
-    this.#sub = new Redis(settings.url, { maxRetriesPerRequest: null });
     this.#budgets = new WorkerBudgets(this.#redis, settings);
     const { agents } = options;
     this.#checks = { settings, redis: this.#redis, agents, hashes, budgets: this.#budgets };
-    const k = keys(settings);
-    void this.#sub.subscribe(k.cancel).catch(() => {});
-    this.#sub.on('message', (_channel: string, job: string) =>
+    this.#cancels = new CancelWatch(this.#redis, settings, (job) =>
       this.#active.get(job)?.controller.abort(),
     );
     this.#worker = new Worker(QUEUE, (job) => this.#process(job), {
@@ -145,7 +143,10 @@ export class WorkerNode {
           .catch(() => {});
     });
     this.#worker.on('error', () => {});
-    this.#timer = setInterval(() => void this.#beat().catch(() => {}), HEARTBEAT_MS);
+    this.#timer = setInterval(() => {
+      void this.#beat().catch(() => {});
+      void this.#cancels.sweep([...this.#active.keys()]).catch(() => {});
+    }, HEARTBEAT_MS);
     this.#timer.unref();
   }
 
@@ -283,7 +284,7 @@ export class WorkerNode {
     // signal to the CLI exits at once, and their jobs run again elsewhere.
     await this.#worker.close();
     await this.#pools.close();
-    this.#sub.disconnect();
+    this.#cancels.close();
     this.#redis.disconnect();
   }
 }
