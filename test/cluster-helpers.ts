@@ -107,3 +107,32 @@ export async function jobEnd(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * `promise`, or a rejection after `ms` naming the step it was and what
+ * `state()` reads at that moment: a remote step that never ends fails with
+ * where it stopped, not as a bare test timeout.
+ */
+export async function within<T>(
+  ms: number,
+  step: string,
+  promise: Promise<T>,
+  state: () => Promise<string>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        void state().then(
+          (seen) => reject(new Error(`${step}: not done after ${ms} ms (${seen})`)),
+          (error: unknown) => reject(new Error(`${step}: not done after ${ms} ms (${error})`)),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -18,6 +18,7 @@ import {
   startWorker,
   type WorkerProcess,
   waitForLines,
+  within,
   work,
 } from './cluster-helpers.js';
 
@@ -194,12 +195,17 @@ describe('a DAG on agentpool workers through Redis', () => {
         { h: { agent: 'work', prompt: 'h' } },
         { runId: 'cancel-run', signal: controller.signal, context: { markers, hangFirst: 'h' } },
       );
-      await waitForLines(join(markers, 'h.runs'), 1);
+      // Each step bounded, failing with where the job and the workers were
+      // (one 30 s timeout in 4 full runs, not reproduced in 20 runs since).
+      const id = jobId('cancel-run', 'h', 1);
+      const seen = async () =>
+        `job ${await queue.getJobState(id)}, counts ${JSON.stringify(await queue.getJobCounts())}, workers' stderr: ${workers.map((w) => w.stderr()).join(' | ') || 'none'}`;
+      await within(15_000, 'h begins', waitForLines(join(markers, 'h.runs'), 1), seen);
       controller.abort();
-      const run = await done;
+      const run = await within(10_000, 'the cancelled run ends', done, seen);
       expect(run.tasks.h?.status).toBe('cancelled');
       // The worker stopped it (its thread was terminated) and BullMQ recorded it so.
-      const end = await jobEnd(queue, jobId('cancel-run', 'h', 1));
+      const end = await within(15_000, "h's job ends", jobEnd(queue, id), seen);
       expect(end.state).toBe('completed');
       expect(unpack((end as { returnvalue: { r: string } }).returnvalue.r)).toEqual({
         kind: 'cancelled',
@@ -209,7 +215,7 @@ describe('a DAG on agentpool workers through Redis', () => {
       await remote.close();
       await queue.close();
     }
-  });
+  }, 60_000);
 
   it('a cancel whose published message the worker missed still stops the attempt (the mark is read each beat)', async () => {
     const markers = await mkdtemp(join(tmpdir(), 'agentpool-cluster-'));
