@@ -12,9 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { lineChart } from './lib/chart.js';
 import { startHog } from './lib/hog.js';
 import { type Mode, settings } from './lib/modes.js';
+import { redisInstalled } from './lib/redis-server.js';
 import { targets, targetsMarkdown } from './lib/targets.js';
 import { cacheScenario, cacheSettings } from './scenarios/cache.js';
 import { channelScenario } from './scenarios/channel.js';
+import { clusterScenario, clusterSizes, clusterTargets } from './scenarios/cluster.js';
 import { dispatchScenario } from './scenarios/dispatch.js';
 import { mainCpuScenario } from './scenarios/main-cpu.js';
 import { makespanScenario, SCHEDULERS } from './scenarios/makespan.js';
@@ -81,18 +83,30 @@ const channel = await maybe('channel', () => channelScenario({ threads: cores, .
 const speedup = await maybe('speedup', () => speedupScenario({ cores, ...sizes.speedup }));
 const scale = await maybe('scale', () => scaleScenario({ threads: cores, ...sizes.scale }));
 const cache = await maybe('cache', () => cacheScenario({ threads: cores, ...cacheSettings(mode) }));
+// Worker processes and a Redis of its own: not at smoke size (the cluster
+// tests cover the path), and only where Debian's redis-server is installed.
+const clusterWanted = want('cluster') && mode !== 'smoke';
+if (clusterWanted && !redisInstalled())
+  log('Cluster section skipped: redis-server is not installed.');
+const cluster =
+  clusterWanted && redisInstalled()
+    ? await section('cluster', () => clusterScenario(clusterSizes(mode)))
+    : undefined;
 await hog?.stop();
 
-const checked = targets({
-  cores,
-  makespan: makespan?.rows,
-  shortMakespan: shortMakespan?.rows,
-  dispatch: dispatch?.rows,
-  roundTrip: roundTrip?.rows,
-  mainCpu: mainCpu?.rows,
-  speedup: speedup?.rows,
-  scale: scale?.rows,
-});
+const checked = [
+  ...targets({
+    cores,
+    makespan: makespan?.rows,
+    shortMakespan: shortMakespan?.rows,
+    dispatch: dispatch?.rows,
+    roundTrip: roundTrip?.rows,
+    mainCpu: mainCpu?.rows,
+    speedup: speedup?.rows,
+    scale: scale?.rows,
+  }),
+  ...(cluster ? clusterTargets(cluster.result) : []),
+];
 const targetTable = targetsMarkdown(checked);
 log(targetTable);
 const wallSeconds = (performance.now() - started) / 1000;
@@ -129,6 +143,7 @@ const sections = [
   speedup,
   scale,
   cache,
+  cluster,
 ].flatMap((s) => (s ? [s.markdown] : []));
 const json = {
   mode,
@@ -146,6 +161,7 @@ const json = {
   speedup: speedup?.rows,
   scale: scale?.rows,
   cache: cache?.rows,
+  cluster: cluster?.result,
   targets: checked,
 };
 await writeFile(`${outDir}/${stamp}-${label}.json`, `${JSON.stringify(json, null, 2)}\n`);
