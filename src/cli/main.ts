@@ -162,10 +162,14 @@ program
   .option('--host <module>', 'a module whose exported functions agents call as ctx.host.name()')
   .option(
     '--lock-ms <ms>',
-    'job lock: a dead worker’s job runs again after about lock + stall check',
+    'job lock (default 5000): a dead worker’s job runs again within lock + 2 stall checks',
     integer(100, '--lock-ms'),
   )
-  .option('--stalled-ms <ms>', 'how often the stall check runs', integer(100, '--stalled-ms'))
+  .option(
+    '--stalled-ms <ms>',
+    'how often the stall check runs (default 2500)',
+    integer(100, '--stalled-ms'),
+  )
   .addHelpText(
     'after',
     '\nExamples:\n  $ agentpool worker dag.yaml --redis redis://127.0.0.1:6379 --threads 8',
