@@ -24,9 +24,7 @@ const MAX_PRIORITY = 2_097_151;
 // The most attempts in flight across the cluster (the planner's dispatch
 // cap; what workers announce gates it further, see `hasRoom`).
 const MAX_IN_FLIGHT = 4_096;
-// Jobs in flight per announced thread: one running, one waiting that the
-// worker takes as its thread frees (no planner round trip between). 1,000
-// 50 ms tasks on 1/2/4 workers: 1.13/1.13/1.18x bound at one, 1.09/1.10/1.13x at two.
+// Per announced thread, one job running and one waiting for it (1,000 x 50 ms on 4 workers: 1.18x bound at one, 1.13x at two).
 const PER_THREAD = 2;
 // How long finished jobs stay in Redis: re-adding a known id is a no-op,
 // so an attempt enqueued twice within this window runs once.
@@ -206,10 +204,8 @@ export class QueueExecutor implements Executor {
     submission.finish(decodeOutcome(packed, submission.request.taskId));
   }
 
-  /** Whether another attempt may go out: fewer in flight than `PER_THREAD` per thread live workers announce. */
+  /** Whether another attempt may go out: fewer in flight than `PER_THREAD` per announced thread, or one if none is (its end wakes the planner). */
   hasRoom(_memoryMb: number | undefined): boolean {
-    // At least one: with none announced (all restarting), one job may wait
-    // in the queue, and its end wakes the planner again.
     return this.#pending.size < Math.max(1, this.liveThreads() * PER_THREAD);
   }
 

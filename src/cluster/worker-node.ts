@@ -35,7 +35,7 @@ export interface WorkerNodeOptions {
   /**
    * How often the stall check runs, in ms. A killed worker's job runs again
    * once its lock has expired and two checks have seen it: within lock + 2 x
-   * this (10 s at the defaults; 15 s at 5000, the issue's bound exactly).
+   * this: 10 s at the defaults (it was 15 s at a 5000 interval).
    * @default 2500
    */
   stalledMs?: number;

@@ -41,13 +41,10 @@ export class Run {
   readonly #events: RunEvents;
   readonly #batches: RunBatches | undefined;
   readonly #backoffs = new Backoffs();
-  // Tasks that ended and whose dependents have not been told yet.
-  readonly #ended: number[] = [];
+  readonly #ended: number[] = []; // ended, dependents not yet told
   readonly #startedAt = now();
-  // Whether, why and how the run stopped, and its token budget.
-  readonly #halt: RunStop;
-  // Inside a planner step: an attempt settling now (withdrawn by a deck
-  // review, stopped) is booked, and the step itself dispatches afterwards.
+  readonly #halt: RunStop; // whether, why and how it stopped; its token budget
+  // Inside a step: an attempt settling now (a deck withdrawn, a stop) is booked; the step dispatches after.
   #stepping = false;
   #finished = false;
   #resolve!: (result: RunResult) => void;
@@ -84,8 +81,7 @@ export class Run {
 
   /** Starts dispatching, with `cache` if it was prepared only now. Call once. */
   start(cache = this.#s.cache): void {
-    // Cancelled while its cache was being prepared: every task has ended.
-    if (this.#halt.stopped) return;
+    if (this.#halt.stopped) return; // cancelled while its cache was prepared: all have ended
     this.#cache = cache;
     const signal = this.#s.signal;
     if (signal?.aborted) {
