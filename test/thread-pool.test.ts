@@ -157,11 +157,12 @@ describe('ThreadPool', () => {
 
   /**
    * Posts `first` and then an attempt that exits to one warm thread. The
-   * first finishes, but its reply waits for stdout to drain; the next one
-   * starts meanwhile and ends the thread: the reply is never sent.
+   * first writes to stdout, which piscina waits to drain before it posts a
+   * reply; the thread drains it inside the attempt and begins the next one
+   * only once that reply is out, so the exit cannot take it along.
    */
-  async function lostReply(threads: ThreadPool, context: Record<string, unknown> = {}) {
-    // The module is loaded, so an attempt posted behind another starts at once.
+  async function behindAnExit(threads: ThreadPool, context: Record<string, unknown> = {}) {
+    // The module is loaded, so an attempt posted behind another is queued on its thread.
     await run(threads, message('warm', 'log-or-exit')).reply;
     const first = { ...message('first', 'log-or-exit'), context, short: true };
     const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
@@ -172,53 +173,83 @@ describe('ThreadPool', () => {
     return { thread, reply: await firstRun.reply, exited: await exitRun.reply };
   }
 
-  it('hands out again an attempt whose reply was lost when its thread died after it finished', async () => {
+  it('posts the reply of an attempt that wrote to stdout before the attempt behind it ends the thread', async () => {
     const threads = pool(4);
     try {
-      const { thread, reply, exited } = await lostReply(threads);
+      const { thread, reply, exited } = await behindAnExit(threads);
+      // Its one run, on its thread: not lost and handed out again.
       expect(reply).toMatchObject({ ok: true, output: { taskId: 'first' } });
-      expect(reply.threadId).not.toBe(thread);
+      expect(reply.threadId).toBe(thread);
       expect(exited).toMatchObject({ ok: false, error: { code: 'ERR_WORKER_CRASHED' } });
     } finally {
       await threads.close();
     }
   });
 
-  it('does not run again a finished attempt whose reply was lost, if it was seen from outside', async () => {
+  it('keeps the reply of an attempt seen from outside when the attempt behind it ends the thread', async () => {
     const threads = pool(4);
     try {
-      // It sends a chunk: running it again would send it twice.
-      const { reply } = await lostReply(threads, { chunk: true });
-      expect(reply).toMatchObject({ ok: false, error: { code: 'ERR_WORKER_CRASHED' } });
+      // It sends a chunk: had its reply been lost, it could not run again.
+      const { reply } = await behindAnExit(threads, { chunk: true });
+      expect(reply).toMatchObject({ ok: true, output: { taskId: 'first' } });
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('begins no attempt behind one whose stdout never drains; they run elsewhere once its thread is ended', async () => {
+    const threads = pool(4);
+    try {
+      const gates = new Gates();
+      const context = { cells: gates.cells };
+      await run(threads, { ...message('warm', 'gate'), context }).reply;
+      const corked = run(threads, { ...message('corked', 'cork', 'p'), context, short: true });
+      const behind = run(threads, {
+        ...message('behind', 'gate', 'once 2; emit; arrive 0'),
+        context,
+        short: true,
+      });
+      const thread = corked.sub.threadId;
+      expect(behind.sub.threadId).toBe(thread);
+      // The corked agent has returned (cell 5); were the next attempt let
+      // begin, it would be at cell 0 within this wait.
+      await gates.reached(5);
+      Atomics.wait(new Int32Array(gates.cells), 0, 0, 200);
+      expect(gates.read(2)).toBe(0);
+      await corked.sub.abort('breach');
+      // Unbegun when the thread went, so it ran once, elsewhere, and its chunk was sent once.
+      const reply = await behind.reply;
+      expect(reply).toMatchObject({ ok: true, output: { id: 'behind' } });
+      expect(reply.threadId).not.toBe(thread);
+      expect(gates.read(2)).toBe(1);
     } finally {
       await threads.close();
     }
   });
 
   /**
-   * Posts an attempt that corks stdout (it finishes, but its reply never
-   * comes) and behind it, on the same thread, a gate attempt that begins
-   * meanwhile, counts its runs in cell 2 (before it signals the test, so
-   * the count is in when the thread is ended) and, the first time only, blocks.
-   * Once it has begun, the corked one is aborted as at its deadline: the
-   * pool ends their thread for the corked one's sake.
+   * Posts a short attempt and behind it, on the same thread, a gate attempt
+   * that counts its runs in cell 2 (before it signals the test, so the count
+   * is in when the thread is ended) and, the first time only, blocks. The
+   * test's own thread blocks until that one has begun, so the first one's
+   * reply, posted by then, is not yet read, and aborts the first as at its
+   * deadline: the pool ends their thread for the first one's sake.
    */
   async function endedForAnother(threads: ThreadPool, steps: string) {
     const gates = new Gates();
-    await run(threads, {
-      ...message('warm', 'gate'),
-      context: { cells: new SharedArrayBuffer(64) },
-    }).reply;
-    const corked = run(threads, { ...message('corked', 'cork', 'p'), short: true });
+    const context = { cells: gates.cells };
+    await run(threads, { ...message('warm', 'gate'), context }).reply;
+    const first = run(threads, { ...message('first', 'gate', 'arrive 4'), context, short: true });
     const behind = run(threads, {
       ...message('behind', 'gate', `${steps}; once 2; arrive 0; wait 1`),
-      context: { cells: gates.cells },
+      context,
       short: true,
     });
-    const thread = corked.sub.threadId;
+    const thread = first.sub.threadId;
     expect(behind.sub.threadId).toBe(thread);
-    await gates.reached(0);
-    await corked.sub.abort('breach');
+    expect(Atomics.wait(new Int32Array(gates.cells), 0, 0, 10_000)).not.toBe('timed-out');
+    const stopped = first.sub.abort('breach');
+    await stopped;
     return { thread, reply: await behind.reply, runs: gates.read(2) };
   }
 

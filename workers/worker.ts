@@ -18,6 +18,7 @@ import {
   refuse,
 } from '../src/shared/start-board.js';
 import { hostCalls, threadLink } from './channel.js';
+import { drained } from './drained.js';
 import { enter, leave, type Owner, post, repair, retire, strayTo } from './guards.js';
 import { runBatch } from './run-batch.js';
 import { type RunTaskOptions, runTask } from './run-task.js';
@@ -98,8 +99,15 @@ export default function run(job: WorkerJob | WorkerGroup): Promise<WorkerReply |
   const go = (): Promise<WorkerReply | WorkerReply[]> =>
     'group' in job ? runGroup(job.group) : attempt(job);
   const result = turn.then(() => (catchUp ? afterDueTimers(go) : go()));
-  turn = result.catch(() => {}).finally(() => held--);
+  turn = result.then(posted, posted).finally(() => held--);
   return result;
+}
+
+// piscina posts a reply in a microtask after `run`'s promise settles (its
+// streams drained by then: see `drained`). An attempt queued behind begins a
+// macrotask later, so that an exit of its own cannot come before that post.
+function posted(): Promise<void> | undefined {
+  return held > 1 ? new Promise((resolve) => setImmediate(resolve)) : undefined;
 }
 
 // Two immediates: the loop may be past its timers phase when the first is
@@ -172,6 +180,10 @@ async function attempt({ request: message, slot: startSlot }: WorkerJob): Promis
     (message.runTokens !== undefined && reply.tokens > 0);
   markFinished(starts, startSlot, seen);
   lastSeen = seen;
+  // Its reply goes once stdout and stderr have drained: a stream that never
+  // does times out this attempt ("its reply never came"), while the next
+  // attempt on the thread waits, unbegun.
+  await drained();
   // The serialized output is copied to the main thread, not transferred:
   // detaching an ArrayBuffer even once invalidates V8's "no buffer was ever
   // detached" protector for the thread's whole life, and from then on every
