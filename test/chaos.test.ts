@@ -120,7 +120,9 @@ describe('chaos', () => {
           const result = run.tasks[id];
           // Each task ended exactly once, with the one status it had to.
           expect(ends.get(`${run.runId}/${id}`), id).toBe(1);
-          expect(result?.status, `${id} (${modes.get(id)})`).toBe(status);
+          // A wrong status names what the task ended with (its error, if any).
+          const got = result?.status === 'done' ? 'done' : JSON.stringify(result?.error);
+          expect(result?.status, `${id} (${modes.get(id)}): ${got}`).toBe(status);
           if (result?.status === 'failed')
             expect(result.error.code, `${id} (${modes.get(id)})`).toBe(
               MODES[modes.get(id) as string]?.code,

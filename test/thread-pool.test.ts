@@ -173,13 +173,15 @@ describe('ThreadPool', () => {
     return { thread, reply: await firstRun.reply, exited: await exitRun.reply };
   }
 
-  it('posts the reply of an attempt that wrote to stdout before the attempt behind it ends the thread', async () => {
+  it('does not fail an attempt that wrote to stdout for the attempt behind it that ends the thread', async () => {
     const threads = pool(4);
     try {
-      const { thread, reply, exited } = await behindAnExit(threads);
-      // Its one run, on its thread: not lost and handed out again.
+      // Posted before the exit; the main thread may still hear of the exit
+      // first (a loaded machine: the two travel on different ports), and an
+      // unseen attempt then runs again elsewhere. Either way it does not
+      // fail for the attempt behind it. (A seen one is kept: next tests.)
+      const { reply, exited } = await behindAnExit(threads);
       expect(reply).toMatchObject({ ok: true, output: { taskId: 'first' } });
-      expect(reply.threadId).toBe(thread);
       expect(exited).toMatchObject({ ok: false, error: { code: 'ERR_WORKER_CRASHED' } });
     } finally {
       await threads.close();
@@ -192,6 +194,29 @@ describe('ThreadPool', () => {
       // It sends a chunk: had its reply been lost, it could not run again.
       const { reply } = await behindAnExit(threads, { chunk: true });
       expect(reply).toMatchObject({ ok: true, output: { taskId: 'first' } });
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('keeps a seen reply when the main thread learns of the exit behind it before reading the reply', async () => {
+    const threads = pool(4);
+    try {
+      await run(threads, message('warm', 'log-or-exit')).reply;
+      const first = { ...message('first', 'log-or-exit'), context: { chunk: true }, short: true };
+      const exits = { ...message('exits', 'log-or-exit'), context: { exit: true }, short: true };
+      const firstRun = run(threads, first);
+      const exitRun = run(threads, exits);
+      expect(exitRun.sub.threadId).toBe(firstRun.sub.threadId);
+      // The main thread is busy while the first reply is posted: were the
+      // exit let happen then, its 'exit' event and the reply would both be
+      // pending when it looks, in an order nothing guarantees.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      expect(await firstRun.reply).toMatchObject({ ok: true, output: { taskId: 'first' } });
+      expect(await exitRun.reply).toMatchObject({
+        ok: false,
+        error: { code: 'ERR_WORKER_CRASHED' },
+      });
     } finally {
       await threads.close();
     }

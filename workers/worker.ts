@@ -11,11 +11,13 @@ import {
   type WorkerReply,
 } from '../src/shared/protocol.js';
 import {
+  awaitDelivered,
   markFinished,
   markLoaded,
   markSeen,
   markStarted,
   refuse,
+  undelivered,
 } from '../src/shared/start-board.js';
 import { hostCalls, threadLink } from './channel.js';
 import { drained } from './drained.js';
@@ -110,6 +112,24 @@ function posted(): Promise<void> | undefined {
   return held > 1 ? new Promise((resolve) => setImmediate(resolve)) : undefined;
 }
 
+// Posted is not enough for an attempt seen from outside when the thread
+// then exits (a later attempt's process.exit): the main thread may hear of
+// the exit (the worker's 'exit' event) before it reads a reply already on
+// piscina's port, and a seen attempt cannot run again (chaos: a
+// chunks-then-fail task failed ERR_WORKER_CRASHED ~1 run in 8 under load;
+// an unseen one just runs again). So an exiting thread first waits until
+// the main thread has read such replies: nothing is paid until it exits.
+// (Waiting before each next attempt instead cost every seen attempt a round
+// trip and let the planner take back the attempt on deck behind it.)
+// Bounded, should the read never come.
+const DELIVERY_WAIT_MS = 5_000;
+// Slots of attempts that finished seen and whose replies may not be read yet.
+let unread: number[] = [];
+process.on('exit', () => {
+  const until = Date.now() + DELIVERY_WAIT_MS;
+  for (const s of unread) awaitDelivered(starts, s, Math.max(0, until - Date.now()));
+});
+
 // Two immediates: the loop may be past its timers phase when the first is
 // queued, never when the second is.
 function afterDueTimers<T>(go: () => Promise<T>): Promise<T> {
@@ -180,6 +200,8 @@ async function attempt({ request: message, slot: startSlot }: WorkerJob): Promis
     (message.runTokens !== undefined && reply.tokens > 0);
   markFinished(starts, startSlot, seen);
   lastSeen = seen;
+  unread = unread.filter((s) => undelivered(starts, s));
+  if (undelivered(starts, startSlot)) unread.push(startSlot);
   // Its reply goes once stdout and stderr have drained: a stream that never
   // does times out this attempt ("its reply never came"), while the next
   // attempt on the thread waits, unbegun.

@@ -47,8 +47,13 @@ export class StartBoard {
     return slot;
   }
 
+  /** The slot's attempt has settled; a worker waiting on its reply's delivery (`delivered`) goes on. */
   release(slot: number): void {
-    if (slot >= 0) this.#free.push(slot);
+    if (slot < 0) return;
+    const state = cellAt(slot, CELL.state);
+    Atomics.store(this.#cells, state, SLOT.released);
+    Atomics.notify(this.#cells, state);
+    this.#free.push(slot);
   }
 
   /**

@@ -5,9 +5,15 @@ import type { Outcome, Probe, StopResult, Submission, SubmitHints } from './exec
 import type { StartBoard } from './start-board.js';
 
 // How often an attempt is handed out again after its thread died under it
-// before it began (bounded, for threads that die as they start); one that
-// finished and lost its reply goes out again once at most.
+// before it began (bounded, for threads that die as they start).
 const MAX_RESUBMITS = 8;
+// How often one that finished unseen and lost its reply goes out again. Not
+// once only: the main thread may hear of an exit behind it before reading a
+// reply posted first, and exits come in runs (chaos: an attempt lost its
+// reply to two adjacent exit tasks on both threads). Bounded: an agent that
+// ends its thread after it finishes (a timer left behind) must not end
+// threads without end.
+const MAX_RERUNS = 3;
 
 /** What a submission needs of the pool that runs it. */
 export interface SubmissionHost {
@@ -60,7 +66,7 @@ export class PoolSubmission implements Submission {
   #state: State = { kind: 'submitted' };
   readonly #host: SubmissionHost;
   #resubmits = 0;
-  #rerun = false;
+  #reruns = 0;
   // Its thread is being ended for another attempt's sake (see `spare`).
   #spared = false;
   #released = false;
@@ -123,10 +129,13 @@ export class PoolSubmission implements Submission {
     const back =
       taken || this.#resubmits >= MAX_RESUBMITS
         ? undefined
-        : board.reclaim(this.slot, { finished: !this.#rerun || spared, started: spared });
+        : board.reclaim(this.slot, {
+            finished: this.#reruns < MAX_RERUNS || spared,
+            started: spared,
+          });
     if (back !== undefined) {
       this.#resubmits++;
-      if (back === 'finished' && !spared) this.#rerun = true;
+      if (back === 'finished' && !spared) this.#reruns++;
       return this.#again();
     }
     if (this.#state.kind === 'aborted') return { kind: 'aborted' };

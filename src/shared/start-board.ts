@@ -12,6 +12,8 @@ import { now } from './clock.js';
 // while agent code does (an agent that emits has the thread), and an agent
 // may have replaced Atomics by then.
 const { load, store, compareExchange } = Atomics;
+// Taken the same way: `awaitDelivered` runs as the thread exits, maybe by an agent's doing.
+const { wait } = Atomics;
 
 /** Cells per slot, each a BigInt64. */
 export const SLOT_CELLS = 4;
@@ -43,6 +45,8 @@ export const SLOT = {
    * pool ends that thread for another attempt's sake, it may run again.
    */
   startedSeen: 6n,
+  /** The main thread has settled the attempt (its reply read, or its thread gone) and given the slot back. */
+  released: 7n,
 } as const;
 
 /** The active-time cell of an attempt whose agent is still loading. */
@@ -119,4 +123,18 @@ export function markFinished(buffer: SharedArrayBuffer, slot: number, seen: bool
   if (was !== SLOT.started && was !== SLOT.startedSeen) return;
   const done = seen || was === SLOT.startedSeen ? SLOT.finishedSeen : SLOT.finished;
   compareExchange(cells, state, was, done);
+}
+
+/**
+ * Worker side, as the thread exits: blocks until the main thread has read
+ * the reply of the slot's attempt, finished after being seen, or for at most
+ * `timeoutMs`. Returns at once when that reply is read already.
+ */
+export function awaitDelivered(buffer: SharedArrayBuffer, slot: number, timeoutMs: number): void {
+  if (slot >= 0) wait(cellsOf(buffer), cellAt(slot, CELL.state), SLOT.finishedSeen, timeoutMs);
+}
+
+/** Worker side: whether the slot's attempt finished seen and its reply is not read yet. */
+export function undelivered(buffer: SharedArrayBuffer, slot: number): boolean {
+  return slot >= 0 && load(cellsOf(buffer), cellAt(slot, CELL.state)) === SLOT.finishedSeen;
 }
