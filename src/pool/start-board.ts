@@ -22,9 +22,10 @@ export type SlotView =
  * reply is made: a thread can die (a later attempt queued on it exits or
  * runs out of heap) after posting a reply but before the main thread reads
  * it, and then the attempt was not at fault and may go out again, if
- * nothing outside its thread saw it run. A worker
- * may also refuse to begin an attempt (its run's token budget is spent):
- * like a cancelled one, it never runs.
+ * nothing outside its thread saw it run (a seen one may not, so an exiting
+ * thread waits until the main thread has released such slots, having read
+ * their replies). A worker may also refuse to begin an attempt (its run's
+ * token budget is spent): like a cancelled one, it never runs.
  */
 export class StartBoard {
   readonly buffer: SharedArrayBuffer;
