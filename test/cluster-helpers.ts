@@ -8,6 +8,8 @@ import { cli, root } from './cli-helpers.js';
 export const fixtures = join(root, 'test/fixtures/cluster');
 export const dagFile = join(fixtures, 'dag.yaml');
 export const work = join(fixtures, 'agents/work.js');
+/** A `--host` module: its `note` service counts host calls in a marker file. */
+export const hostModule = join(fixtures, 'host.js');
 export const dag = {
   a: { agent: 'work', prompt: 'a' },
   b: { agent: 'work', prompt: 'b', depends_on: ['a'] },
@@ -33,12 +35,19 @@ export interface WorkerProcess {
 export function startWorker(
   file: string,
   url: string,
-  options: { threads?: number; lockMs?: number; stalledMs?: number; prefix?: string } = {},
+  options: {
+    threads?: number;
+    lockMs?: number;
+    stalledMs?: number;
+    prefix?: string;
+    host?: string;
+  } = {},
 ): Promise<WorkerProcess> {
   const args = [cli, 'worker', file, '--redis', url, '--threads', String(options.threads ?? 1)];
   if (options.lockMs !== undefined) args.push('--lock-ms', String(options.lockMs));
   if (options.stalledMs !== undefined) args.push('--stalled-ms', String(options.stalledMs));
   if (options.prefix !== undefined) args.push('--prefix', options.prefix);
+  if (options.host !== undefined) args.push('--host', options.host);
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {

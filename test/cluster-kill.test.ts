@@ -7,6 +7,7 @@ import { createRuntime } from '../dist/src/index.js';
 import {
   dag,
   dagFile,
+  hostModule,
   markerLines,
   startWorker,
   type WorkerProcess,
@@ -34,7 +35,8 @@ afterEach(async () => {
  */
 async function killMidTask(
   context: Record<string, unknown>,
-  settings: { lockMs?: number; stalledMs?: number },
+  settings: { lockMs?: number; stalledMs?: number; host?: string },
+  options: { runTokens?: number; host?: Record<string, () => unknown> } = {},
 ) {
   workers = await Promise.all([
     startWorker(dagFile, redis.url, settings),
@@ -45,6 +47,7 @@ async function killMidTask(
     redis: redis.url,
     agents: { work },
     retries: { max: 1, backoffMs: 0 },
+    ...options,
   });
   try {
     // With chunks, the kill waits for b's first one to reach the planner: its
@@ -59,6 +62,8 @@ async function killMidTask(
     const done = runtime.execute(dag, { context: { ...context, markers, hangFirst: 'b' } });
     const [pid] = await waitForLines(join(markers, 'b.runs'), 1);
     await chunked;
+    // The service has run: the kill comes after the call, as it would after a side effect.
+    if (context.hostCall) await waitForLines(join(markers, 'b.calls'), 1);
     const victim = workers.find((w) => String(w.pid) === pid);
     expect(victim).toBeDefined();
     const killedAt = performance.now();
@@ -73,7 +78,8 @@ async function killMidTask(
         ),
       ),
     );
-    return { run, lines, victim: pid, recoveryMs };
+    const calls = await markerLines(join(markers, 'b.calls'));
+    return { run, lines, calls, victim: pid, recoveryMs };
   } finally {
     await runtime.close();
   }
@@ -101,6 +107,34 @@ describe('a worker killed mid-task', () => {
     const { run, lines } = await killMidTask({ chunks: true }, { lockMs: 1_000, stalledMs: 500 });
     expect(run.done).toBe(4);
     // Attempt 1 came back crashed without running again; attempt 2 ran.
+    expect(run.tasks.b?.attempts).toBe(2);
+    expect(lines.b).toHaveLength(2);
+  });
+
+  it('fails an attempt that had called a host service ERR_WORKER_CRASHED: the service never runs twice for one attempt', async () => {
+    const { run, lines, calls, victim } = await killMidTask(
+      { hostCall: true },
+      { lockMs: 1_000, stalledMs: 500, host: hostModule },
+      // Declared by the planner: it is refused unless a live worker offers it.
+      { host: { note: () => undefined } },
+    );
+    expect(run.done).toBe(4);
+    expect(run.tasks.b?.attempts).toBe(2);
+    expect(lines.b).toHaveLength(2);
+    // One call per attempt: the first on the killed worker, the second by the retry elsewhere.
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toBe(victim);
+    expect(calls[1]).not.toBe(victim);
+  });
+
+  it('fails an attempt that had charged the run budget ERR_WORKER_CRASHED (the charge is its taint)', async () => {
+    const { run, lines } = await killMidTask(
+      {},
+      { lockMs: 1_000, stalledMs: 500 },
+      { runTokens: 100_000 },
+    );
+    expect(run.done).toBe(4);
+    // Its prompt was charged before it ran: attempt 1 was tainted by the charge itself.
     expect(run.tasks.b?.attempts).toBe(2);
     expect(lines.b).toHaveLength(2);
   });

@@ -51,7 +51,13 @@ describe('runTokens on agentpool workers through Redis', () => {
     try {
       const results = await Promise.all(
         Array.from({ length: 300 }, (_, i) =>
-          chargeBudget(connections[i % 3] as Redis, 'agentpool:budget:atomic', 1_000, 7),
+          chargeBudget(
+            connections[i % 3] as Redis,
+            'agentpool:budget:atomic',
+            `agentpool:tainted:atomic-${i}`,
+            1_000,
+            7,
+          ),
         ),
       );
       const charged = results.filter(([ok]) => ok);
@@ -61,7 +67,10 @@ describe('runTokens on agentpool workers through Redis', () => {
       for (const [ok, spent] of results) if (!ok) expect(spent).toBe(994);
       expect(await client.hget('agentpool:budget:atomic', 'spent')).toBe('994');
       expect(await client.hget('agentpool:budget:atomic', 'refused')).toBe('1');
-      await client.del('agentpool:budget:atomic');
+      // Each charging job is tainted in the same script, charged or refused.
+      const tainted = await client.keys('agentpool:tainted:atomic-*');
+      expect(tainted).toHaveLength(300);
+      await client.del('agentpool:budget:atomic', ...tainted);
     } finally {
       for (const c of connections) c.disconnect();
     }

@@ -37,7 +37,7 @@ export function pool(perThread = 1, threads = 1, coalesce = false): ThreadPool {
     inFlight: 4,
     perThread,
     coalesce,
-    bridge: new HostBridge({}, () => {}),
+    bridge: new HostBridge({}, { event: () => {} }),
   });
 }
 

@@ -34,9 +34,9 @@ export function threadLink(): Link {
     const eventPort: MessagePort = events.port1;
     link = {
       send: (event) => eventPort.postMessage(event),
-      call: (name, args) => {
+      call: (name, args, origin) => {
         calls++;
-        return remote.call(name, args);
+        return remote.call(name, args, origin);
       },
     };
   }

@@ -131,7 +131,7 @@ export async function runTask(
         send('chunk', chunk);
       },
       get host() {
-        host ??= hostProxy(options.link, show);
+        host ??= hostProxy(options.link, show, message);
         return host;
       },
     };
@@ -167,13 +167,18 @@ export async function runTask(
 }
 
 /** `ctx.host.name(...args)` calls the host service `name` on the main thread. */
-function hostProxy(link: () => Link, show: () => void): AgentContext['host'] {
+function hostProxy(
+  link: () => Link,
+  show: () => void,
+  { runId, taskId, attempt }: TaskMessage,
+): AgentContext['host'] {
+  const origin = { runId, taskId, attempt };
   return new Proxy({} as AgentContext['host'], {
     get: (_, name) => {
       if (typeof name !== 'string' || name === 'then') return undefined;
       return (...args: unknown[]) => {
         show();
-        return link().call(name, args);
+        return link().call(name, args, origin);
       };
     },
   });

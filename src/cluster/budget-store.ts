@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ChargeRequest, RunTokens } from '../shared/protocol.js';
 import { answerCharge, isMailbox, mirrorBudget, newRemoteBudget } from '../shared/remote-budget.js';
-import { keys } from './keys.js';
+import { keys, TAINT_TTL_S } from './keys.js';
 import type { ClusterSettings } from './settings.js';
 
 /** How long a budget's hash outlives its last charge or read. */
@@ -14,8 +14,12 @@ const BUDGET_TTL_MS = 24 * 3_600_000;
  * however many workers charge at once, the total never passes the limit.
  * The limit is the first one a charge brought (every job of a run carries
  * the same). Returns { charged (1/0), spent (after, or before a refusal) }.
+ * The charging job is marked tainted (KEYS[2]) in the same step: a charge
+ * that landed is an outside effect, and the job must never run again
+ * unseen, however soon after it its worker dies.
  */
 const CHARGE_LUA = `
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[4])
 local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[1])
 local spent = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
 local n = tonumber(ARGV[2])
@@ -34,23 +38,33 @@ export interface JobBudget {
   limit: number;
 }
 
-type ChargeCommand = (key: string, limit: number, n: number, ttl: number) => Promise<unknown>;
+type ChargeCommand = (
+  key: string,
+  taintKey: string,
+  limit: number,
+  n: number,
+  ttl: number,
+  taintTtl: number,
+) => Promise<unknown>;
 
-/** Charges `n` tokens to budget `key`: [charged, spent] (see `CHARGE_LUA`). */
+/** Charges `n` tokens to budget `key` and taints the job whose key is `taintKey`: [charged, spent] (see `CHARGE_LUA`). */
 export async function chargeBudget(
   redis: Redis,
   key: string,
+  taintKey: string,
   limit: number,
   n: number,
 ): Promise<[boolean, number]> {
   const command = redis as unknown as { agentpoolCharge?: ChargeCommand };
   if (command.agentpoolCharge === undefined)
-    redis.defineCommand('agentpoolCharge', { numberOfKeys: 1, lua: CHARGE_LUA });
+    redis.defineCommand('agentpoolCharge', { numberOfKeys: 2, lua: CHARGE_LUA });
   const [charged, spent] = (await (command.agentpoolCharge as ChargeCommand)(
     key,
+    taintKey,
     limit,
     n,
     BUDGET_TTL_MS,
+    TAINT_TTL_S,
   )) as [number, number];
   return [charged === 1, spent];
 }
@@ -153,7 +167,8 @@ export class WorkerBudgets {
       if (isMailbox(buffer) && Number.isSafeInteger(seq)) answerCharge(buffer, seq, false, 0);
       return;
     }
-    chargeBudget(this.#redis, open.key, open.limit, amount).then(
+    const taint = keys(this.#settings).tainted(request.id);
+    chargeBudget(this.#redis, open.key, taint, open.limit, amount).then(
       ([charged, spent]) => answerCharge(open.buffer, seq, charged, spent),
       () => undefined,
     );

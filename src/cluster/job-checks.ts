@@ -60,7 +60,7 @@ export async function refuseJob(
         ...refusalReply(at),
         error: taskError(
           'ERR_WORKER_CRASHED',
-          `task "${data.taskId}": the worker running it died after it had sent chunks or progress`,
+          `task "${data.taskId}": the worker running it died after it had shown outside effects (chunks, progress, host calls or run-budget charges)`,
         ),
       },
     };

@@ -4,6 +4,9 @@ import type { ClusterSettings } from './settings.js';
 /** The BullMQ queue that carries ready attempts to workers. */
 export const QUEUE = 'attempts';
 
+/** Seconds a tainted mark is kept: longer than any job that could read it (jobs are kept an hour). */
+export const TAINT_TTL_S = 3_600;
+
 /** Every Redis key and channel agentpool itself uses (BullMQ's own keys are `<prefix>:attempts:…`). */
 export function keys(settings: ClusterSettings) {
   const p = settings.prefix;
@@ -22,7 +25,7 @@ export function keys(settings: ClusterSettings) {
     cancelled: (jobId: string) => `${p}:cancelled:${jobId}`,
     /** Hash: a run's token budget (`spent`, `limit`, `refused`), charged by `budget-store.ts`'s script; kept 24 h past its last use. */
     budget: (id: string) => `${p}:budget:${id}`,
-    /** String: this job's attempt has shown outside effects (chunks, progress). */
+    /** String: this job's attempt has shown outside effects (chunks, progress, host calls, run-budget charges): a second start fails it crashed. */
     tainted: (jobId: string) => `${p}:tainted:${jobId}`,
   };
 }

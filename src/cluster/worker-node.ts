@@ -6,12 +6,12 @@ import { HostBridge, type HostServices } from '../pool/host-bridge.js';
 import { Pools } from '../pool/pools.js';
 import { now } from '../shared/clock.js';
 import { AgentpoolError, toTaskError } from '../shared/errors.js';
-import type { ChannelEvent } from '../shared/protocol.js';
+import { ActiveJobs } from './active-jobs.js';
 import { agentHashes } from './agent-hash.js';
 import { WorkerBudgets } from './budget-store.js';
 import { CancelWatch } from './cancel-watch.js';
 import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
-import { fromJob, type JobData, pack, parseJob } from './job.js';
+import { fromJob, type JobData, parseJob } from './job.js';
 import { type JobChecks, refuseJob } from './job-checks.js';
 import { keys, QUEUE } from './keys.js';
 import type { RemoteOutcome } from './outcome-wire.js';
@@ -45,22 +45,8 @@ export interface WorkerNodeOptions {
   timeoutGraceMs?: number;
 }
 
-/** One job this worker runs now. */
-interface Active {
-  replyTo: string;
-  tainted: boolean;
-  writes: Promise<unknown>[];
-  controller: AbortController;
-  /** Events forwarded so far, and who waits for a count. */
-  events: number;
-  drained?: { target: number; resolve: () => void } | undefined;
-}
-
 // Thread ids per worker in a cluster-wide id (see `#seq`).
 const THREAD_SPAN = 1_000;
-
-// How long a finished attempt waits for events its thread says it sent (as the planner does locally).
-const EVENT_DRAIN_MS = 2_000;
 
 /**
  * `agentpool worker`: takes attempts from the queue and runs them on a
@@ -77,9 +63,7 @@ export class WorkerNode {
   readonly #redis: Redis;
   readonly #cancels: CancelWatch;
   readonly #worker: Worker;
-  readonly #active = new Map<string, Active>();
-  // Which job a thread's event belongs to: "run\0task\0attempt" -> job id.
-  readonly #byAttempt = new Map<string, string>();
+  readonly #active: ActiveJobs;
   readonly #timer: NodeJS.Timeout;
   readonly #replyPattern: RegExp;
   readonly #budgets: WorkerBudgets;
@@ -96,12 +80,14 @@ export class WorkerNode {
     this.#replyPattern = new RegExp(
       `^${settings.prefix.replace(/[.]/g, '\\.')}:replies:[0-9a-f-]{36}$`,
     );
-    const bridge = new HostBridge(
-      options.host,
-      (event) => this.#event(event),
-      (error) => process.emitWarning(error.message, { code: 'AGENTPOOL_STRAY_ERROR' }),
-      (request) => this.#budgets.charge(request),
-    );
+    this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
+    this.#active = new ActiveJobs(this.#redis, settings);
+    const bridge = new HostBridge(options.host, {
+      event: (event) => this.#active.event(event),
+      stray: (error) => process.emitWarning(error.message, { code: 'AGENTPOOL_STRAY_ERROR' }),
+      charge: (request) => this.#budgets.charge(request),
+      beforeCall: (origin) => this.#active.beforeCall(origin),
+    });
     this.#pools = new Pools({
       threads,
       balance: 'least-busy',
@@ -109,13 +95,10 @@ export class WorkerNode {
       inFlightPerThread: 1,
       bridge,
     });
-    this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
     this.#budgets = new WorkerBudgets(this.#redis, settings);
     const { agents } = options;
     this.#checks = { settings, redis: this.#redis, agents, hashes, budgets: this.#budgets };
-    this.#cancels = new CancelWatch(this.#redis, settings, (job) =>
-      this.#active.get(job)?.controller.abort(),
-    );
+    this.#cancels = new CancelWatch(this.#redis, settings, (job) => this.#active.abort(job));
     this.#worker = new Worker(QUEUE, (job) => this.#process(job), {
       connection: connectionOptions(settings),
       prefix: settings.prefix,
@@ -134,7 +117,7 @@ export class WorkerNode {
     // A worker that lost a job's lock (Redis frozen past it) stops the
     // attempt: the stall check has given it, or will give it, to another.
     this.#worker.on('lockRenewalFailed', (ids: string[]) => {
-      for (const id of ids) this.#active.get(id)?.controller.abort();
+      for (const id of ids) this.#active.abort(id);
     });
     this.#worker.on('completed', (job: Job, result: { r: string }) => {
       const replyTo = this.#replyTo(job.data);
@@ -150,7 +133,7 @@ export class WorkerNode {
     this.#worker.on('error', () => {});
     this.#timer = setInterval(() => {
       void this.#beat().catch(() => {});
-      void this.#cancels.sweep([...this.#active.keys()]).catch(() => {});
+      void this.#cancels.sweep(this.#active.ids()).catch(() => {});
     }, HEARTBEAT_MS);
     this.#timer.unref();
   }
@@ -215,16 +198,7 @@ export class WorkerNode {
     }
     // Its threads' charges to the run's budget go to Redis, through this process.
     if (data.runTokens !== undefined) request.runTokens = this.#budgets.open(id, data.runTokens);
-    const active: Active = {
-      replyTo,
-      tainted: false,
-      writes: [],
-      controller: new AbortController(),
-      events: 0,
-    };
-    const attemptKey = `${request.runId}\0${request.taskId}\0${request.attempt}`;
-    this.#active.set(id, active);
-    this.#byAttempt.set(attemptKey, id);
+    const active = this.#active.open(id, request, replyTo);
     active.writes.push(this.#redis.xadd(replyTo, '*', 'k', 's', 'j', id).catch(() => {}));
     try {
       const outcome = await runLocally(
@@ -233,52 +207,16 @@ export class WorkerNode {
         data.timeoutGraceMs,
         active.controller.signal,
       );
-      if (outcome.kind === 'replied') await this.#drain(active, outcome.reply.events);
+      if (outcome.kind === 'replied') await this.#active.drain(active, outcome.reply.events);
       if ('reply' in outcome && outcome.reply.threadId !== null)
         outcome.reply.threadId += THREAD_SPAN * this.#seq;
       return outcome;
     } finally {
       // Events before the reply: the planner waits for them all.
       await Promise.all(active.writes);
-      this.#active.delete(id);
-      this.#byAttempt.delete(attemptKey);
+      this.#active.close(active, request);
       this.#budgets.close(id);
     }
-  }
-
-  /** Waits (a bounded time) until the thread's events have all come in: they travel on another port than its reply. */
-  async #drain(active: Active, target: number): Promise<void> {
-    if (active.events >= target) return;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      active.drained = { target, resolve };
-      timer = setTimeout(resolve, EVENT_DRAIN_MS);
-    });
-    clearTimeout(timer);
-  }
-
-  /** A progress report or chunk from a thread: on to the planner, in order, and the attempt is tainted. */
-  #event(event: ChannelEvent): void {
-    const id = this.#byAttempt.get(`${event.runId}\0${event.taskId}\0${event.attempt}`);
-    const active = id === undefined ? undefined : this.#active.get(id);
-    if (id === undefined || active === undefined) return;
-    const k = keys(this.#options.settings);
-    if (!active.tainted) {
-      active.tainted = true;
-      active.writes.push(this.#redis.set(k.tainted(id), '1', 'EX', 3_600).catch(() => {}));
-    }
-    let body: string;
-    try {
-      body = pack(event, `an event of task "${event.taskId}"`);
-    } catch {
-      return;
-    }
-    active.writes.push(
-      this.#redis.xadd(active.replyTo, '*', 'k', 'e', 'j', id, 'b', body).catch(() => {}),
-    );
-    active.events++;
-    if (active.drained !== undefined && active.events >= active.drained.target)
-      active.drained.resolve();
   }
 
   /** Stops taking jobs, lets running ones end, withdraws its announcement. */

@@ -62,11 +62,10 @@ export class RuntimeCore {
     this.agentNames = new Set(this.agents.keys());
     const { cache } = this.options;
     this.#cache = cache === false ? undefined : new TaskCache(cache);
-    this.#bridge = new HostBridge(
-      this.options.host,
-      (event) => this.#channelEvent(event),
-      (error) => this.#strayError(error),
-    );
+    this.#bridge = new HostBridge(this.options.host, {
+      event: (event) => this.#channelEvent(event),
+      stray: (error) => this.#strayError(error),
+    });
     const { redis, timeoutGraceMs, host } = this.options;
     this.#cluster =
       redis === undefined

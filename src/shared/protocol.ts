@@ -85,15 +85,22 @@ export interface StrayError {
   error: TaskError;
 }
 
+/** The attempt a host call comes from: an `agentpool worker` marks it as having shown outside effects. */
+export interface CallOrigin {
+  runId: string;
+  taskId: string;
+  attempt: number;
+}
+
 /** The two ends a running task talks to the main thread through. */
 export interface Link {
   send(event: ChannelEvent): void;
-  call(name: string, args: unknown[]): Promise<unknown>;
+  call(name: string, args: unknown[], origin: CallOrigin): Promise<unknown>;
 }
 
 /** What the main thread exposes to agents over comlink. */
 export interface HostApi {
-  call(name: string, args: unknown[]): Promise<unknown>;
+  call(name: string, args: unknown[], origin: CallOrigin): Promise<unknown>;
 }
 
 /** One prompt's outcome in a batched fan-out. */
