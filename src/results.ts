@@ -83,7 +83,9 @@ export const taskResultSchema = z.discriminatedUnion('status', [
 export type TaskResult = z.infer<typeof taskResultSchema>;
 
 /** Why a run stopped before every task could run; null when it ran to the end. */
-export const stopReasonSchema = z.enum(['signal', 'fail-fast', 'token-budget']).nullable();
+export const stopReasonSchema = z
+  .enum(['signal', 'fail-fast', 'token-budget', 'lease-lost'])
+  .nullable();
 export type StopReason = z.infer<typeof stopReasonSchema>;
 
 /** The outcome of one `execute`: counts by status and every task's result by id. */

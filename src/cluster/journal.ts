@@ -1,18 +1,25 @@
 import type { Redis } from 'ioredis';
 import type { TaskResult } from '../results.js';
-import { AgentpoolError } from '../shared/errors.js';
+import { EPOCH_S, RunLeases } from './run-lease.js';
 import { decodeEntry, encodeEntry, type RunRecord, type TaskEnd, taskEnd } from './run-record.js';
 import type { ClusterSettings } from './settings.js';
 
-// How long a planner's lease on a run lasts without renewal: renewed every
-// heartbeat (1 s), so a killed planner's run can be taken over 5 s later.
-export const LEASE_MS = 5_000;
 // How long a run's journal stays in Redis after its last write.
-const JOURNAL_S = 7 * 24 * 3_600;
+const JOURNAL_S = EPOCH_S;
 
-// Renews the lease only while this planner still holds it (never steals one).
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+// A fenced journal write: HSET of KEYS[2] field ARGV[2] = ARGV[3], then every
+// key but the epoch kept ARGV[4] seconds, only while the run's epoch KEYS[1]
+// is still ARGV[1], the one its planner claimed (see run-lease.ts): a planner
+// that was frozen past its lease cannot overwrite what a later owner wrote.
+// Returns 1 when written, 0 when fenced off.
+const FENCED_HSET = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+for i = 2, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+return 1`;
+type FencedCommand = {
+  agentpoolFencedHset(numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
+};
 
 /**
  * A run's journal in Redis, three keys per run id: its record (`RunRecord`:
@@ -30,13 +37,15 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 export class RunJournal {
   readonly #redis: Redis;
   readonly #prefix: string;
-  readonly #owner: string;
-  readonly #leases = new Set<string>();
+  /** This planner's leases on runs: the journal writes a run's entries only under its lease's epoch. */
+  readonly leases: RunLeases;
 
   constructor(redis: Redis, settings: ClusterSettings, owner: string) {
+    // EVALSHA after the first call: each reply's write sends the hash, not the script.
+    redis.defineCommand('agentpoolFencedHset', { lua: FENCED_HSET });
     this.#redis = redis;
     this.#prefix = settings.prefix;
-    this.#owner = owner;
+    this.leases = new RunLeases(redis, settings, owner);
   }
 
   #key(runId: string): string {
@@ -51,39 +60,24 @@ export class RunJournal {
     return `${this.#prefix}:journal-ends:${runId}`;
   }
 
-  #leaseKey(runId: string): string {
-    return `${this.#prefix}:lease:${runId}`;
-  }
-
-  /** Takes run `runId` for this planner, or throws ERR_CLUSTER_RUN_LEASED while another's lease is live. */
-  async claim(runId: string): Promise<void> {
-    if (this.#leases.has(runId)) return;
-    const got = await this.#redis.set(this.#leaseKey(runId), this.#owner, 'PX', LEASE_MS, 'NX');
-    if (got !== 'OK') {
-      const ttl = await this.#redis.pttl(this.#leaseKey(runId));
-      throw new AgentpoolError(
-        'ERR_CLUSTER_RUN_LEASED',
-        `run ${JSON.stringify(runId)} is owned by another planner (its lease expires in ${Math.max(0, ttl)} ms unless renewed); got a second planner on it`,
-      );
-    }
-    this.#leases.add(runId);
-  }
-
-  /** How long run `runId`'s lease has left, in ms; 0 when no planner holds it. */
-  async leaseLeft(runId: string): Promise<number> {
-    return Math.max(0, await this.#redis.pttl(this.#leaseKey(runId)));
-  }
-
-  /** Renews this planner's leases (each heartbeat). */
-  async renew(): Promise<void> {
-    for (const runId of this.#leases)
-      await this.#redis.eval(RENEW, 1, this.#leaseKey(runId), this.#owner, LEASE_MS);
-  }
-
-  /** The run ended here: its lease is given up at once. */
-  async release(runId: string): Promise<void> {
-    if (!this.#leases.delete(runId)) return;
-    await this.#redis.eval(RELEASE, 1, this.#leaseKey(runId), this.#owner);
+  /**
+   * A fenced write (see `FENCED_HSET`): nothing is written of a run this
+   * planner holds no lease on (it ended here, or another took it over), and
+   * a write refused for a later epoch gives the run up.
+   */
+  async #write(runId: string, keys: string[], field: string, packed: string): Promise<void> {
+    const epoch = this.leases.epoch(runId);
+    if (epoch === undefined) return;
+    const written = await (this.#redis as unknown as FencedCommand).agentpoolFencedHset(
+      keys.length + 1,
+      this.leases.epochKey(runId),
+      ...keys,
+      epoch,
+      field,
+      packed,
+      JOURNAL_S,
+    );
+    if (written === 0) this.leases.lost(runId);
   }
 
   /** Attempt `attempt` of task `taskId`'s journaled reply, if it finished before. */
@@ -92,13 +86,9 @@ export class RunJournal {
     return packed ?? undefined;
   }
 
-  /** Journals an attempt's reply; resolves once Redis has it. */
+  /** Journals an attempt's reply; resolves once Redis has it, or once fenced off (another planner owns the run). */
   async record(runId: string, taskId: string, attempt: number, packed: string): Promise<void> {
-    await this.#redis
-      .multi()
-      .hset(this.#key(runId), field(taskId, attempt), packed)
-      .expire(this.#key(runId), JOURNAL_S)
-      .exec();
+    await this.#write(runId, [this.#key(runId)], field(taskId, attempt), packed);
   }
 
   /** Journals the run's record (a run started again on its id writes it again); resolves once Redis has it. */
@@ -118,12 +108,7 @@ export class RunJournal {
       const { output: _output, ...rest } = entry;
       packed = encodeEntry({ ...rest, outputLost: (error as Error).message }, 'a terminal entry');
     }
-    await this.#redis
-      .multi()
-      .hset(this.#endsKey(runId), result.id, packed)
-      .expire(this.#endsKey(runId), JOURNAL_S)
-      .expire(this.#runKey(runId), JOURNAL_S)
-      .exec();
+    await this.#write(runId, [this.#endsKey(runId), this.#runKey(runId)], result.id, packed);
   }
 
   /** The run's record, or undefined when this Redis has no such run (never run here, or expired). */

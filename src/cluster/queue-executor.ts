@@ -8,6 +8,7 @@ import { AgentpoolError, toTaskError } from '../shared/errors.js';
 import type { ChannelEvent, TaskRequest } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
 import { PlannerBudgets } from './budget-store.js';
+import { cancelJob } from './cancel-job.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
 import { toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
@@ -131,7 +132,7 @@ export class QueueExecutor implements Executor {
     if (this.#sweeping) return;
     this.#sweeping = true;
     try {
-      await this.journal.renew();
+      await this.journal.leases.renew();
       await this.#refresh();
       await this.#sweep();
     } catch {
@@ -258,20 +259,9 @@ export class QueueExecutor implements Executor {
     });
   }
 
-  /** Stops a job: marked cancelled (a worker that takes it later skips it), announced to workers, removed if it waits. */
-  async #cancel(job: string): Promise<void> {
-    const k = keys(this.settings);
-    try {
-      await this.#redis
-        .multi()
-        .set(k.cancelled(job), '1', 'EX', KEEP_S)
-        .publish(k.cancel, job)
-        .exec();
-      // Refused (0) for a job a worker holds: that one stops on the message.
-      await this.#queue.remove(job).catch(() => 0);
-    } catch {
-      // Redis away: the worker's result, when it comes, is ignored.
-    }
+  /** Stops a job (see `cancelJob`). */
+  #cancel(job: string): Promise<void> {
+    return cancelJob(this.#redis, this.#queue, this.settings, job, KEEP_S);
   }
 
   /** Threads that live workers announce. */

@@ -60,12 +60,12 @@ export async function openRun(
     await checkAgents(record, run);
     const deadline = now() + waitMs;
     let told = false;
-    for (let left = await journal.leaseLeft(runId); left > 0; ) {
+    for (let left = await journal.leases.left(runId); left > 0; ) {
       if (now() >= deadline) break;
       if (!told) waiting(left);
       told = true;
       await new Promise((resolve) => setTimeout(resolve, Math.min(left, POLL_MS)));
-      left = await journal.leaseLeft(runId);
+      left = await journal.leases.left(runId);
     }
     return record as RunRecord & { dag: NonNullable<RunRecord['dag']> };
   } finally {

@@ -101,9 +101,9 @@ export class Run {
     this.#step(() => this.#dispatch.pump());
   }
 
-  /** Cancels the run as its signal would: queued tasks and running attempts end `cancelled`. */
-  cancel(): void {
-    this.#stop('signal');
+  /** Cancels the run as its signal would (queued tasks and running attempts end `cancelled`), or for `lease-lost` (see `sweepStopped`). */
+  cancel(reason: 'signal' | 'lease-lost' = 'signal'): void {
+    this.#stop(reason);
   }
 
   /** One result per prompt of the batched fan-out task `taskId`, in prompt order, once the run is done. */

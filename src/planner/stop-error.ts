@@ -26,6 +26,12 @@ export function stopError(
       `cancelled: task "${context.culprit}" failed and failFast is set`,
     );
   }
+  if (reason === 'lease-lost') {
+    return taskError(
+      'ERR_CLUSTER_RUN_LEASED',
+      'cancelled here: another planner took the run over (this one lost its lease) and finishes it',
+    );
+  }
   const why = context.signal?.reason instanceof Error ? `: ${context.signal.reason.message}` : '';
   return taskError('ERR_CANCELLED', `run cancelled${why}`);
 }

@@ -14,7 +14,9 @@ export interface Handed {
  * by `endNever` (from the state it was in); an attempt handed over (on deck,
  * or queued behind short ones) but not begun never will, and is withdrawn
  * (it settles withdrawn, ending as the stop ends it). One that began is left
- * to finish, unless the signal stops everything.
+ * to finish, unless the signal stops everything. When another planner took
+ * the run over (`lease-lost`), every attempt handed over is left alone: the
+ * new owner adopts its job, which a withdrawal would cancel.
  */
 export function sweepStopped(
   table: TaskTable,
@@ -26,6 +28,7 @@ export function sweepStopped(
     const state = table.state(i);
     if (state === TaskState.Ended) continue;
     if (state !== TaskState.Running) endNever(i, state);
+    else if (reason === 'lease-lost') continue;
     else if (!handed.withdraw(i) && reason === 'signal') handed.stop(i);
   }
 }

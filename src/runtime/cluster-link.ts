@@ -29,6 +29,9 @@ export class ClusterLink {
   #executor: Promise<QueueExecutor> | undefined;
   // The executor once connected (runs start only after that).
   #ready: QueueExecutor | undefined;
+  // Leased runs: how each stops if another planner takes it over (true: it
+  // was taken over before its run started).
+  readonly #leased = new Map<string, (() => void) | true>();
 
   constructor(settings: ClusterLinkSettings, onEvent: (event: ChannelEvent) => void) {
     this.#s = settings;
@@ -70,11 +73,17 @@ export class ClusterLink {
     record: (hashes: ReadonlyMap<string, string>, services: string[]) => RunRecord,
   ): Promise<void> {
     const hashes = await executor.preflight(modules, this.#s.services);
-    await executor.journal.claim(runId);
+    this.#leased.delete(runId);
+    await executor.journal.leases.claim(runId, (error) => {
+      process.emitWarning(error.message, { code: 'AGENTPOOL_LEASE_LOST' });
+      const stop = this.#leased.get(runId);
+      if (typeof stop === 'function') stop();
+      else this.#leased.set(runId, true);
+    });
     try {
       await executor.journal.begin(record(hashes, [...this.#s.services]));
     } catch (error) {
-      await executor.journal.release(runId).catch(() => undefined);
+      await executor.journal.leases.release(runId).catch(() => undefined);
       throw error;
     }
   }
@@ -85,9 +94,16 @@ export class ClusterLink {
     return journal && ((result) => journal.end(runId, result));
   }
 
+  /** Stops run `runId` (`stop`) if another planner takes it over (at once if one has). */
+  onLeaseLost(runId: string, stop: () => void): void {
+    if (this.#leased.get(runId) === true) stop();
+    else this.#leased.set(runId, stop);
+  }
+
   /** A run ended: its lease goes (a later planner may take the id at once). */
   release(runId: string): void {
-    void this.#executor?.then((c) => c.journal.release(runId)).catch(() => undefined);
+    this.#leased.delete(runId);
+    void this.#executor?.then((c) => c.journal.leases.release(runId)).catch(() => undefined);
   }
 }
 

@@ -75,6 +75,7 @@ export function startRun(
     }),
   );
   host.active.set(runId, run);
+  host.cluster?.onLeaseLost(runId, () => run.cancel('lease-lost'));
   void run.done.then(() => {
     host.active.delete(runId);
     host.cluster?.release(runId);

@@ -346,6 +346,35 @@ describe('planner: stops', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('lease-lost cancels what was never handed over and leaves every handed attempt alone, begun or on deck', async () => {
+    const h = harness(
+      { a: task('x'), b: task('x'), c: task('x', { depends_on: ['a'] }) },
+      { threads: 1, perThread: 2 },
+    );
+    h.run.start();
+    const running = h.executor.last('a').begin();
+    const onDeck = h.executor.last('b');
+    h.run.cancel('lease-lost');
+    await h.settle();
+    // Another planner adopts their jobs: neither is stopped nor taken back.
+    expect(running.aborted).toBeUndefined();
+    expect(onDeck.done).toBe(false);
+    expect(h.result()).toBeUndefined();
+    running.reply({ ok: true });
+    onDeck.begin().reply({ ok: true });
+    await h.settle();
+    const result = h.result();
+    expect(result?.stoppedBy).toBe('lease-lost');
+    expect(result?.tasks.a?.status).toBe('done');
+    expect(result?.tasks.b?.status).toBe('done');
+    expect(result?.tasks.c).toMatchObject({
+      status: 'cancelled',
+      attempts: 0,
+      error: { code: 'ERR_CLUSTER_RUN_LEASED' },
+    });
+    expect(h.executor.order()).toEqual(['a', 'b']);
+  });
+
   it('stops the run when its token budget is spent, skipping what has not begun', async () => {
     const h = harness(
       { a: task('x', { cost: 3 }), b: task('x', { cost: 2 }), c: task('x', { cost: 1 }) },
