@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connect } from './connect.js';
 import { keys } from './keys.js';
 import type { ClusterSettings } from './settings.js';
 
@@ -19,7 +20,7 @@ export class CancelWatch {
     this.#redis = redis;
     this.#settings = settings;
     this.#stop = stop;
-    this.#sub = new Redis(settings.url, { maxRetriesPerRequest: null });
+    this.#sub = connect(settings);
     void this.#sub.subscribe(keys(settings).cancel).catch(() => {});
     this.#sub.on('message', (_channel: string, jobId: string) => stop(jobId));
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Job, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { failureReply } from '../pool/decode.js';
 import type { Executor, Submission, SubmitHints } from '../pool/executor.js';
 import { now } from '../shared/clock.js';
@@ -9,6 +9,7 @@ import type { ChannelEvent, TaskRequest } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
 import { PlannerBudgets } from './budget-store.js';
 import { cancelJob } from './cancel-job.js';
+import { connect } from './connect.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
 import { toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
@@ -74,13 +75,12 @@ export class QueueExecutor implements Executor {
     this.#timeoutGraceMs = timeoutGraceMs;
     const connection = connectionOptions(settings);
     this.#queue = new Queue(QUEUE, { connection, prefix: settings.prefix });
-    this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
+    this.#queue.on('error', () => {});
+    this.#redis = connect(settings);
     this.journal = new RunJournal(this.#redis, settings, this.#id);
     this.#budgets = new PlannerBudgets(this.#redis, settings);
-    this.#reader = new ReplyReader(
-      new Redis(settings.url, { maxRetriesPerRequest: null }),
-      keys(settings).replies(this.#id),
-      (entry) => this.#entry(entry),
+    this.#reader = new ReplyReader(connect(settings), keys(settings).replies(this.#id), (entry) =>
+      this.#entry(entry),
     );
     this.#timer = setInterval(() => void this.#tick(), HEARTBEAT_MS);
     this.#timer.unref();
@@ -101,7 +101,7 @@ export class QueueExecutor implements Executor {
     try {
       await before(executor.#refresh(), CONNECT_TIMEOUT_MS, unreachable);
     } catch (error) {
-      await executor.close();
+      executor.#abandon();
       throw error;
     }
     return executor;
@@ -275,13 +275,22 @@ export class QueueExecutor implements Executor {
     return 0;
   }
 
+  /** Drops every connection at once: Redis never answered, so there is nothing to hand back or clean. */
+  #abandon(): void {
+    clearInterval(this.#timer);
+    void this.#reader.close();
+    // Not disconnect(): it waits for a connection that never came (and keeps the process alive).
+    void this.#queue.close().catch(() => {});
+    this.#redis.disconnect();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#timer);
     const left = [...this.#pending.values()];
     for (const submission of left) submission.finish({ kind: 'aborted' });
     // Bounded: with Redis away, ioredis would wait for it forever.
     await within(Promise.all(left.map((submission) => this.#cancel(submission.jobId))));
-    await this.#reader.close();
+    await within(this.#reader.close());
     await within(this.#redis.del(keys(this.settings).replies(this.#id)));
     await within(this.#queue.close());
     this.#redis.disconnect();

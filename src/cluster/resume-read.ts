@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { now } from '../shared/clock.js';
 import { AgentpoolError } from '../shared/errors.js';
 import { agentHashes } from './agent-hash.js';
+import { connect } from './connect.js';
 import { RunJournal } from './journal.js';
 import { before } from './outcome-wire.js';
 import { redacted } from './preflight.js';
@@ -32,7 +32,7 @@ export async function openRun(
   waitMs: number,
   waiting: (leftMs: number) => void,
 ): Promise<RunRecord & { dag: NonNullable<RunRecord['dag']> }> {
-  const redis = new Redis(settings.url, { maxRetriesPerRequest: null });
+  const redis = connect(settings);
   // Connection errors: ioredis retries; the deadline below reports a Redis that never answers.
   redis.on('error', () => undefined);
   try {

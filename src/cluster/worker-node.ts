@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { HostBridge, type HostServices } from '../pool/host-bridge.js';
 import { Pools } from '../pool/pools.js';
 import { now } from '../shared/clock.js';
@@ -10,6 +10,7 @@ import { ActiveJobs } from './active-jobs.js';
 import { agentHashes } from './agent-hash.js';
 import { WorkerBudgets } from './budget-store.js';
 import { CancelWatch } from './cancel-watch.js';
+import { connect } from './connect.js';
 import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
 import { fromJob, type JobData, parseJob } from './job.js';
 import { type JobChecks, refuseJob } from './job-checks.js';
@@ -80,7 +81,7 @@ export class WorkerNode {
     this.#replyPattern = new RegExp(
       `^${settings.prefix.replace(/[.]/g, '\\.')}:replies:[0-9a-f-]{36}$`,
     );
-    this.#redis = new Redis(settings.url, { maxRetriesPerRequest: null });
+    this.#redis = connect(settings);
     this.#active = new ActiveJobs(this.#redis, settings);
     const bridge = new HostBridge(options.host, {
       event: (event) => this.#active.event(event),
