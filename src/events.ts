@@ -35,6 +35,8 @@ export type TaskEvent =
       startedAt: number | null;
       finishedAt: number;
       threadId: number | null;
+      /** With `redis`: the worker process that ran it. */
+      worker?: string | undefined;
       error: TaskError;
       /** Wait before the next attempt. */
       delayMs: number;

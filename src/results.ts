@@ -34,6 +34,8 @@ const resultBase = {
   tokens: z.number().min(0),
   /** Active time of the last attempt's thread during it, in ms (see `limits.cpuMs`). */
   cpuMs: z.number().min(0),
+  /** With `redis`: the `agentpool worker` that ran the last attempt, as `hostname/pid`. */
+  worker: z.string().optional(),
 };
 
 /**

@@ -1,5 +1,5 @@
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -50,7 +50,11 @@ describe('a DAG on agentpool workers through Redis', () => {
       expect(there.tasks.b?.threadId).not.toBe(there.tasks.c?.threadId);
       for (const id of Object.keys(dag)) {
         expect(there.tasks[id]?.output).toEqual(here.tasks[id]?.output);
-        expect(await markerLines(join(markers, `${id}.runs`))).toHaveLength(1);
+        const ran = await markerLines(join(markers, `${id}.runs`));
+        expect(ran).toHaveLength(1);
+        // Each result names the worker process that ran it; local ones name none.
+        expect(there.tasks[id]?.worker).toBe(`${hostname()}/${ran[0]}`);
+        expect(here.tasks[id]).not.toHaveProperty('worker');
       }
       const d = there.tasks.d?.output as {
         deps: Map<string, string>;
@@ -88,8 +92,9 @@ describe('a DAG on agentpool workers through Redis', () => {
     expect(seen).toEqual(['a:0', 'a:1', 'a:2', 'result']);
   });
 
-  it('runs through `agentpool run --redis`', async () => {
+  it('runs through `agentpool run --redis`, its trace a process per worker named by host', async () => {
     const markers = await mkdtemp(join(tmpdir(), 'agentpool-cluster-'));
+    const trace = join(markers, 'trace.json');
     const out = await agentpool([
       'run',
       dagFile,
@@ -99,13 +104,29 @@ describe('a DAG on agentpool workers through Redis', () => {
       'cli-run',
       '--format',
       'json',
+      '--trace',
+      trace,
       '--context',
-      JSON.stringify({ markers }),
+      JSON.stringify({ markers, sleep: { b: 200, c: 200 } }),
     ]);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const run = JSON.parse(out.stdout) as { runId: string; done: number };
     expect(run).toMatchObject({ runId: 'cli-run', done: 4 });
+    type Event = { name: string; ph: string; pid: number; tid: number; args: { name?: string } };
+    const events = (JSON.parse(await readFile(trace, 'utf8')) as { traceEvents: Event[] })
+      .traceEvents;
+    const processes = new Map(
+      events.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args.name]),
+    );
+    // b and c ran on the two workers: each is a process of the trace, named by host and pid.
+    const names = workers.map((w) => `agentpool worker ${hostname()}/${w.pid}`).sort();
+    expect([...processes.values()].filter((n) => n !== 'agentpool').sort()).toEqual(names);
+    for (const id of ['a', 'b', 'c', 'd']) {
+      const span = events.find((e) => e.ph === 'X' && e.name === id) as Event;
+      const [pid] = await markerLines(join(markers, `${id}.runs`));
+      expect(processes.get(span.pid)).toBe(`agentpool worker ${hostname()}/${pid}`);
+    }
   });
 
   it('refuses a run whose agent no live worker has, or has with another hash', async () => {

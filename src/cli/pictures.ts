@@ -23,6 +23,7 @@ export function attemptsOf(run: RunResult): AttemptRecord[] {
       startedAt: task.startedAt,
       finishedAt: task.finishedAt,
       threadId: task.threadId,
+      worker: task.worker,
       status: task.status,
       error: task.error ? `${task.error.code}: ${task.error.message}` : undefined,
       tokens: task.tokens || undefined,

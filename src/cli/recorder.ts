@@ -12,6 +12,8 @@ export interface AttemptRecord {
   startedAt: number;
   finishedAt: number;
   threadId: number | null;
+  /** With `redis`: the worker process that ran it (`hostname/pid`). */
+  worker?: string | undefined;
   /** `retry` for an attempt that failed and was retried. */
   status: TaskStatus | 'retry';
   error?: string | undefined;
@@ -106,6 +108,7 @@ export class Recorder {
           startedAt: event.startedAt ?? event.finishedAt,
           finishedAt: event.finishedAt,
           threadId: event.threadId ?? startedOn,
+          worker: event.worker,
           status: 'retry',
           error: `${event.error.code}: ${event.error.message}`,
         });
@@ -127,6 +130,7 @@ export class Recorder {
           startedAt: result.startedAt,
           finishedAt: result.finishedAt,
           threadId: result.threadId ?? startedOn,
+          worker: result.worker,
           status: result.status,
           error: result.error && `${result.error.code}: ${result.error.message}`,
           tokens: result.tokens,

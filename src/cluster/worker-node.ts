@@ -73,6 +73,7 @@ export class WorkerNode {
   // reports are THREAD_SPAN * seq + its local id, so two workers' thread 1
   // are two lanes in a trace, not one.
   #seq = 0;
+  readonly #name = `${hostname()}/${process.pid}`;
 
   private constructor(options: WorkerNodeOptions, hashes: Map<string, string>) {
     this.#options = options;
@@ -110,7 +111,7 @@ export class WorkerNode {
       // Seconds an idle worker blocks waiting for a job: closing waits for
       // that wait to end (measured: SIGTERM to exit took ~5 s at BullMQ's 5 s).
       drainDelay: 1,
-      name: `${hostname()}/${process.pid}`,
+      name: this.#name,
       // The planner keeps jobs' lifetimes; these are BullMQ's defaults for ones added by hand.
       removeOnComplete: { age: 3_600 },
       removeOnFail: { age: 3_600 },
@@ -209,8 +210,10 @@ export class WorkerNode {
         active.controller.signal,
       );
       if (outcome.kind === 'replied') await this.#active.drain(active, outcome.reply.events);
-      if ('reply' in outcome && outcome.reply.threadId !== null)
-        outcome.reply.threadId += THREAD_SPAN * this.#seq;
+      if ('reply' in outcome) {
+        if (outcome.reply.threadId !== null) outcome.reply.threadId += THREAD_SPAN * this.#seq;
+        outcome.reply.worker = this.#name;
+      }
       return outcome;
     } finally {
       // Events before the reply: the planner waits for them all.

@@ -59,6 +59,7 @@ export function book(
     table.tokens[i] = (table.tokens[i] as number) + reply.tokens;
     const { startedAt, finishedAt, threadId, cpuMs } = reply;
     ending = { startedAt, finishedAt, threadId, cpuMs };
+    if (reply.worker !== undefined) ending.worker = reply.worker;
     const waitMs = startedAt - (table.readyAt[i] as number);
     settings.recordAttempt(policy.agent, finishedAt - startedAt, waitMs, reply.ok);
     if (reply.ok && ledger !== undefined)

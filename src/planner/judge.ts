@@ -10,6 +10,8 @@ export interface Ending {
   finishedAt: number;
   threadId: number | null;
   cpuMs?: number | undefined;
+  /** With `redis`: the worker process that ran it. */
+  worker?: string | undefined;
 }
 
 /** How one attempt ended, on the planner's side. Data: `judge` decides what follows. */

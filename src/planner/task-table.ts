@@ -119,7 +119,7 @@ export class TaskTable {
     const cpuMs = ending.cpuMs ?? 0;
     if (status !== 'done') {
       const error = ending.error as TaskError;
-      return {
+      const ended: TaskResult = {
         id,
         agent,
         status,
@@ -133,6 +133,8 @@ export class TaskTable {
         cpuMs,
         error,
       };
+      if (ending.worker !== undefined) ended.worker = ending.worker;
+      return ended;
     }
     const done: Extract<TaskResult, { status: 'done' }> = {
       id,
@@ -148,6 +150,7 @@ export class TaskTable {
       cpuMs,
       output: ending.output,
     };
+    if (ending.worker !== undefined) done.worker = ending.worker;
     if (cachedFrom !== undefined) {
       done.cached = true;
       done.cachedFrom = cachedFrom;

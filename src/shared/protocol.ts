@@ -173,6 +173,8 @@ interface ReplyBase {
   cpuMs: number;
   /** Progress and chunk events the attempt sent; the planner waits for all of them before the result. */
   events: number;
+  /** With `redis`: the `agentpool worker` that ran it, `hostname/pid` (its threads' ids are its own: see worker-node.ts). */
+  worker?: string | undefined;
 }
 
 /** A task's outcome as the planner sees it. Agent errors come back as data, never as a rejection. */
