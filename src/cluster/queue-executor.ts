@@ -160,17 +160,13 @@ export class QueueExecutor implements Executor {
       const job = await Job.fromId(this.#queue, submission.jobId);
       if (job === undefined || submission.settled) continue;
       if (state === 'completed') this.#ingest(submission, (job.returnvalue as { r: string }).r);
-      else if (state === 'failed')
-        submission.finish({
-          kind: 'crashed',
-          reply: failureReply(
-            toTaskError(
-              new Error(`its job failed on the queue: ${job.failedReason}`),
-              'ERR_WORKER_CRASHED',
-            ),
-            now(),
-          ),
-        });
+      else if (state === 'failed') {
+        // Its runs (on workers that died) may have charged the run's budget: read as a reply would be.
+        await this.#budgets.mirror(submission.request.runTokens).catch(() => undefined);
+        const why = new Error(`its job failed on the queue: ${job.failedReason}`);
+        const error = toTaskError(why, 'ERR_WORKER_CRASHED');
+        submission.finish({ kind: 'crashed', reply: failureReply(error, now()) });
+      }
     }
   }
 
