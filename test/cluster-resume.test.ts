@@ -1,12 +1,18 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisServer } from '../bench/lib/redis-server.js';
 import { cli, root } from './cli-helpers.js';
-import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
+import {
+  markerLines,
+  startWorker,
+  type WorkerProcess,
+  waitForLines,
+  work,
+} from './cluster-helpers.js';
 
 const dagFile = join(root, 'test/fixtures/cluster/dag.yaml');
 
@@ -23,8 +29,8 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function planner(args: string[]) {
-  const child = spawn(process.execPath, [cli, 'run', dagFile, ...args], {
+function planner(args: string[], file = dagFile) {
+  const child = spawn(process.execPath, [cli, 'run', file, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -76,4 +82,51 @@ it('a planner killed (SIGKILL) mid-run: the same run again finishes it, nothing 
   expect(run).toMatchObject({ done: 4, fromCache: 3 });
   for (const id of ['a', 'b', 'c', 'd'])
     expect(await markerLines(join(markers, `${id}.runs`))).toHaveLength(1);
+}, 60_000);
+
+it("a resumed run without the first planner's cache dir replays its cache hits from the journal, not runs them", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agentpool-resume-nocache-'));
+  const markers = join(dir, 'markers');
+  const cache = join(dir, 'cache');
+  // a, b and c, cached by an earlier run; d, which waits on them, sleeps (its own context).
+  const tasks = `  a: { agent: work, prompt: a }
+  b: { agent: work, prompt: b, depends_on: [a] }
+  c: { agent: work, prompt: c, depends_on: [a] }
+`;
+  const head = `agents:\n  work: ${JSON.stringify(work)}\ntasks:\n`;
+  const warmFile = join(dir, 'warm.yaml');
+  const fullFile = join(dir, 'full.yaml');
+  await writeFile(warmFile, head + tasks);
+  await writeFile(
+    fullFile,
+    `${head + tasks}  d: { agent: work, prompt: d, depends_on: [b, c], context: { sleep: { d: 8000 } } }\n`,
+  );
+  const context = ['--context', JSON.stringify({ markers })];
+  const redisArgs = ['--redis', redis.url, '--format', 'json', ...context];
+  await mkdir(markers);
+  const warm = await planner([...redisArgs, '--cache-dir', cache], warmFile).exited;
+  expect(warm.code, warm.stderr).toBe(0);
+  // The run: a, b and c are hits in its cache, d runs.
+  const first = planner([...redisArgs, '--run-id', 'resume-2', '--cache-dir', cache], fullFile);
+  await waitForLines(join(markers, 'd.runs'), 1);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const client = new Redis(redis.url);
+  while ((await client.exists('agentpool:lease:resume-2')) === 1)
+    await new Promise((r) => setTimeout(r, 100));
+  client.disconnect();
+  // Taken over from another machine, as it were: no cache at all.
+  const second = await planner([...redisArgs, '--run-id', 'resume-2', '--no-cache'], fullFile)
+    .exited;
+  expect(second.code, second.stderr).toBe(0);
+  const run = JSON.parse(second.stdout) as {
+    done: number;
+    tasks: Record<string, { output: { text: string } }>;
+  };
+  expect(run.done).toBe(4);
+  for (const id of ['a', 'b', 'c', 'd']) {
+    expect(run.tasks[id]?.output.text).toBe(id);
+    // Each ran once in all: a, b and c in the warm run only, d on a worker (adopted).
+    expect(await markerLines(join(markers, `${id}.runs`)), id).toHaveLength(1);
+  }
 }, 60_000);

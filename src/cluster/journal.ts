@@ -80,10 +80,27 @@ export class RunJournal {
     if (written === 0) this.leases.lost(runId);
   }
 
-  /** Attempt `attempt` of task `taskId`'s journaled reply, if it finished before. */
-  async lookup(runId: string, taskId: string, attempt: number): Promise<string | undefined> {
-    const packed = await this.#redis.hget(this.#key(runId), field(taskId, attempt));
-    return packed ?? undefined;
+  /**
+   * What an earlier planner of the run left for this attempt: its journaled
+   * reply (`packed`), or, for a first attempt, the output of a task that
+   * ended done there without running (a hit in that planner's task cache,
+   * which this one may not have: its terminal entry holds the output).
+   * Undefined when the attempt must run.
+   */
+  async previous(
+    runId: string,
+    taskId: string,
+    attempt: number,
+  ): Promise<{ packed: string } | { output: unknown } | undefined> {
+    const reply = this.#redis.pipeline().hget(this.#key(runId), field(taskId, attempt));
+    if (attempt === 1) reply.hget(this.#endsKey(runId), taskId);
+    const [[, packed] = [], [, end] = []] = (await reply.exec()) ?? [];
+    if (typeof packed === 'string') return { packed };
+    if (typeof end !== 'string') return undefined;
+    const entry = decodeEntry(end) as TaskEnd;
+    if (entry.status !== 'done' || entry.outputIn !== undefined || !('output' in entry))
+      return undefined;
+    return { output: entry.output };
   }
 
   /** Journals an attempt's reply; resolves once Redis has it, or once fenced off (another planner owns the run). */

@@ -14,7 +14,7 @@ import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
 import { toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
 import { jobId, keys, QUEUE } from './keys.js';
-import { before, decodeOutcome, type ReplyEntry, within } from './outcome-wire.js';
+import { before, decodeOutcome, type ReplyEntry, replayReply, within } from './outcome-wire.js';
 import { checkServices, checkWorkers, redacted } from './preflight.js';
 import { RemoteSubmission } from './remote-submission.js';
 import { ReplyReader } from './reply-reader.js';
@@ -232,16 +232,19 @@ export class QueueExecutor implements Executor {
     }
     submission.job = { name: request.taskId.slice(0, 200), data, priority };
     const job = submission.job;
-    // An attempt a previous planner of this run saw finish is replayed
-    // from the journal, not run again.
-    this.journal
-      .lookup(request.runId, request.taskId, request.attempt)
-      .then((packed) =>
-        packed === undefined ? this.#add(id, job) : this.#deliver(submission, packed),
-      )
-      .catch((error: unknown) =>
-        submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
-      );
+    // The run's first planner has no journal to read (a Redis round trip
+    // per task saved); on a later one, an attempt an earlier planner saw
+    // finish is replayed from the journal, not run again.
+    const replay = this.journal.leases.first(request.runId)
+      ? this.#add(id, job)
+      : this.journal.previous(request.runId, request.taskId, request.attempt).then((found) => {
+          if (found === undefined) return this.#add(id, job);
+          if ('packed' in found) return this.#deliver(submission, found.packed);
+          submission.finish({ kind: 'replied', reply: replayReply(found.output, now()) });
+        });
+    replay.catch((error: unknown) =>
+      submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
+    );
     return submission;
   }
 

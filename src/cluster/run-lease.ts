@@ -18,13 +18,15 @@ if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
   return {epoch, 0}
 end
 return {0, redis.call('PTTL', KEYS[1])}`;
-// Renews the lease while this planner holds it, takes it back if it lapsed
-// with no other planner having claimed the run since (Redis frozen past it),
-// and returns 0 when one has: this planner has lost the run.
+// Renews the lease while this planner holds it (and the epoch's TTL, so it
+// lives as long as the journal a live run keeps writing), takes it back if it
+// lapsed with no other planner having claimed the run since (Redis frozen
+// past it), and returns 0 when one has: this planner has lost the run.
 const RENEW = `
 local holder = redis.call('GET', KEYS[1])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if holder or redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
+if holder or redis.call('GET', KEYS[2]) ~= ARGV[4] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -61,6 +63,11 @@ export class RunLeases {
   /** String: a run's epoch, counted up by each claim. */
   epochKey(runId: string): string {
     return `${this.#prefix}:lease-epoch:${runId}`;
+  }
+
+  /** Whether this planner is run `runId`'s first owner (epoch 1): no earlier one left a journal to read. */
+  first(runId: string): boolean {
+    return this.#held.get(runId)?.epoch === '1';
   }
 
   /** The epoch this planner holds run `runId` under; undefined if it holds no lease on it. */
@@ -103,7 +110,14 @@ export class RunLeases {
   /** Renews this planner's leases (each heartbeat); a run another planner has claimed is given up. */
   async renew(): Promise<void> {
     for (const [runId, { epoch }] of [...this.#held]) {
-      const args = [this.#leaseKey(runId), this.epochKey(runId), this.#owner, LEASE_MS, epoch];
+      const args = [
+        this.#leaseKey(runId),
+        this.epochKey(runId),
+        this.#owner,
+        LEASE_MS,
+        EPOCH_S,
+        epoch,
+      ];
       if ((await this.#redis.eval(RENEW, 2, ...args)) === 0) this.lost(runId);
     }
   }
