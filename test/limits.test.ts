@@ -116,7 +116,13 @@ describe('limits', () => {
             expect(task.startedAt).toBeNull();
           }
         }
-        expect(run.done).toBeLessThanOrEqual(5);
+        // In start order, with attempts and threads: what ran before the spender, and how.
+        const order = Object.values(run.tasks)
+          .filter((t) => t.startedAt !== null)
+          .sort((x, y) => (x.startedAt as number) - (y.startedAt as number))
+          .map((t) => `${t.id}#${t.attempts}@${t.threadId}`)
+          .join(' ');
+        expect(run.done, order).toBeLessThanOrEqual(5);
         expect(run.skipped).toBe(39 - run.done);
       }
     } finally {
