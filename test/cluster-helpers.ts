@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { cli, root } from './cli-helpers.js';
 
 /** The cluster fixtures: workers' DAG file, the `work` agent, and a diamond of it. */
@@ -74,6 +75,32 @@ export function startWorker(
       });
     });
   });
+}
+
+/** A real `agentpool run <file> …args` planner child process, and its exit with its output. */
+export function spawnPlanner(args: string[], file = dagFile) {
+  const child = spawn(process.execPath, [cli, 'run', file, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, exited };
+}
+
+/** Resolves once run `runId`'s planner lease is gone from Redis (lapsed, 5 s after its planner stopped renewing it, or released): polled. */
+export async function leaseGone(client: Redis, runId: string): Promise<void> {
+  while ((await client.exists(`agentpool:lease:${runId}`)) === 1)
+    await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 /** Lines of a marker file (one per execution), [] while it does not exist. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +6,16 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisServer } from '../bench/lib/redis-server.js';
 import { createRuntime } from '../dist/src/index.js';
-import { cli, root } from './cli-helpers.js';
-import { markerLines, startWorker, type WorkerProcess, waitForLines } from './cluster-helpers.js';
-
-const dagFile = join(root, 'test/fixtures/cluster/dag.yaml');
+import { root } from './cli-helpers.js';
+import {
+  dagFile,
+  leaseGone,
+  markerLines,
+  spawnPlanner,
+  startWorker,
+  type WorkerProcess,
+  waitForLines,
+} from './cluster-helpers.js';
 
 let redis: RedisServer;
 let workers: WorkerProcess[] = [];
@@ -25,25 +30,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function planner(args: string[]) {
-  const child = spawn(process.execPath, [cli, 'run', dagFile, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { child, exited };
-}
-
 it('planner kill -9 with no cache: a second planner is refused while the lease lives, then takes over from the journal', async () => {
   const markers = await mkdtemp(join(tmpdir(), 'agentpool-journal-'));
   const args = [
@@ -57,10 +43,10 @@ it('planner kill -9 with no cache: a second planner is refused while the lease l
     '--context',
     JSON.stringify({ markers, sleep: { d: 8_000 } }),
   ];
-  const first = planner(args);
+  const first = spawnPlanner(args);
   await waitForLines(join(markers, 'd.runs'), 1);
   // The run is owned: the same run id from another planner is refused.
-  const refused = await planner(args).exited;
+  const refused = await spawnPlanner(args).exited;
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain('is owned by another planner');
   first.child.kill('SIGKILL');
@@ -73,9 +59,8 @@ it('planner kill -9 with no cache: a second planner is refused while the lease l
     expect(await client.hlen('agentpool:journal:journal-1')).toBe(3);
     await queue.clean(0, 1_000, 'completed');
     // The killed planner's lease expires (5 s without renewal): a signal, polled.
-    while ((await client.exists('agentpool:lease:journal-1')) === 1)
-      await new Promise((r) => setTimeout(r, 100));
-    const second = await planner(args).exited;
+    await leaseGone(client, 'journal-1');
+    const second = await spawnPlanner(args).exited;
     expect(second.stderr).not.toContain('ERR_');
     expect(second.code).toBe(0);
     const run = JSON.parse(second.stdout) as { done: number; fromCache: number };

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../bench/lib/redis-server.js';
 import { RunJournal } from '../dist/src/cluster/journal.js';
 import { decodeEntry } from '../dist/src/cluster/run-record.js';
-import { cli, root } from './cli-helpers.js';
 import {
   dagFile,
+  leaseGone,
   markerLines,
+  spawnPlanner,
   startWorker,
   type WorkerProcess,
   waitForLines,
@@ -90,25 +90,6 @@ describe('RunJournal leases', () => {
   });
 });
 
-function planner(args: string[]) {
-  const child = spawn(process.execPath, [cli, 'run', dagFile, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { child, exited };
-}
-
 it('a planner frozen (SIGSTOP) past its lease while another takes the run over stops when it wakes, writing nothing', async () => {
   const workers: WorkerProcess[] = await Promise.all([
     startWorker(dagFile, redis.url),
@@ -127,14 +108,13 @@ it('a planner frozen (SIGSTOP) past its lease while another takes the run over s
       '--context',
       JSON.stringify({ markers, sleep: { b: 3_000 } }),
     ];
-    const first = planner(args);
+    const first = spawnPlanner(args);
     // b is running (3 s) and d waits for it: freeze the planner now.
     await waitForLines(join(markers, 'b.runs'), 1);
     first.child.kill('SIGSTOP');
-    while ((await client.exists('agentpool:lease:fence-run')) === 1)
-      await new Promise((r) => setTimeout(r, 100));
+    await leaseGone(client, 'fence-run');
     // The second planner takes the run over: a (and c, if done) replayed, b adopted, d run.
-    const second = await planner(args).exited;
+    const second = await spawnPlanner(args).exited;
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ done: 4, stoppedBy: null });
     const ends = await client.hgetall('agentpool:journal-ends:fence-run');

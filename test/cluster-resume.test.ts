@@ -1,20 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisServer } from '../bench/lib/redis-server.js';
-import { cli, root } from './cli-helpers.js';
 import {
+  dagFile,
+  leaseGone,
   markerLines,
+  spawnPlanner,
   startWorker,
   type WorkerProcess,
   waitForLines,
   work,
 } from './cluster-helpers.js';
-
-const dagFile = join(root, 'test/fixtures/cluster/dag.yaml');
 
 let redis: RedisServer;
 let workers: WorkerProcess[] = [];
@@ -28,25 +27,6 @@ afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop()));
   await redis?.stop();
 });
-
-function planner(args: string[], file = dagFile) {
-  const child = spawn(process.execPath, [cli, 'run', file, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { child, exited };
-}
 
 it('a planner killed (SIGKILL) mid-run: the same run again finishes it, nothing run twice', async () => {
   const markers = await mkdtemp(join(tmpdir(), 'agentpool-resume-'));
@@ -63,19 +43,18 @@ it('a planner killed (SIGKILL) mid-run: the same run again finishes it, nothing 
     '--context',
     JSON.stringify({ markers, sleep: { d: 8_000 } }),
   ];
-  const first = planner(args);
+  const first = spawnPlanner(args);
   await waitForLines(join(markers, 'd.runs'), 1);
   first.child.kill('SIGKILL');
   await first.exited;
   // The killed planner's lease on the run expires (5 s without renewal): polled.
   const client = new Redis(redis.url);
-  while ((await client.exists('agentpool:lease:resume-1')) === 1)
-    await new Promise((r) => setTimeout(r, 100));
+  await leaseGone(client, 'resume-1');
   client.disconnect();
   // a, b and c are in the planner's task cache (written before their `done`);
   // d's job, same run id, same attempt, same job id, is still running on a
   // worker: the new planner adopts it (its add is a no-op) and reads its result.
-  const second = await planner(args).exited;
+  const second = await spawnPlanner(args).exited;
   expect(second.stderr).toContain('3 of 4 tasks came from the cache');
   expect(second.code).toBe(0);
   const run = JSON.parse(second.stdout) as { done: number; fromCache: number };
@@ -104,19 +83,21 @@ it("a resumed run without the first planner's cache dir replays its cache hits f
   const context = ['--context', JSON.stringify({ markers })];
   const redisArgs = ['--redis', redis.url, '--format', 'json', ...context];
   await mkdir(markers);
-  const warm = await planner([...redisArgs, '--cache-dir', cache], warmFile).exited;
+  const warm = await spawnPlanner([...redisArgs, '--cache-dir', cache], warmFile).exited;
   expect(warm.code, warm.stderr).toBe(0);
   // The run: a, b and c are hits in its cache, d runs.
-  const first = planner([...redisArgs, '--run-id', 'resume-2', '--cache-dir', cache], fullFile);
+  const first = spawnPlanner(
+    [...redisArgs, '--run-id', 'resume-2', '--cache-dir', cache],
+    fullFile,
+  );
   await waitForLines(join(markers, 'd.runs'), 1);
   first.child.kill('SIGKILL');
   await first.exited;
   const client = new Redis(redis.url);
-  while ((await client.exists('agentpool:lease:resume-2')) === 1)
-    await new Promise((r) => setTimeout(r, 100));
+  await leaseGone(client, 'resume-2');
   client.disconnect();
   // Taken over from another machine, as it were: no cache at all.
-  const second = await planner([...redisArgs, '--run-id', 'resume-2', '--no-cache'], fullFile)
+  const second = await spawnPlanner([...redisArgs, '--run-id', 'resume-2', '--no-cache'], fullFile)
     .exited;
   expect(second.code, second.stderr).toBe(0);
   const run = JSON.parse(second.stdout) as {

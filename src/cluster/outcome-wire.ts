@@ -74,17 +74,3 @@ export function decodeOutcome(packed: string, taskId: string): Outcome {
   }
   return toOutcome(remote);
 }
-
-/** The reply of an attempt replayed from its task's terminal entry: it did not run here, and took no time. */
-export function replayReply(output: unknown, at: number): TaskReply & { ok: true } {
-  return {
-    ok: true,
-    output,
-    startedAt: at,
-    finishedAt: at,
-    threadId: null,
-    tokens: 0,
-    cpuMs: 0,
-    events: 0,
-  };
-}

@@ -14,11 +14,12 @@ import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
 import { toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
 import { jobId, keys, QUEUE } from './keys.js';
-import { before, decodeOutcome, type ReplyEntry, replayReply, within } from './outcome-wire.js';
+import { before, decodeOutcome, type ReplyEntry, within } from './outcome-wire.js';
 import { checkServices, checkWorkers, redacted } from './preflight.js';
 import { RemoteSubmission } from './remote-submission.js';
 import { ReplyReader } from './reply-reader.js';
 import { type ClusterSettings, connectionOptions } from './settings.js';
+import { refusalReply } from './worker-replies.js';
 
 // BullMQ's priorities run 1..2,097,152, lower first; 0 would mean none and
 // run before all of them.
@@ -240,7 +241,9 @@ export class QueueExecutor implements Executor {
       : this.journal.previous(request.runId, request.taskId, request.attempt).then((found) => {
           if (found === undefined) return this.#add(id, job);
           if ('packed' in found) return this.#deliver(submission, found.packed);
-          submission.finish({ kind: 'replied', reply: replayReply(found.output, now()) });
+          // Replayed from its terminal entry: it did not run here, and took no time.
+          const reply = { ...refusalReply(now()), ok: true as const, output: found.output };
+          submission.finish({ kind: 'replied', reply });
         });
     replay.catch((error: unknown) =>
       submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
