@@ -1,4 +1,7 @@
 import { Redis } from 'ioredis';
+import { AgentpoolError } from '../shared/errors.js';
+import { before } from './outcome-wire.js';
+import { redacted } from './preflight.js';
 import type { ClusterSettings } from './settings.js';
 
 /**
@@ -14,4 +17,59 @@ export function connect(settings: ClusterSettings): Redis {
   const redis = new Redis(settings.url, { maxRetriesPerRequest: null });
   redis.on('error', () => {});
   return redis;
+}
+
+// What a Redis that answers, but will not serve this client, replies:
+// wrong credentials, or an ACL user without the rights it needs.
+const REFUSED = /^(WRONGPASS|NOAUTH|NOPERM)/;
+
+/** `error` as ERR_CLUSTER_UNREACHABLE naming Redis's reason, if it is Redis refusing this client; else undefined. */
+function asRefusal(error: unknown, url: string): AgentpoolError | undefined {
+  if (!(error instanceof Error) || !REFUSED.test(error.message)) return undefined;
+  return new AgentpoolError(
+    'ERR_CLUSTER_UNREACHABLE',
+    `Redis at ${redacted(url)} refused this client: ${error.message}`,
+  );
+}
+
+/**
+ * Rejects (see `asRefusal`) the first time Redis refuses `redis` (the URL's
+ * credentials or ACL rights): connecting would otherwise retry until its
+ * timeout and say only that Redis "did not answer". Never resolves.
+ */
+function refusal(redis: Redis, url: string): Promise<never> {
+  const refused = new Promise<never>((_, reject) => {
+    const onError = (error: Error) => {
+      const coded = asRefusal(error, url);
+      if (coded === undefined) return;
+      redis.off('error', onError);
+      reject(coded);
+    };
+    redis.on('error', onError);
+  });
+  refused.catch(() => {});
+  return refused;
+}
+
+/**
+ * `first` (a first command on `redis`), or ERR_CLUSTER_UNREACHABLE: Redis
+ * refused this client, or, given `timeoutMs`, did not answer within it.
+ */
+export async function reached<T>(
+  redis: Redis,
+  url: string,
+  first: Promise<T>,
+  timeoutMs?: number,
+): Promise<T> {
+  const answer = Promise.race([first, refusal(redis, url)]);
+  const late = () =>
+    new AgentpoolError(
+      'ERR_CLUSTER_UNREACHABLE',
+      `Redis at ${redacted(url)} did not answer within ${(timeoutMs ?? 0) / 1000} s`,
+    );
+  try {
+    return await (timeoutMs === undefined ? answer : before(answer, timeoutMs, late));
+  } catch (error) {
+    throw asRefusal(error, url) ?? error;
+  }
 }

@@ -4,18 +4,17 @@ import type { Redis } from 'ioredis';
 import { failureReply } from '../pool/decode.js';
 import type { Executor, Submission, SubmitHints } from '../pool/executor.js';
 import { now } from '../shared/clock.js';
-import { AgentpoolError, toTaskError } from '../shared/errors.js';
 import type { ChannelEvent, TaskRequest } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
 import { PlannerBudgets } from './budget-store.js';
 import { cancelJob } from './cancel-job.js';
-import { connect } from './connect.js';
+import { connect, reached } from './connect.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
 import { toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
 import { jobId, keys, QUEUE } from './keys.js';
-import { before, decodeOutcome, type ReplyEntry, within } from './outcome-wire.js';
-import { checkServices, checkWorkers, redacted } from './preflight.js';
+import { decodeOutcome, type ReplyEntry, within } from './outcome-wire.js';
+import { checkServices, checkWorkers } from './preflight.js';
 import { RemoteSubmission } from './remote-submission.js';
 import { ReplyReader } from './reply-reader.js';
 import { type ClusterSettings, connectionOptions } from './settings.js';
@@ -94,13 +93,8 @@ export class QueueExecutor implements Executor {
     timeoutGraceMs: number,
   ): Promise<QueueExecutor> {
     const executor = new QueueExecutor(settings, onEvent, timeoutGraceMs);
-    const unreachable = () =>
-      new AgentpoolError(
-        'ERR_CLUSTER_UNREACHABLE',
-        `Redis at ${redacted(settings.url)} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`,
-      );
     try {
-      await before(executor.#refresh(), CONNECT_TIMEOUT_MS, unreachable);
+      await reached(executor.#redis, settings.url, executor.#refresh(), CONNECT_TIMEOUT_MS);
     } catch (error) {
       executor.#abandon();
       throw error;
@@ -164,9 +158,9 @@ export class QueueExecutor implements Executor {
       else if (state === 'failed') {
         // Its runs (on workers that died) may have charged the run's budget: read as a reply would be.
         await this.#budgets.mirror(submission.request.runTokens).catch(() => undefined);
+        // failureReply codes it ERR_WORKER_CRASHED (a TaskError given it would be wrapped as a non-Error).
         const why = new Error(`its job failed on the queue: ${job.failedReason}`);
-        const error = toTaskError(why, 'ERR_WORKER_CRASHED');
-        submission.finish({ kind: 'crashed', reply: failureReply(error, now()) });
+        submission.finish({ kind: 'crashed', reply: failureReply(why, now()) });
       }
     }
   }

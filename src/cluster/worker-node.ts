@@ -10,7 +10,7 @@ import { ActiveJobs } from './active-jobs.js';
 import { agentHashes } from './agent-hash.js';
 import { WorkerBudgets } from './budget-store.js';
 import { CancelWatch } from './cancel-watch.js';
-import { connect } from './connect.js';
+import { connect, reached } from './connect.js';
 import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
 import { fromJob, type JobData, parseJob } from './job.js';
 import { type JobChecks, refuseJob } from './job-checks.js';
@@ -143,7 +143,21 @@ export class WorkerNode {
   /** Hashes its agents' modules, connects, and announces itself once it is ready to take jobs. */
   static async start(options: WorkerNodeOptions): Promise<WorkerNode> {
     const node = new WorkerNode(options, await agentHashes(options.agents));
-    node.#seq = await node.#redis.incr(keys(options.settings).workerSeq);
+    // Credentials Redis refuses are said at once (and the worker exits), not retried forever.
+    const { url } = options.settings;
+    try {
+      node.#seq = await reached(
+        node.#redis,
+        url,
+        node.#redis.incr(keys(options.settings).workerSeq),
+      );
+    } catch (error) {
+      await node.#worker.close(true).catch(() => {});
+      await node.#pools.close();
+      node.#cancels.close();
+      node.#redis.disconnect();
+      throw error;
+    }
     await node.#worker.waitUntilReady();
     await node.#beat();
     return node;

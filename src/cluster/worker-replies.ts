@@ -34,10 +34,13 @@ export function packOutcome(outcome: RemoteOutcome, taskId: string): string {
   try {
     return pack(outcome, `the output of task "${taskId}"`);
   } catch (error) {
-    const base = 'reply' in outcome ? outcome.reply : refusalReply(now());
+    // The reply's timings and thread, not its output (what was too large to pack).
+    const { startedAt, finishedAt, threadId, tokens, cpuMs, events, worker } =
+      'reply' in outcome ? outcome.reply : refusalReply(now());
+    const base = { startedAt, finishedAt, threadId, tokens, cpuMs, events, worker };
     return pack(
       { kind: 'replied', reply: { ...base, ok: false, error: toTaskError(error) } },
-      taskId,
+      `the failure of task "${taskId}"`,
     );
   }
 }
