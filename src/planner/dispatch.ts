@@ -97,6 +97,13 @@ export class Dispatch {
         const capped = (this.#c.policies[top] as TaskPolicy).limits.memoryMb !== undefined;
         behind = capped ? undefined : this.#decks.behind(top);
         if (behind === undefined) return;
+      } else if (slots.saturated && slots.decked > 0) {
+        // A short attempt goes straight to a thread that runs short ones, and
+        // would begin before an attempt of higher rank on deck, which waits
+        // (in piscina's queue, once its thread ahead is no longer one long
+        // attempt): an agent whose mean crossed SHORT_MS ran t6, t8, … t14
+        // before t5 (limits.test, 1 run in ~13). It waits here instead.
+        return;
       }
       const i = this.#queue.popOrPark();
       if (i !== undefined) this.#launch(i, behind);

@@ -146,6 +146,26 @@ describe('planner: short attempts and decks', () => {
     expect(h.slots.decked).toBe(0);
   });
 
+  it('hands no short attempt over while one of higher rank waits on deck: it would begin first', async () => {
+    const meanMs = { x: 5 };
+    const h = harness(
+      { a: task('x'), b: task('x'), c: task('x') },
+      { threads: 1, perThread: 4, meanMs },
+    );
+    h.run.start();
+    expect(h.executor.order()).toEqual(['a', 'b']);
+    expect(h.executor.last('b').hints.behind).toBe(h.executor.last('a').threadId);
+    // The agent's mean drops under the short bound: c would now queue on the thread, ahead of b.
+    meanMs.x = 0.1;
+    h.run.wake();
+    await h.settle();
+    expect(h.executor.order()).toEqual(['a', 'b']);
+    h.executor.last('a').reply({ ok: true });
+    await h.settle();
+    expect(h.executor.order()).toEqual(['a', 'b', 'c']);
+    expect(h.executor.last('c').hints.short).toBe(true);
+  });
+
   it('takes back attempts on deck when the run stops: they never began', async () => {
     const h = harness({ a: task('x'), b: task('x') }, { threads: 1, perThread: 2 });
     h.run.start();
