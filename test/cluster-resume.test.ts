@@ -110,4 +110,11 @@ it("a resumed run without the first planner's cache dir replays its cache hits f
     // Each ran once in all: a, b and c in the warm run only, d on a worker (adopted).
     expect(await markerLines(join(markers, `${id}.runs`)), id).toHaveLength(1);
   }
+  // The replays are journaled as attempts: a third planner would find them too.
+  const journal = new Redis(redis.url);
+  for (const id of ['a', 'b', 'c'])
+    expect(await journal.hexists('agentpool:journal:resume-2', JSON.stringify([id, 1])), id).toBe(
+      1,
+    );
+  journal.disconnect();
 }, 60_000);

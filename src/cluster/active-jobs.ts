@@ -78,8 +78,15 @@ export class ActiveJobs {
     return id === undefined ? undefined : this.#byJob.get(id);
   }
 
+  // On this process's one connection, so Redis has the mark before any event
+  // sent after it; one that failed is tried again by the next effect.
   #taint(job: ActiveJob): Promise<unknown> {
-    job.taint ??= this.#redis.set(keys(this.#settings).tainted(job.id), '1', 'EX', TAINT_TTL_S);
+    job.taint ??= this.#redis
+      .set(keys(this.#settings).tainted(job.id), '1', 'EX', TAINT_TTL_S)
+      .catch((error: unknown) => {
+        job.taint = undefined;
+        throw error;
+      });
     return job.taint;
   }
 

@@ -17,6 +17,12 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 for i = 2, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 return 1`;
+// The run's record, written (KEYS[2] = ARGV[2], kept ARGV[3] s) only under
+// its planner's epoch (KEYS[1] = ARGV[1]), as FENCED_HSET.
+const FENCED_SET = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1`;
 type FencedCommand = {
   agentpoolFencedHset(numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
 };
@@ -110,8 +116,12 @@ export class RunJournal {
 
   /** Journals the run's record (a run started again on its id writes it again); resolves once Redis has it. */
   async begin(record: RunRecord): Promise<void> {
-    const packed = encodeEntry(record, `run ${JSON.stringify(record.runId)}'s record`);
-    await this.#redis.set(this.#runKey(record.runId), packed, 'EX', JOURNAL_S);
+    const { runId } = record;
+    const packed = encodeEntry(record, `run ${JSON.stringify(runId)}'s record`);
+    const epoch = this.leases.epoch(runId);
+    if (epoch === undefined) return;
+    const args = [this.leases.epochKey(runId), this.#runKey(runId), epoch, packed, JOURNAL_S];
+    if ((await this.#redis.eval(FENCED_SET, 2, ...args)) === 0) this.leases.lost(runId);
   }
 
   /** Journals task `result.id`'s terminal entry (replacing one an earlier planner of the run wrote); resolves once Redis has it. */

@@ -10,7 +10,7 @@ import { PlannerBudgets } from './budget-store.js';
 import { cancelJob } from './cancel-job.js';
 import { connect, reached } from './connect.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
-import { toJob, unpack } from './job.js';
+import { pack, toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
 import { jobId, keys, QUEUE } from './keys.js';
 import { decodeOutcome, type ReplyEntry, within } from './outcome-wire.js';
@@ -124,10 +124,11 @@ export class QueueExecutor implements Executor {
   }
 
   async #tick(): Promise<void> {
+    // Every tick, even while a slow sweep runs: a lease not renewed for 5 s is lost for good.
+    void this.journal.leases.renew().catch(() => {});
     if (this.#sweeping) return;
     this.#sweeping = true;
     try {
-      await this.journal.leases.renew();
       await this.#refresh();
       await this.#sweep();
     } catch {
@@ -205,7 +206,8 @@ export class QueueExecutor implements Executor {
     const id = jobId(request.runId, request.taskId, request.attempt);
     const submission = new RemoteSubmission(
       {
-        cancel: (job) => void this.#cancel(job),
+        // Only while this planner owns the run: a job another planner took over is its to stop.
+        cancel: (job) => void (this.journal.leases.epoch(request.runId) && this.#cancel(job)),
         release: (s) => {
           if (this.#pending.get(s.jobId) === s) this.#pending.delete(s.jobId);
         },
@@ -235,9 +237,10 @@ export class QueueExecutor implements Executor {
       : this.journal.previous(request.runId, request.taskId, request.attempt).then((found) => {
           if (found === undefined) return this.#add(id, job);
           if ('packed' in found) return this.#deliver(submission, found.packed);
-          // Replayed from its terminal entry: it did not run here, and took no time.
+          // Replayed from its terminal entry (it did not run here, and took no
+          // time), and journaled as this attempt's reply for any later planner.
           const reply = { ...refusalReply(now()), ok: true as const, output: found.output };
-          submission.finish({ kind: 'replied', reply });
+          this.#ingest(submission, pack({ kind: 'replied', reply }, `task "${request.taskId}"`));
         });
     replay.catch((error: unknown) =>
       submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
@@ -285,7 +288,8 @@ export class QueueExecutor implements Executor {
     const left = [...this.#pending.values()];
     for (const submission of left) submission.finish({ kind: 'aborted' });
     // Bounded: with Redis away, ioredis would wait for it forever.
-    await within(Promise.all(left.map((submission) => this.#cancel(submission.jobId))));
+    const owned = left.filter((s) => this.journal.leases.epoch(s.request.runId) !== undefined);
+    await within(Promise.all(owned.map((submission) => this.#cancel(submission.jobId))));
     await within(this.#reader.close());
     await within(this.#redis.del(keys(this.settings).replies(this.#id)));
     await within(this.#queue.close());

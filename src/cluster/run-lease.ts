@@ -110,6 +110,8 @@ export class RunLeases {
   /** Renews this planner's leases (each heartbeat); a run another planner has claimed is given up. */
   async renew(): Promise<void> {
     for (const [runId, { epoch }] of [...this.#held]) {
+      // Released (the run ended) while an earlier renewal was awaited: not taken back.
+      if (this.#held.get(runId)?.epoch !== epoch) continue;
       const args = [
         this.#leaseKey(runId),
         this.epochKey(runId),

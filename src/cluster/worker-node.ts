@@ -152,6 +152,7 @@ export class WorkerNode {
         node.#redis.incr(keys(options.settings).workerSeq),
       );
     } catch (error) {
+      clearInterval(node.#timer);
       await node.#worker.close(true).catch(() => {});
       await node.#pools.close();
       node.#cancels.close();

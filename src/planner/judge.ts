@@ -1,5 +1,5 @@
 import { backoffDelay, type RetryPolicy, retries } from '../retry.js';
-import type { TaskError } from '../shared/errors.js';
+import { type TaskError, taskError } from '../shared/errors.js';
 import type { TaskReply } from '../shared/protocol.js';
 
 /** How an attempt ended, as its task's result records it. */
@@ -76,8 +76,14 @@ export function judge(outcome: AttemptOutcome, context: JudgeContext): Verdict {
       return { kind: 'requeue' };
     case 'refused':
       return context.stopped ? { kind: 'stopped' } : { kind: 'budget-spent' };
-    case 'aborted':
-      return { kind: 'stopped' };
+    case 'aborted': {
+      if (context.stopped) return { kind: 'stopped' };
+      // Stopped from outside a run that goes on (a job another planner of
+      // the run cancelled): an attempt lost, judged as a crashed one.
+      const error = taskError('ERR_WORKER_CRASHED', 'the attempt was stopped from outside its run');
+      if (!mayRetry(error.code, context)) return { kind: 'fail', error };
+      return { kind: 'retry', error, delayMs: retryDelay(context) };
+    }
     case 'replied':
     case 'crashed':
     case 'breached': {

@@ -73,8 +73,20 @@ describe('judge', () => {
     expect(judge({ kind: 'withdrawn' }, context(1))).toEqual({ kind: 'requeue' });
     expect(judge({ kind: 'refused' }, context(1))).toEqual({ kind: 'budget-spent' });
     expect(judge({ kind: 'refused' }, context(1, { stopped: true }))).toEqual({ kind: 'stopped' });
-    expect(judge({ kind: 'aborted', startedAt: 1, threadId: 1 }, context(1))).toEqual({
-      kind: 'stopped',
+    const aborted: AttemptOutcome = { kind: 'aborted', startedAt: 1, threadId: 1 };
+    expect(judge(aborted, context(1, { stopped: true }))).toEqual({ kind: 'stopped' });
+  });
+
+  it('judges an attempt stopped from outside a run that goes on as crashed: retried by policy', () => {
+    const aborted: AttemptOutcome = { kind: 'aborted', startedAt: 1, threadId: 1 };
+    expect(judge(aborted, context(1))).toMatchObject({
+      kind: 'retry',
+      delayMs: 100,
+      error: { code: 'ERR_WORKER_CRASHED' },
+    });
+    expect(judge(aborted, context(3))).toMatchObject({
+      kind: 'fail',
+      error: { code: 'ERR_WORKER_CRASHED' },
     });
   });
 
