@@ -3,8 +3,10 @@ import type { TaskSpec } from '../dag/schema.js';
 import type { EventMap, TaskEvent } from '../events.js';
 import type { TaskResult } from '../results.js';
 import { now } from '../shared/clock.js';
+import type { TaskError } from '../shared/errors.js';
 import type { ChannelEvent } from '../shared/protocol.js';
 import type { Attempt } from './attempt.js';
+import type { Ending } from './judge.js';
 import type { RunSettings } from './run-settings.js';
 
 type Progress = 'queued' | 'started' | 'retry' | 'cached';
@@ -70,6 +72,13 @@ export class RunEvents {
       at: now(),
     };
     this.#emit('task', { ...base, type, ...extra } as EventMap['task']);
+  }
+
+  /** Task `i`'s attempt failed (`ending`) and another follows after `delayMs`. */
+  retry(i: number, attempt: number, delayMs: number, error: TaskError, ending: Ending): void {
+    if (!this.#s.listening('task')) return;
+    const { startedAt, finishedAt, threadId, worker } = ending;
+    this.task('retry', i, { attempt, delayMs, error, startedAt, finishedAt, threadId, worker });
   }
 
   /** A task ended with `result`. */

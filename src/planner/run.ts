@@ -218,16 +218,7 @@ export class Run {
   #retryLater(i: number, delayMs: number, error: TaskError, ending: Ending): void {
     const attempt = this.#table.attempts[i] as number;
     this.#table.move(i, Running, Backoff);
-    const { startedAt, finishedAt, threadId, worker } = ending;
-    this.#events.task('retry', i, {
-      attempt,
-      delayMs,
-      error,
-      startedAt,
-      finishedAt,
-      threadId,
-      worker,
-    });
+    this.#events.retry(i, attempt, delayMs, error, ending);
     this.#backoffs.wait(i, delayMs, () =>
       this.#step(() => {
         this.#table.move(i, Backoff, Ready);
