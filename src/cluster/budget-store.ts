@@ -5,6 +5,8 @@ import { answerCharge, isMailbox, mirrorBudget, newRemoteBudget } from '../share
 import { keys, TAINT_TTL_S } from './keys.js';
 import type { ClusterSettings } from './settings.js';
 
+/** Refused budgets a worker remembers (see `WorkerBudgets.refusedHere`). */
+const SPENT_KEPT = 1_024;
 /** How long a budget's hash outlives its last charge or read. */
 const BUDGET_TTL_MS = 24 * 3_600_000;
 
@@ -131,23 +133,51 @@ export class PlannerBudgets {
 export class WorkerBudgets {
   readonly #redis: Redis;
   readonly #settings: ClusterSettings;
-  readonly #open = new Map<string, { key: string; limit: number; buffer: SharedArrayBuffer }>();
+  readonly #open = new Map<
+    string,
+    { id: string; key: string; limit: number; buffer: SharedArrayBuffer }
+  >();
+  // Budgets a charge from this worker was refused on: later attempts of a
+  // pack are not begun (other workers' refusals are read at the next job).
+  readonly #spent = new Set<string>();
 
   constructor(redis: Redis, settings: ClusterSettings) {
     this.#redis = redis;
     this.#settings = settings;
   }
 
-  /** Whether the run's budget was already refused: its attempts are not begun (as a local thread refuses them). */
-  async refused(budget: JobBudget): Promise<boolean> {
-    return (await readBudget(this.#redis, keys(this.#settings).budget(budget.id))).refused;
+  /** Whether budget `id` was already refused: its attempts are not begun (as a local thread refuses them). */
+  async refused(id: string): Promise<boolean> {
+    if (this.#spent.has(id)) return true;
+    return (await readBudget(this.#redis, keys(this.#settings).budget(id))).refused;
   }
 
-  /** The mailbox job `jobId`'s request charges through, until `close`. */
+  #spend(id: string, spent: number): void {
+    this.#spent.add(id);
+    for (const open of this.#open.values())
+      if (open.id === id) mirrorBudget(new BigInt64Array(open.buffer), spent, true);
+    // A long-lived worker serves many runs: the oldest refusals go (Redis still has them).
+    for (const old of this.#spent) {
+      if (this.#spent.size <= SPENT_KEPT) break;
+      this.#spent.delete(old);
+    }
+  }
+
+  /** Whether a charge from this worker to budget `id` was refused (no round trip). */
+  refusedHere(id: string): boolean {
+    return this.#spent.has(id);
+  }
+
+  /**
+   * The mailbox job `jobId`'s request charges through, until `close`. Marked
+   * refused, as every open one of its budget is once a charge from here is
+   * refused, so a thread does not begin an attempt queued behind that charge.
+   */
   open(jobId: string, budget: JobBudget): RunTokens {
     const buffer = newRemoteBudget();
+    if (this.#spent.has(budget.id)) mirrorBudget(new BigInt64Array(buffer), 0, true);
     const key = keys(this.#settings).budget(budget.id);
-    this.#open.set(jobId, { key, limit: budget.limit, buffer });
+    this.#open.set(jobId, { id: budget.id, key, limit: budget.limit, buffer });
     return { buffer, budget: budget.limit, remote: jobId };
   }
 
@@ -169,7 +199,10 @@ export class WorkerBudgets {
     }
     const taint = keys(this.#settings).tainted(request.id);
     chargeBudget(this.#redis, open.key, taint, open.limit, amount).then(
-      ([charged, spent]) => answerCharge(open.buffer, seq, charged, spent),
+      ([charged, spent]) => {
+        answerCharge(open.buffer, seq, charged, spent);
+        if (!charged) this.#spend(open.id, spent);
+      },
       () => undefined,
     );
   }

@@ -19,54 +19,68 @@ export interface JobChecks {
   budgets: WorkerBudgets;
 }
 
-/**
- * Why job `id` must not run here, as its outcome; undefined when it may.
- * `started`: BullMQ's count of this job's starts (over 1: it ran before).
- */
-export async function refuseJob(
-  checks: JobChecks,
-  id: string,
-  data: JobData,
-  started: number,
-): Promise<RemoteOutcome | undefined> {
-  const at = now();
-  const { agents, hashes, redis } = checks;
+/** Why an attempt must not run on this worker at all (an agent it lacks, or has with other code); undefined when it may. */
+function misfit(checks: JobChecks, data: JobData): RemoteOutcome | undefined {
+  const { agents, hashes } = checks;
   if (!agents.has(data.agent))
     return refusal(
-      at,
+      now(),
       'ERR_UNKNOWN_AGENT',
       `this worker has no agent "${data.agent}" (it has ${[...hashes.keys()].map((n) => `"${n}"`).join(', ') || 'none'})`,
     );
   if (hashes.get(data.agent) !== data.hash)
     return refusal(
-      at,
+      now(),
       'ERR_CLUSTER_AGENT_HASH',
       `agent "${data.agent}" is ${hashes.get(data.agent)} on this worker, ${data.hash} on the planner`,
     );
-  const k = keys(checks.settings);
-  const budget = data.runTokens;
-  const [cancelled, tainted, spent] = await Promise.all([
-    redis.exists(k.cancelled(id)),
-    started > 1 ? redis.exists(k.tainted(id)) : Promise.resolve(0),
-    budget === undefined ? Promise.resolve(false) : checks.budgets.refused(budget),
-  ]);
-  if (cancelled) return { kind: 'cancelled' };
-  // A run of this attempt on a worker that died had already shown
-  // effects: running it again silently would show them twice.
-  if (tainted)
-    return {
-      kind: 'crashed',
-      reply: {
-        ...refusalReply(at),
-        error: taskError(
-          'ERR_WORKER_CRASHED',
-          `task "${data.taskId}": the worker running it died after it had shown outside effects (chunks, progress, host calls or run-budget charges)`,
-        ),
-      },
-    };
-  // A charge to the run's budget was refused (on any worker): the planner
-  // would not start this attempt now, so it is not begun (as a local thread
-  // refuses one queued on it).
-  if (spent) return { kind: 'refused' };
   return undefined;
+}
+
+/**
+ * Why each of a job's attempts (`ids[n]` is `attempts[n]`'s attempt id)
+ * must not run here, as its outcome; undefined for one that may. One Redis
+ * round trip for them all: their cancel marks, their taint marks (the job
+ * ran before, BullMQ giving it again after its worker died; or the attempt
+ * ran in a pack a later planner found gone, and now goes alone), and each
+ * run budget they carry.
+ */
+export async function refuseJob(
+  checks: JobChecks,
+  ids: readonly string[],
+  attempts: readonly JobData[],
+): Promise<(RemoteOutcome | undefined)[]> {
+  const k = keys(checks.settings);
+  const { redis, budgets } = checks;
+  const budgetIds = [...new Set(attempts.flatMap((a) => (a.runTokens ? [a.runTokens.id] : [])))];
+  const [cancelled, tainted, spent] = await Promise.all([
+    redis.mget(ids.map((id) => k.cancelled(id))),
+    redis.mget(ids.map((id) => k.tainted(id))),
+    Promise.all(budgetIds.map(async (id) => [id, await budgets.refused(id)] as const)),
+  ]);
+  const refusedBudgets = new Set(spent.filter(([, refused]) => refused).map(([id]) => id));
+  return attempts.map((data, n) => {
+    const unfit = misfit(checks, data);
+    if (unfit !== undefined) return unfit;
+    if (cancelled[n] !== null) return { kind: 'cancelled' };
+    // A run of this attempt on a worker that died had already shown
+    // effects: running it again silently would show them twice.
+    if (tainted[n] !== null)
+      return {
+        kind: 'crashed',
+        reply: {
+          ...refusalReply(now()),
+          error: taskError(
+            'ERR_WORKER_CRASHED',
+            `task "${data.taskId}": the worker running it died after it had shown outside effects (chunks, progress, host calls or run-budget charges)`,
+          ),
+        },
+      };
+    // A charge to the run's budget was refused (on any worker): the planner
+    // would not start this attempt now, so it is not begun (as a local thread
+    // refuses one queued on it).
+    if (data.runTokens !== undefined && refusedBudgets.has(data.runTokens.id))
+      return { kind: 'refused' };
+    return undefined;
+  });
 }

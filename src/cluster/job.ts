@@ -60,8 +60,26 @@ const bodySchema = z.strictObject({
 });
 export type JobBody = z.output<typeof bodySchema>;
 
-/** A job's result (BullMQ's `returnvalue`): a `TaskReply` or `NotBegun`, V8-serialized, base64. */
-export const resultSchema = z.strictObject({ v: z.literal(1), r: z.string() });
+/**
+ * Most attempts one pack carries. A pack's attempts run one after another
+ * in one of its worker's slots, so this also bounds how much work one
+ * worker can hold that another could have run.
+ */
+export const PACK_MAX = 64;
+
+/**
+ * A job of several attempts of short tasks (see `QueueExecutor`): BullMQ's
+ * cost per job (its scripts, locks, the worker's fetch) is paid once for
+ * all of them. Each attempt is whole, as a job of one would carry it.
+ */
+export const packSchema = z.strictObject({
+  v: z.literal(1),
+  pack: z.array(jobSchema).min(1).max(PACK_MAX),
+});
+export type PackData = z.output<typeof packSchema>;
+
+/** A job's result (BullMQ's `returnvalue`): packed `RemoteOutcome`s, `r` for a job of one attempt, `rs` for a pack's (in its order). */
+export type JobResult = { v: 1; r: string } | { v: 1; rs: string[] };
 
 /**
  * A value as base64 of its V8 serialization, or a coded error naming the
@@ -123,12 +141,11 @@ export function toJob(
 }
 
 /**
- * A job's data as a request for this worker, `module` being the worker's
- * own for that agent; throws `ERR_CLUSTER_JOB_INVALID` for anything else
- * than what `toJob` writes.
+ * A job's attempt (validated by `parseAttempts`) as a request for this
+ * worker, `module` being the worker's own for that agent; throws
+ * `ERR_CLUSTER_JOB_INVALID` for a body other than what `toJob` writes.
  */
-export function fromJob(data: unknown, module: (agent: string) => string): TaskRequest {
-  const job = parseJob(data);
+export function fromJob(job: JobData, module: (agent: string) => string): TaskRequest {
   let body: JobBody;
   try {
     body = bodySchema.parse(unpack(job.body));
@@ -160,7 +177,17 @@ export function fromJob(data: unknown, module: (agent: string) => string): TaskR
 
 /** Validates a job's data; `ERR_CLUSTER_JOB_INVALID` names the first bad field. */
 export function parseJob(data: unknown): JobData {
-  const parsed = jobSchema.safeParse(data);
+  return parsed(jobSchema.safeParse(data));
+}
+
+/** A job's attempts: one, or a pack's (`packed`); `ERR_CLUSTER_JOB_INVALID` names the first bad field. */
+export function parseAttempts(data: unknown): { attempts: JobData[]; packed: boolean } {
+  if (typeof data === 'object' && data !== null && 'pack' in data)
+    return { attempts: parsed(packSchema.safeParse(data)).pack, packed: true };
+  return { attempts: [parseJob(data)], packed: false };
+}
+
+function parsed<T>(parsed: { success: true; data: T } | { success: false; error: z.ZodError }): T {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const where = issue?.path.map(String).join('.') || 'job';

@@ -28,12 +28,13 @@ type FencedCommand = {
 };
 
 /**
- * A run's journal in Redis, three keys per run id: its record (`RunRecord`:
+ * A run's journal in Redis, four keys per run id: its record (`RunRecord`:
  * the DAG, options and agents, written when it starts, before any task is
  * dispatched); a hash of terminal entries, one field per task (`TaskEnd`,
- * written before the task's end is reported); and a hash with one field per (task,
+ * written before the task's end is reported); a hash with one field per (task,
  * attempt) holding that attempt's packed reply (the worker's V8-serialized
- * outcome: Map, BigInt, Date and typed arrays survive). The executor writes
+ * outcome: Map, BigInt, Date and typed arrays survive); and a hash of the
+ * packs attempts went out in (`packed`). The executor writes
  * a field, and awaits it, before the planner hears of the outcome, so a
  * task's `done` is never announced before it is journaled (write-ahead);
  * a later planner on the same run id finds each finished attempt here and
@@ -66,6 +67,10 @@ export class RunJournal {
     return `${this.#prefix}:journal-ends:${runId}`;
   }
 
+  #packsKey(runId: string): string {
+    return `${this.#prefix}:journal-packs:${runId}`;
+  }
+
   /**
    * A fenced write (see `FENCED_HSET`): nothing is written of a run this
    * planner holds no lease on (it ended here, or another took it over), and
@@ -87,21 +92,49 @@ export class RunJournal {
   }
 
   /**
+   * Where the attempts of packs about to be added are (`members[n]`: run,
+   * attempt job id, pack job id, place in the pack), written before the
+   * packs are: a later planner of the run adopts such an attempt from its
+   * pack instead of running it again (see `previous`).
+   */
+  async packed(members: readonly PackedAttempt[]): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    const runs = new Set<string>();
+    for (const m of members) {
+      pipeline.hset(this.#packsKey(m.runId), m.attemptId, `${m.packId} ${m.index}`);
+      runs.add(m.runId);
+    }
+    for (const runId of runs) pipeline.expire(this.#packsKey(runId), JOURNAL_S);
+    await pipeline.exec();
+  }
+
+  /**
    * What an earlier planner of the run left for this attempt: its journaled
-   * reply (`packed`), or, for a first attempt, the output of a task that
-   * ended done there without running (a hit in that planner's task cache,
-   * which this one may not have: its terminal entry holds the output).
-   * Undefined when the attempt must run.
+   * reply (`packed`); the pack it went out in (`pack`: its job id and the
+   * attempt's place), to be adopted; or, for a first attempt, the output of
+   * a task that ended done there without running (a hit in that planner's
+   * task cache, which this one may not have: its terminal entry holds the
+   * output). Undefined when the attempt must run.
    */
   async previous(
     runId: string,
     taskId: string,
     attempt: number,
-  ): Promise<{ packed: string } | { output: unknown } | undefined> {
-    const reply = this.#redis.pipeline().hget(this.#key(runId), field(taskId, attempt));
+    attemptId: string,
+  ): Promise<
+    { packed: string } | { pack: { id: string; index: number } } | { output: unknown } | undefined
+  > {
+    const reply = this.#redis
+      .pipeline()
+      .hget(this.#key(runId), field(taskId, attempt))
+      .hget(this.#packsKey(runId), attemptId);
     if (attempt === 1) reply.hget(this.#endsKey(runId), taskId);
-    const [[, packed] = [], [, end] = []] = (await reply.exec()) ?? [];
+    const [[, packed] = [], [, inPack] = [], [, end] = []] = (await reply.exec()) ?? [];
     if (typeof packed === 'string') return { packed };
+    if (typeof inPack === 'string') {
+      const [id = '', index = ''] = inPack.split(' ');
+      return { pack: { id, index: Number(index) } };
+    }
     if (typeof end !== 'string') return undefined;
     const entry = decodeEntry(end) as TaskEnd;
     if (entry.status !== 'done' || entry.outputIn !== undefined || !('output' in entry))
@@ -149,6 +182,14 @@ export class RunJournal {
     const all = await this.#redis.hgetall(this.#endsKey(runId));
     return new Map(Object.entries(all).map(([id, packed]) => [id, decodeEntry(packed) as TaskEnd]));
   }
+}
+
+/** An attempt as it goes out in a pack (see `RunJournal.packed`). */
+export interface PackedAttempt {
+  runId: string;
+  attemptId: string;
+  packId: string;
+  index: number;
 }
 
 function field(taskId: string, attempt: number): string {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { failureReply } from '../pool/decode.js';
 import type { Executor, Submission, SubmitHints } from '../pool/executor.js';
@@ -10,15 +10,18 @@ import { PlannerBudgets } from './budget-store.js';
 import { cancelJob } from './cancel-job.js';
 import { connect, reached } from './connect.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
-import { pack, toJob, unpack } from './job.js';
+import { PACK_MAX, toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
 import { jobId, keys, QUEUE } from './keys.js';
+import { KEEP_S, Outbox } from './outbox.js';
 import { decodeOutcome, type ReplyEntry, within } from './outcome-wire.js';
+import { PACK_BODY_MAX, type QueueJob } from './packs.js';
 import { checkServices, checkWorkers } from './preflight.js';
 import { RemoteSubmission } from './remote-submission.js';
 import { ReplyReader } from './reply-reader.js';
+import { resumeAttempt } from './resume-attempt.js';
 import { type ClusterSettings, connectionOptions } from './settings.js';
-import { refusalReply } from './worker-replies.js';
+import { type SweepHost, sweep } from './sweep.js';
 
 // BullMQ's priorities run 1..2,097,152, lower first; 0 would mean none and
 // run before all of them.
@@ -28,18 +31,18 @@ const MAX_PRIORITY = 2_097_151;
 const MAX_IN_FLIGHT = 4_096;
 // Per announced thread, one job running and one waiting for it (1,000 x 50 ms on 4 workers: 1.18x bound at one, 1.13x at two).
 const PER_THREAD = 2;
-// How long finished jobs stay in Redis: re-adding a known id is a no-op,
-// so an attempt enqueued twice within this window runs once.
-const KEEP_S = 3_600;
 // How long connecting may take before a run is refused (ioredis itself retries forever).
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The executor that runs attempts on `agentpool worker` processes through a
  * BullMQ queue. The planner hands it attempts in its own critical-path
- * order and only while `hasRoom` (two per thread live workers announce), so
- * priorities are that order (a counter: 1, 2, 3…), and at most about a
- * cluster's worth of jobs wait. Each job gets one BullMQ attempt: retries,
+ * order and only while `hasRoom` (two jobs per thread live workers
+ * announce), so priorities are that order (a counter: 1, 2, 3…), and at
+ * most about a cluster's worth of jobs wait. Short attempts (their agent's
+ * mean under 1 ms) go out in packs, many to a job (see `Outbox`): one
+ * BullMQ job per no-op attempt cost ~5x what the attempt did (0.22x raw
+ * BullMQ's throughput). Each job gets one BullMQ attempt: retries,
  * backoff and trigger rules stay the planner's. Replies come back on a
  * stream of this planner's own; a sweep reads the jobs' state for any it
  * missed (a worker killed between completing a job and announcing it, a
@@ -63,6 +66,9 @@ export class QueueExecutor implements Executor {
   readonly journal: RunJournal;
   #workers: Announcement[] = [];
   #seq = 0;
+  /** Short attempts in flight (they go out in packs), gathered ones included. */
+  #packed = 0;
+  readonly #outbox: Outbox;
   #sweeping = false;
 
   private constructor(
@@ -79,6 +85,10 @@ export class QueueExecutor implements Executor {
     this.#redis = connect(settings);
     this.journal = new RunJournal(this.#redis, settings, this.#id);
     this.#budgets = new PlannerBudgets(this.#redis, settings);
+    this.#outbox = new Outbox(this.#queue, this.journal, {
+      packed: () => this.#packed,
+      jobSlots: () => this.#jobSlots(),
+    });
     this.#reader = new ReplyReader(connect(settings), keys(settings).replies(this.#id), (entry) =>
       this.#entry(entry),
     );
@@ -138,32 +148,18 @@ export class QueueExecutor implements Executor {
     }
   }
 
-  /** Reads the state of jobs not heard from for a while: the stream is for speed, the job's state is the truth. */
-  async #sweep(): Promise<void> {
-    const quiet = now() - HEARTBEAT_MS;
-    for (const submission of [...this.#pending.values()]) {
-      if (submission.settled || submission.submittedAt > quiet) continue;
-      // State first, then the job: a job read just before it completed
-      // would show the new state with no return value yet.
-      const state = await this.#queue.getJobState(submission.jobId);
-      if (state === 'unknown') {
-        // Lost with the last second of writes of a Redis that restarted on
-        // its AOF (or never written): added again, under the same id.
-        if (submission.job !== undefined) await this.#add(submission.jobId, submission.job);
-        continue;
-      }
-      if (state !== 'completed' && state !== 'failed') continue;
-      const job = await Job.fromId(this.#queue, submission.jobId);
-      if (job === undefined || submission.settled) continue;
-      if (state === 'completed') this.#ingest(submission, (job.returnvalue as { r: string }).r);
-      else if (state === 'failed') {
-        // Its runs (on workers that died) may have charged the run's budget: read as a reply would be.
-        await this.#budgets.mirror(submission.request.runTokens).catch(() => undefined);
-        // failureReply codes it ERR_WORKER_CRASHED (a TaskError given it would be wrapped as a non-Error).
-        const why = new Error(`its job failed on the queue: ${job.failedReason}`);
-        submission.finish({ kind: 'crashed', reply: failureReply(why, now()) });
-      }
-    }
+  /** Reads the state of jobs not heard from for a while (see `sweep`). */
+  #sweep(): Promise<void> {
+    return sweep(this.#sweepHost(), [...this.#pending.values()], now() - HEARTBEAT_MS);
+  }
+
+  #sweepHost(): SweepHost {
+    return {
+      queue: this.#queue,
+      add: (job) => this.#outbox.add([job]),
+      ingest: (submission, packed) => this.#ingest(submission, packed),
+      mirror: (runTokens) => this.#budgets.mirror(runTokens),
+    };
   }
 
   #entry(entry: ReplyEntry): void {
@@ -197,65 +193,70 @@ export class QueueExecutor implements Executor {
     submission.finish(decodeOutcome(packed, submission.request.taskId));
   }
 
-  /** Whether another attempt may go out: fewer in flight than `PER_THREAD` per announced thread, or one if none is (its end wakes the planner). */
-  hasRoom(_memoryMb: number | undefined): boolean {
-    return this.#pending.size < Math.max(1, this.liveThreads() * PER_THREAD);
+  /** Jobs that may run or wait across the cluster: `PER_THREAD` per announced thread, or one if none is (its end wakes the planner). */
+  #jobSlots(): number {
+    return Math.max(1, this.liveThreads() * PER_THREAD);
   }
 
-  submit(request: TaskRequest, _hints: SubmitHints): Submission {
+  /**
+   * Whether another attempt may go out: a job slot free for one that goes
+   * alone, or, for a short one (packed), fewer packed attempts in flight
+   * than `PACK_MAX` per job slot.
+   */
+  hasRoom(_memoryMb: number | undefined, short = false): boolean {
+    if (short) return this.#packed < this.#jobSlots() * PACK_MAX;
+    return this.#pending.size - this.#packed < this.#jobSlots();
+  }
+
+  submit(request: TaskRequest, hints: SubmitHints): Submission {
     const id = jobId(request.runId, request.taskId, request.attempt);
     const submission = new RemoteSubmission(
       {
         // Only while this planner owns the run: a job another planner took over is its to stop.
         cancel: (job) => void (this.journal.leases.epoch(request.runId) && this.#cancel(job)),
-        release: (s) => {
-          if (this.#pending.get(s.jobId) === s) this.#pending.delete(s.jobId);
-        },
+        release: (s) => this.#release(s),
       },
       id,
       request,
     );
     this.#pending.set(id, submission);
     const priority = 1 + (this.#seq++ % MAX_PRIORITY);
-    let data: ReturnType<typeof toJob>;
+    let job: QueueJob;
     try {
       const hash = this.#hashes.get(request.agent) ?? 'unknown';
       const replyTo = keys(this.settings).replies(this.#id);
       const budget = this.#budgets.of(request.runTokens);
-      data = toJob(request, hash, replyTo, this.#timeoutGraceMs, budget);
+      const data = toJob(request, hash, replyTo, this.#timeoutGraceMs, budget);
+      job = { id, name: request.taskId.slice(0, 200), data, priority };
+      submission.packable = hints.short && data.body.length <= PACK_BODY_MAX;
     } catch (error) {
       submission.finish({ kind: 'replied', reply: failureReply(error, now()) });
       return submission;
     }
-    submission.job = { name: request.taskId.slice(0, 200), data, priority };
-    const job = submission.job;
-    // The run's first planner has no journal to read (a Redis round trip
-    // per task saved); on a later one, an attempt an earlier planner saw
-    // finish is replayed from the journal, not run again.
-    const replay = this.journal.leases.first(request.runId)
-      ? this.#add(id, job)
-      : this.journal.previous(request.runId, request.taskId, request.attempt).then((found) => {
-          if (found === undefined) return this.#add(id, job);
-          if ('packed' in found) return this.#deliver(submission, found.packed);
-          // Replayed from its terminal entry (it did not run here, and took no
-          // time), and journaled as this attempt's reply for any later planner.
-          const reply = { ...refusalReply(now()), ok: true as const, output: found.output };
-          this.#ingest(submission, pack({ kind: 'replied', reply }, `task "${request.taskId}"`));
+    if (submission.packable) this.#packed++;
+    else submission.job = job;
+    const go = async () => {
+      if (submission.packable) this.#outbox.gather({ submission, job });
+      else await this.#outbox.add([job]);
+    };
+    // The run's first planner has no journal to read (a Redis round trip per task saved).
+    const handed = this.journal.leases.first(request.runId)
+      ? go()
+      : resumeAttempt(this.journal, submission, job, {
+          go,
+          deliver: (packed) => this.#deliver(submission, packed),
+          ingest: (packed) => this.#ingest(submission, packed),
         });
-    replay.catch((error: unknown) =>
+    handed.catch((error: unknown) =>
       submission.finish({ kind: 'crashed', reply: failureReply(error, now()) }),
     );
     return submission;
   }
 
-  #add(id: string, job: { name: string; data: unknown; priority: number }): Promise<unknown> {
-    return this.#queue.add(job.name, job.data, {
-      jobId: id,
-      priority: job.priority,
-      attempts: 1,
-      removeOnComplete: { age: KEEP_S },
-      removeOnFail: { age: KEEP_S },
-    });
+  #release(submission: RemoteSubmission): void {
+    if (this.#pending.get(submission.jobId) !== submission) return;
+    this.#pending.delete(submission.jobId);
+    if (submission.packable) this.#packed--;
   }
 
   /** Stops a job (see `cancelJob`). */

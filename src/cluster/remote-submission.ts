@@ -1,6 +1,7 @@
 import type { Outcome, Probe, StopResult, Submission } from '../pool/executor.js';
 import { now } from '../shared/clock.js';
 import type { TaskRequest } from '../shared/protocol.js';
+import type { PackRef, QueueJob } from './packs.js';
 
 /** What a remote submission needs of its executor. */
 export interface RemoteHost {
@@ -23,8 +24,12 @@ export class RemoteSubmission implements Submission {
   readonly outcome: Promise<Outcome>;
   /** When it was handed over (planner clock). */
   readonly submittedAt = now();
-  /** What was added to the queue, kept to add it again if Redis lost it (restarted on an AOF a second behind). */
-  job: { name: string; data: unknown; priority: number } | undefined;
+  /** The job of this attempt alone, once added: kept to add it again if Redis lost it (restarted on an AOF a second behind). */
+  job: QueueJob | undefined;
+  /** The pack it went out in, if it was packed with others (see `packWave`). */
+  pack: PackRef | undefined;
+  /** Short: it goes out with others in a pack, and counts against the packed attempts' room. */
+  packable = false;
   threadId: number | undefined;
   #resolve!: (outcome: Outcome) => void;
   #startedAt: number | undefined;

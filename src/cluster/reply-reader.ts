@@ -47,12 +47,25 @@ export class ReplyReader {
       const entries = reply?.[0]?.[1] ?? [];
       for (const [id, fields] of entries) {
         last = id;
-        const entry: Record<string, string> = {};
-        for (let i = 0; i + 1 < fields.length; i += 2)
-          entry[fields[i] as string] = fields[i + 1] as string;
-        this.#onEntry(entry as unknown as ReplyEntry);
+        if (fields[0] === 'k' && fields[1] === 'm') this.#bundle(fields);
+        else {
+          const entry: Record<string, string> = {};
+          for (let i = 0; i + 1 < fields.length; i += 2)
+            entry[fields[i] as string] = fields[i + 1] as string;
+          this.#onEntry(entry as unknown as ReplyEntry);
+        }
       }
       if (entries.length > 0) void this.#redis.xtrim(this.#key, 'MINID', last).catch(() => {});
+    }
+  }
+
+  /** A worker's gathered starts and replies (see `ReplyWriter`), handed over one by one, in order. */
+  #bundle(fields: string[]): void {
+    for (let i = 2; i + 1 < fields.length; i += 2) {
+      const field = fields[i] as string;
+      const j = field.slice(2);
+      if (field.startsWith('s:')) this.#onEntry({ k: 's', j });
+      else if (field.startsWith('d:')) this.#onEntry({ k: 'd', j, b: fields[i + 1] as string });
     }
   }
 

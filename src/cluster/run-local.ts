@@ -1,5 +1,5 @@
 import { Watchdog } from '../planner/watchdog.js';
-import type { Executor, Outcome, StopResult } from '../pool/executor.js';
+import type { Executor, Outcome, Probe, StopResult } from '../pool/executor.js';
 import { now } from '../shared/clock.js';
 import { cpuLimitError, formatCount, taskError, toTaskError } from '../shared/errors.js';
 import type { TaskReply, TaskRequest } from '../shared/protocol.js';
@@ -11,15 +11,19 @@ import type { RemoteOutcome } from './outcome-wire.js';
  * output size itself; a watchdog, the planner's own, stops a thread that
  * overruns its timeout (plus grace) or its CPU limit, as the planner would
  * locally. Aborting `signal` (the planner cancelled it, or this worker lost
- * the job's lock) stops it; it then ends `cancelled`.
+ * the job's lock) stops it; it then ends `cancelled`. `short`: one of a
+ * pack, handed over with the others at once (the pool may group them on a
+ * thread); `watch` gets its probe, to tell when it begins.
  */
 export async function runLocally(
   pool: Executor,
   request: TaskRequest,
   graceMs: number,
   signal: AbortSignal,
+  options: { short?: boolean; watch?: (probe: () => Probe) => void } = {},
 ): Promise<RemoteOutcome> {
-  const submission = pool.submit(request, { short: false });
+  const submission = pool.submit(request, { short: options.short ?? false });
+  options.watch?.(() => submission.probe());
   const prompts = request.batch?.ids.length ?? 1;
   const cpuMs = request.limits.cpuMs;
   let breach: Promise<TaskReply> | undefined;

@@ -2,21 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Probe } from '../pool/executor.js';
 import { HostBridge, type HostServices } from '../pool/host-bridge.js';
 import { Pools } from '../pool/pools.js';
 import { now } from '../shared/clock.js';
 import { AgentpoolError, toTaskError } from '../shared/errors.js';
-import { ActiveJobs } from './active-jobs.js';
+import { type ActiveJob, ActiveJobs } from './active-jobs.js';
 import { agentHashes } from './agent-hash.js';
 import { WorkerBudgets } from './budget-store.js';
 import { CancelWatch } from './cancel-watch.js';
 import { connect, reached } from './connect.js';
 import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
-import { fromJob, type JobData, parseJob } from './job.js';
+import { fromJob, type JobData, type JobResult, parseAttempts } from './job.js';
 import { type JobChecks, refuseJob } from './job-checks.js';
-import { keys, QUEUE } from './keys.js';
+import { jobId, keys, QUEUE } from './keys.js';
 import type { RemoteOutcome } from './outcome-wire.js';
+import { ReplyWriter } from './reply-writer.js';
 import { runLocally } from './run-local.js';
+import { type PackRunner, type RunningPack, runPack } from './run-pack.js';
 import { type ClusterSettings, connectionOptions } from './settings.js';
 import { packOutcome, refusalReply } from './worker-replies.js';
 
@@ -69,6 +72,10 @@ export class WorkerNode {
   readonly #replyPattern: RegExp;
   readonly #budgets: WorkerBudgets;
   readonly #checks: JobChecks;
+  readonly #writer: ReplyWriter;
+  /** Packs running here, by job id, with their attempts' ids. */
+  readonly #packs = new Map<string, RunningPack>();
+  readonly #runner: PackRunner;
   // This worker's number in the cluster (a counter in Redis): thread ids it
   // reports are THREAD_SPAN * seq + its local id, so two workers' thread 1
   // are two lanes in a trace, not one.
@@ -84,6 +91,12 @@ export class WorkerNode {
     );
     this.#redis = connect(settings);
     this.#active = new ActiveJobs(this.#redis, settings);
+    this.#writer = new ReplyWriter(this.#redis);
+    this.#runner = {
+      active: this.#active,
+      writer: this.#writer,
+      run: (data, active, watch) => this.#run(data, active, watch),
+    };
     const bridge = new HostBridge(options.host, {
       event: (event) => this.#active.event(event),
       stray: (error) => process.emitWarning(error.message, { code: 'AGENTPOOL_STRAY_ERROR' }),
@@ -94,7 +107,8 @@ export class WorkerNode {
       threads,
       balance: 'least-busy',
       idleTimeoutMs: 30_000,
-      inFlightPerThread: 1,
+      // Room for a pack's attempts to be grouped on a thread (a job of one is never grouped).
+      inFlightPerThread: 16,
       bridge,
     });
     this.#budgets = new WorkerBudgets(this.#redis, settings);
@@ -119,11 +133,18 @@ export class WorkerNode {
     // A worker that lost a job's lock (Redis frozen past it) stops the
     // attempt: the stall check has given it, or will give it, to another.
     this.#worker.on('lockRenewalFailed', (ids: string[]) => {
-      for (const id of ids) this.#active.abort(id);
+      for (const id of ids) {
+        this.#active.abort(id);
+        const pack = this.#packs.get(id);
+        if (pack === undefined) continue;
+        pack.lost = true;
+        for (const attempt of pack.ids) this.#active.abort(attempt);
+      }
     });
-    this.#worker.on('completed', (job: Job, result: { r: string }) => {
+    // A pack's replies went out as its attempts ended; a job of one attempt's goes once BullMQ has recorded it.
+    this.#worker.on('completed', (job: Job, result: JobResult) => {
       const replyTo = this.#replyTo(job.data);
-      if (replyTo !== undefined && job.id !== undefined)
+      if (replyTo !== undefined && job.id !== undefined && 'r' in result)
         void this.#redis
           .multi()
           .xadd(replyTo, '*', 'k', 'd', 'j', job.id, 'b', result.r)
@@ -189,40 +210,65 @@ export class WorkerNode {
     return typeof replyTo === 'string' && this.#replyPattern.test(replyTo) ? replyTo : undefined;
   }
 
-  async #process(job: Job): Promise<{ v: 1; r: string }> {
+  async #process(job: Job): Promise<JobResult> {
     // Invalid data fails the job (BullMQ records why); nothing of it is run or trusted.
-    const data = parseJob(job.data);
-    const replyTo = this.#replyTo(data);
-    if (replyTo === undefined)
+    const { attempts, packed } = parseAttempts(job.data);
+    const streams = attempts.map((data) => this.#replyTo(data));
+    if (streams.some((stream) => stream === undefined))
       throw new AgentpoolError(
         'ERR_CLUSTER_JOB_INVALID',
         `job data: replyTo: not a planner's stream of prefix "${this.#options.settings.prefix}"`,
       );
     const id = job.id as string;
-    const outcome = await this.#run(id, data, replyTo, job.attemptsStarted);
-    return { v: 1, r: packOutcome(outcome, data.taskId) };
+    const ids = packed ? attempts.map((a) => jobId(a.runId, a.taskId, a.attempt)) : [id];
+    const refused = await refuseJob(this.#checks, ids, attempts);
+    const data = attempts[0] as JobData;
+    if (!packed) {
+      let outcome = refused[0];
+      if (outcome === undefined) {
+        const active = this.#active.open(id, data, streams[0] as string);
+        active.writes.push(
+          this.#redis.xadd(active.replyTo, '*', 'k', 's', 'j', id).catch(() => {}),
+        );
+        outcome = await this.#run(data, active);
+      }
+      return { v: 1, r: packOutcome(outcome, data.taskId) };
+    }
+    const pack: RunningPack = { ids, lost: false };
+    this.#packs.set(id, pack);
+    try {
+      return {
+        v: 1,
+        rs: await runPack(this.#runner, pack, attempts, streams as string[], refused),
+      };
+    } finally {
+      this.#packs.delete(id);
+    }
   }
 
-  async #run(id: string, data: JobData, replyTo: string, started: number): Promise<RemoteOutcome> {
-    const refused = await refuseJob(this.#checks, id, data, started);
-    if (refused !== undefined) return refused;
-    const href = this.#options.agents.get(data.agent) as string;
-    let request: ReturnType<typeof fromJob>;
+  /** One attempt, opened in `active`, on this worker's threads (`watch`: one of a pack, see `runPack`); its writes land before it returns. */
+  async #run(
+    data: JobData,
+    active: ActiveJob,
+    watch?: (probe: () => Probe) => void,
+  ): Promise<RemoteOutcome> {
+    const id = active.id;
     try {
-      request = fromJob(data, () => href);
-    } catch (error) {
-      return { kind: 'replied', reply: { ...refusalReply(now()), error: toTaskError(error) } };
-    }
-    // Its threads' charges to the run's budget go to Redis, through this process.
-    if (data.runTokens !== undefined) request.runTokens = this.#budgets.open(id, data.runTokens);
-    const active = this.#active.open(id, request, replyTo);
-    active.writes.push(this.#redis.xadd(replyTo, '*', 'k', 's', 'j', id).catch(() => {}));
-    try {
+      const href = this.#options.agents.get(data.agent) as string;
+      let request: ReturnType<typeof fromJob>;
+      try {
+        request = fromJob(data, () => href);
+      } catch (error) {
+        return { kind: 'replied', reply: { ...refusalReply(now()), error: toTaskError(error) } };
+      }
+      // Its threads' charges to the run's budget go to Redis, through this process.
+      if (data.runTokens !== undefined) request.runTokens = this.#budgets.open(id, data.runTokens);
       const outcome = await runLocally(
         this.#pools,
         request,
         data.timeoutGraceMs,
         active.controller.signal,
+        { short: watch !== undefined, watch },
       );
       if (outcome.kind === 'replied') await this.#active.drain(active, outcome.reply.events);
       if ('reply' in outcome) {
@@ -233,7 +279,7 @@ export class WorkerNode {
     } finally {
       // Events before the reply: the planner waits for them all.
       await Promise.all(active.writes);
-      this.#active.close(active, request);
+      this.#active.close(active, data);
       this.#budgets.close(id);
     }
   }
@@ -245,6 +291,7 @@ export class WorkerNode {
     // Running attempts end as they would (close waits for them); a second
     // signal to the CLI exits at once, and their jobs run again elsewhere.
     await this.#worker.close();
+    await this.#writer.flush();
     await this.#pools.close();
     this.#cancels.close();
     this.#redis.disconnect();

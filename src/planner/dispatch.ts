@@ -136,7 +136,7 @@ export class Dispatch {
     const { slots, executor } = this.#c.settings;
     if (slots.running(policy.agent) >= policy.concurrency) return `agent:${policy.agent}`;
     const memoryMb = policy.limits.memoryMb;
-    if (!executor.hasRoom(memoryMb)) return `memory:${memoryMb}`;
+    if (!executor.hasRoom(memoryMb, this.#short(i))) return `memory:${memoryMb}`;
     return undefined;
   }
 

@@ -91,8 +91,13 @@ export interface Executor {
   readonly threads: number;
   /** Whether stopping an attempt terminates its thread (false inline, where it can only be abandoned). */
   readonly terminates: boolean;
-  /** Whether an attempt for a thread with this heap cap may be handed over now without exceeding `threads` running. */
-  hasRoom(memoryMb: number | undefined): boolean;
+  /**
+   * Whether an attempt for a thread with this heap cap may be handed over
+   * now without exceeding `threads` running. `short`: it is expected to be
+   * short (see `SubmitHints.short`): an executor that sends short attempts
+   * out together may have room for more of them.
+   */
+  hasRoom(memoryMb: number | undefined, short?: boolean): boolean;
   /** Hands one attempt over. */
   submit(request: TaskRequest, hints: SubmitHints): Submission;
   /** Worker threads alive now (0 inline). */
