@@ -118,3 +118,39 @@ it("a resumed run without the first planner's cache dir replays its cache hits f
     );
   journal.disconnect();
 }, 60_000);
+
+it('a planner killed while its packs run: the same run again adopts their attempts from the packs, none run twice', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agentpool-resume-packs-'));
+  const markers = join(dir, 'markers');
+  await mkdir(markers);
+  // A chain of 20 brings the agent's mean under a millisecond (the first
+  // attempt on each thread loads the module); the 30 after it are short by
+  // that mean, go out in packs, and each waits 300 ms: ~4.5 s on the two threads.
+  const chain = Array.from({ length: 20 }, (_, n) => `w${n}`);
+  const fan = Array.from({ length: 30 }, (_, n) => `t${n}`);
+  let tasks = '';
+  chain.forEach((id, n) => {
+    tasks += `  ${id}: { agent: work, prompt: ${id}${n > 0 ? `, depends_on: [w${n - 1}]` : ''} }\n`;
+  });
+  for (const id of fan) tasks += `  ${id}: { agent: work, prompt: ${id}, depends_on: [w19] }\n`;
+  const file = join(dir, 'packs.yaml');
+  await writeFile(file, `agents:\n  work: ${JSON.stringify(work)}\ntasks:\n${tasks}`);
+  const sleep = Object.fromEntries(fan.map((id) => [id, 300]));
+  const args = ['--redis', redis.url, '--run-id', 'resume-packs', '--no-cache', '--format', 'json'];
+  args.push('--context', JSON.stringify({ markers, sleep }));
+  const first = spawnPlanner(args, file);
+  await waitForLines(join(markers, 't0.runs'), 1);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const client = new Redis(redis.url);
+  const where = await client.hgetall('agentpool:journal-packs:resume-packs');
+  await leaseGone(client, 'resume-packs');
+  client.disconnect();
+  expect(Object.values(where).filter((p) => p.startsWith('p-')).length).toBeGreaterThan(20);
+  const second = await spawnPlanner(args, file).exited;
+  expect(second.code, second.stderr).toBe(0);
+  const run = JSON.parse(second.stdout) as { done: number };
+  expect(run.done).toBe(50);
+  for (const id of [...chain, ...fan])
+    expect(await markerLines(join(markers, `${id}.runs`)), id).toHaveLength(1);
+}, 60_000);

@@ -199,6 +199,26 @@ describe('a DAG on agentpool workers through Redis', () => {
       const named = await jobEnd(queue, 'forged-2');
       expect(named).toMatchObject({ state: 'failed' });
       expect((named as { failedReason: string }).failedReason).toMatch(/not what a planner writes/);
+      // A pack is checked whole, each attempt on its own: an unknown agent is that attempt's refusal.
+      await queue.add('t', { v: 1, pack: [{ ...base, agent: 'evil' }] }, { jobId: 'forged-3' });
+      const packed = await jobEnd(queue, 'forged-3');
+      expect(packed.state).toBe('completed');
+      const [first] = (packed as { returnvalue: { rs: string[] } }).returnvalue.rs;
+      expect(unpack(first as string)).toMatchObject({
+        kind: 'replied',
+        reply: { ok: false, error: { code: 'ERR_UNKNOWN_AGENT' } },
+      });
+      const smuggled = { ...base, taskId: 'u', agent: 'work', module: `file://${evil}` };
+      await queue.add(
+        't',
+        { v: 1, pack: [{ ...base, agent: 'work' }, smuggled] },
+        { jobId: 'forged-4' },
+      );
+      const refused = await jobEnd(queue, 'forged-4');
+      expect(refused).toMatchObject({ state: 'failed' });
+      expect((refused as { failedReason: string }).failedReason).toMatch(
+        /not what a planner writes: pack\.1/,
+      );
       expect(await markerLines(touched)).toEqual([]);
     } finally {
       await queue.close();
