@@ -79,7 +79,8 @@ async function completed(queue: Queue, count: number): Promise<void> {
 /**
  * No-op tasks per second and one-task round trips, agentpool on BullMQ
  * against raw BullMQ with the same number of worker processes and jobs in
- * flight per process (agentpool's worker takes one job per thread), rounds
+ * flight per process (agentpool's worker takes one job per thread; its
+ * planner sends short attempts such as these in packs, many to a job), rounds
  * alternating. Both kinds of worker stay up throughout, on separate key
  * prefixes: an idle BullMQ worker blocks on Redis and costs nothing.
  */
