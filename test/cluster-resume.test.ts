@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisServer } from '../bench/lib/redis-server.js';
+import { root } from './cli-helpers.js';
 import {
   dagFile,
   leaseGone,
@@ -153,4 +155,52 @@ it('a planner killed while its packs run: the same run again adopts their attemp
   expect(run.done).toBe(50);
   for (const id of [...chain, ...fan])
     expect(await markerLines(join(markers, `${id}.runs`)), id).toHaveLength(1);
+}, 60_000);
+
+it('a planner killed mid batched fanOut: the same call with the same runId replays the batches that ended and adopts the running ones', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'agentpool-resume-fanout-'));
+  const markers = join(dir, 'markers');
+  await mkdir(markers);
+  // 12 prompts in 4 batches of 3 on the two one-thread workers; the last
+  // two batches' prompts wait 700 ms each, so they run when the planner dies.
+  const sleep = Object.fromEntries([6, 7, 8, 9, 10, 11].map((k) => [`task_${k}`, 700]));
+  const script = join(dir, 'fan.mjs');
+  await writeFile(
+    script,
+    `import { createRuntime } from ${JSON.stringify(join(root, 'dist/src/index.js'))};
+const runtime = createRuntime({ redis: ${JSON.stringify(redis.url)}, agents: { work: ${JSON.stringify(work)} }, retries: 0 });
+const prompts = Array.from({ length: 12 }, (_, k) => 'p' + k);
+const results = await runtime.fanOut('work', prompts, { batch: 3, runId: 'fan-resume', context: ${JSON.stringify({ markers, sleep })} });
+process.stdout.write(JSON.stringify(results.map((r) => [r.id, r.status, r.output?.text])));
+await runtime.close();
+`,
+  );
+  const fanOut = () => {
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const exited = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+      child.once('exit', (code) => resolve({ code, out, err })),
+    );
+    return { child, exited };
+  };
+  const first = fanOut();
+  await waitForLines(join(markers, 'task_6.runs'), 1);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const client = new Redis(redis.url);
+  await leaseGone(client, 'fan-resume');
+  client.disconnect();
+  const second = await fanOut().exited;
+  expect(second.code, second.err).toBe(0);
+  const results = JSON.parse(second.out) as [string, string, string][];
+  expect(results).toEqual(Array.from({ length: 12 }, (_, k) => [`task_${k}`, 'done', `p${k}`]));
+  for (let k = 0; k < 12; k++)
+    expect(await markerLines(join(markers, `task_${k}.runs`)), `task_${k}`).toHaveLength(1);
 }, 60_000);
