@@ -42,6 +42,8 @@ export function startWorker(
     stalledMs?: number;
     prefix?: string;
     host?: string;
+    /** Added to this process's environment. */
+    env?: Record<string, string>;
   } = {},
 ): Promise<WorkerProcess> {
   const args = [cli, 'worker', file, '--redis', url, '--threads', String(options.threads ?? 1)];
@@ -49,7 +51,11 @@ export function startWorker(
   if (options.stalledMs !== undefined) args.push('--stalled-ms', String(options.stalledMs));
   if (options.prefix !== undefined) args.push('--prefix', options.prefix);
   if (options.host !== undefined) args.push('--host', options.host);
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString();
@@ -78,9 +84,10 @@ export function startWorker(
 }
 
 /** A real `agentpool run <file> …args` planner child process, and its exit with its output. */
-export function spawnPlanner(args: string[], file = dagFile) {
+export function spawnPlanner(args: string[], file = dagFile, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [cli, 'run', file, ...args], {
     cwd: root,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

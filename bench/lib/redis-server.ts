@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 
 const REDIS = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
@@ -26,17 +27,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Sends PING on a fresh socket; true on +PONG. */
-function ping(port: number): Promise<boolean> {
+/** TLS files (PEM paths) a server serves with: its certificate and key, and the CA that signed it. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+/** Sends PING on a fresh socket (over TLS, trusting `tls.ca`, when given); true on +PONG. */
+function ping(port: number, tls: TlsFiles | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new Socket();
+    const socket =
+      tls === undefined
+        ? new Socket()
+        : tlsConnect({ port, host: '127.0.0.1', ca: readFileSync(tls.ca) }, () =>
+            socket.write('PING\r\n'),
+          );
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    if (tls === undefined) socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
   });
 }
@@ -51,22 +64,25 @@ function ping(port: number): Promise<boolean> {
 export class RedisServer {
   readonly port: number;
   readonly dir: string;
+  readonly #tls: TlsFiles | undefined;
   #child: ChildProcess | undefined;
 
-  private constructor(port: number, dir: string) {
+  private constructor(port: number, dir: string, tls: TlsFiles | undefined) {
     this.port = port;
     this.dir = dir;
+    this.#tls = tls;
   }
 
-  static async start(): Promise<RedisServer> {
+  /** `tls`: it serves TLS only (clients need not present a certificate), at a `rediss://` URL. */
+  static async start(options: { tls?: TlsFiles } = {}): Promise<RedisServer> {
     const dir = await mkdtemp(join(tmpdir(), 'agentpool-redis-'));
-    const server = new RedisServer(await freePort(), dir);
+    const server = new RedisServer(await freePort(), dir, options.tls);
     await server.#spawn();
     return server;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.#tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${this.port}`;
   }
 
   get pid(): number | undefined {
@@ -79,8 +95,7 @@ export class RedisServer {
       [
         '--bind',
         '127.0.0.1',
-        '--port',
-        String(this.port),
+        ...this.#portArgs(),
         '--dir',
         this.dir,
         '--appendonly',
@@ -104,10 +119,20 @@ export class RedisServer {
     exited.catch(() => {});
     // PING until it answers: a deterministic readiness signal, not a sleep.
     for (let i = 0; i < 200; i++) {
-      if (await Promise.race([ping(this.port), exited])) return;
+      if (await Promise.race([ping(this.port, this.#tls), exited])) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     throw new Error(`redis-server on port ${this.port} did not answer PING`);
+  }
+
+  #portArgs(): string[] {
+    const tls = this.#tls;
+    if (tls === undefined) return ['--port', String(this.port)];
+    return [
+      ...['--port', '0', '--tls-port', String(this.port)],
+      ...['--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca],
+      ...['--tls-auth-clients', 'no'],
+    ];
   }
 
   /** Sends `signal` to this server's process (SIGSTOP, SIGCONT, SIGKILL…). */

@@ -22,10 +22,30 @@ export function connect(settings: ClusterSettings): Redis {
 // What a Redis that answers, but will not serve this client, replies:
 // wrong credentials, or an ACL user without the rights it needs.
 const REFUSED = /^(WRONGPASS|NOAUTH|NOPERM)/;
+// Node's codes for a TLS peer this client will not trust (or that does not
+// speak TLS): retrying cannot change them.
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
 
-/** `error` as ERR_CLUSTER_UNREACHABLE naming Redis's reason, if it is Redis refusing this client; else undefined. */
+/** `error` as ERR_CLUSTER_UNREACHABLE naming the reason, if it is Redis refusing this client or a TLS peer it cannot trust; else undefined. */
 function asRefusal(error: unknown, url: string): AgentpoolError | undefined {
-  if (!(error instanceof Error) || !REFUSED.test(error.message)) return undefined;
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNTRUSTED.has(code))
+    return new AgentpoolError(
+      'ERR_CLUSTER_UNREACHABLE',
+      `the TLS connection to Redis at ${redacted(url)} failed: ${error.message} (${code}); a private CA is trusted with NODE_EXTRA_CA_CERTS=<its PEM file>`,
+    );
+  if (!REFUSED.test(error.message)) return undefined;
   return new AgentpoolError(
     'ERR_CLUSTER_UNREACHABLE',
     `Redis at ${redacted(url)} refused this client: ${error.message}`,
@@ -34,8 +54,9 @@ function asRefusal(error: unknown, url: string): AgentpoolError | undefined {
 
 /**
  * Rejects (see `asRefusal`) the first time Redis refuses `redis` (the URL's
- * credentials or ACL rights): connecting would otherwise retry until its
- * timeout and say only that Redis "did not answer". Never resolves.
+ * credentials or ACL rights, or a certificate it cannot verify): connecting
+ * would otherwise retry until its timeout and say only that Redis "did not
+ * answer". Never resolves.
  */
 function refusal(redis: Redis, url: string): Promise<never> {
   const refused = new Promise<never>((_, reject) => {
