@@ -52,7 +52,9 @@ export class HostBridge {
         `no host service "${name}" (${known.length ? `registered: ${known.join(', ')}` : 'none registered: pass createRuntime({ host })'})`,
       );
     }
-    await this.#on.beforeCall?.(origin);
+    // Awaited only where there is one: a local call waits on nothing extra.
+    const before = this.#on.beforeCall;
+    if (before !== undefined) await before(origin);
     return await (service as (...a: unknown[]) => unknown)(...args);
   }
 
