@@ -32,6 +32,36 @@ afterAll(async () => {
 });
 
 describe('RunJournal leases', () => {
+  it('writes where packed attempts went only under its epoch: once another took the run, its packs are refused', async () => {
+    const settings = { url: redis.url, prefix: 'fence-packs' };
+    const old = new RunJournal(client, settings, 'planner-old');
+    await old.leases.claim('r2', () => {});
+    await old.packed('r2', [
+      { attemptId: 'a-1', packId: 'p-1', index: 0 },
+      { attemptId: 'a-2', packId: 'p-1', index: 1 },
+    ]);
+    expect(await client.hgetall('fence-packs:journal-packs:r2')).toEqual({
+      'a-1': 'p-1 0',
+      'a-2': 'p-1 1',
+    });
+    expect(await client.ttl('fence-packs:journal-packs:r2')).toBeGreaterThan(0);
+    // A new planner reads it back as the pack to adopt.
+    const other = new Redis(redis.url, { maxRetriesPerRequest: null });
+    try {
+      await client.del('fence-packs:lease:r2');
+      const owner = new RunJournal(other, settings, 'planner-new');
+      await owner.leases.claim('r2');
+      expect(await owner.previous('r2', 't', 1, 'a-2')).toEqual({ pack: { id: 'p-1', index: 1 } });
+      // The old planner, woken, may not send packs the new owner cannot know of.
+      await expect(
+        old.packed('r2', [{ attemptId: 'a-3', packId: 'p-2', index: 0 }]),
+      ).rejects.toMatchObject({ code: 'ERR_CLUSTER_RUN_LEASED' });
+      expect(await client.hexists('fence-packs:journal-packs:r2', 'a-3')).toBe(0);
+    } finally {
+      other.disconnect();
+    }
+  });
+
   it('fences off the writes of a planner whose lapsed lease another took, and tells it once', async () => {
     const settings = { url: redis.url, prefix: 'fence' };
     const old = new RunJournal(client, settings, 'planner-old');

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../bench/lib/redis-server.js';
-import { chargeBudget } from '../dist/src/cluster/budget-store.js';
+import { chargeBudget, WorkerBudgets } from '../dist/src/cluster/budget-store.js';
+import { CancelWatch } from '../dist/src/cluster/cancel-watch.js';
 import { createRuntime, type RunResult } from '../dist/src/index.js';
+import { chargeRefused } from '../dist/src/shared/run-budget.js';
 import { agentpool } from './cli-helpers.js';
 import { fixtures, startWorker, type WorkerProcess } from './cluster-helpers.js';
 
@@ -73,6 +75,54 @@ describe('runTokens on agentpool workers through Redis', () => {
       await client.del('agentpool:budget:atomic', ...tainted);
     } finally {
       for (const c of connections) c.disconnect();
+    }
+  });
+
+  it("marks every attempt a worker holds of a budget refused once another worker's charge is refused", async () => {
+    const settings = { url: redis.url, prefix: 'agentpool' };
+    const id = '00000000-0000-4000-8000-000000000014';
+    const here = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const budgets = new WorkerBudgets(here, settings);
+    const heard: string[] = [];
+    const other = new Redis(redis.url);
+    const subscribed = async () =>
+      ((await other.pubsub('NUMSUB', 'agentpool:budget-refused')) as [string, number])[1];
+    const before = await subscribed();
+    const watch = new CancelWatch(
+      here,
+      settings,
+      () => {},
+      (budget) => {
+        heard.push(budget);
+        budgets.refuse(budget);
+      },
+    );
+    try {
+      // Two attempts of the run queued on this worker's threads, one of another run.
+      const queued = [budgets.open('q1', { id, limit: 10 }), budgets.open('q2', { id, limit: 10 })];
+      const unrelated = budgets.open('q3', { id: `${id.slice(0, -1)}5`, limit: 10 });
+      // Once Redis has this worker's subscription besides the suite's workers' (polled).
+      while ((await subscribed()) <= before)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      // Another worker's charge that does not fit: refused, and published.
+      const refusal = { channel: 'agentpool:budget-refused', id };
+      const key = `agentpool:budget:${id}`;
+      const answer = await chargeBudget(other, key, 'agentpool:tainted:x', 10, 11, refusal);
+      expect(answer).toEqual([false, 0]);
+      for (let i = 0; i < 100 && heard.length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(heard).toEqual([id]);
+      // Their threads will not begin them; the other run's is untouched.
+      for (const q of queued) expect(chargeRefused(new BigInt64Array(q.buffer))).toBe(true);
+      expect(chargeRefused(new BigInt64Array(unrelated.buffer))).toBe(false);
+      // One opened later for that budget starts refused too.
+      expect(chargeRefused(new BigInt64Array(budgets.open('q4', { id, limit: 10 }).buffer))).toBe(
+        true,
+      );
+    } finally {
+      watch.close();
+      here.disconnect();
+      other.disconnect();
     }
   });
 

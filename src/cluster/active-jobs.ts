@@ -68,7 +68,9 @@ export class ActiveJobs {
     return job;
   }
 
+  /** Idempotent, and only ever this entry: a copy of the job opened since (its pack given here again) stays. */
   close(job: ActiveJob, origin: CallOrigin): void {
+    if (this.#byJob.get(job.id) !== job) return;
     this.#byJob.delete(job.id);
     this.#byAttempt.delete(attemptKey(origin));
   }

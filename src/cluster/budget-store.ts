@@ -5,7 +5,7 @@ import { answerCharge, isMailbox, mirrorBudget, newRemoteBudget } from '../share
 import { keys, TAINT_TTL_S } from './keys.js';
 import type { ClusterSettings } from './settings.js';
 
-/** Refused budgets a worker remembers (see `WorkerBudgets.refusedHere`). */
+/** Refused budgets a worker remembers (see `WorkerBudgets.refuse`). */
 const SPENT_KEPT = 1_024;
 /** How long a budget's hash outlives its last charge or read. */
 const BUDGET_TTL_MS = 24 * 3_600_000;
@@ -18,7 +18,9 @@ const BUDGET_TTL_MS = 24 * 3_600_000;
  * the same). Returns { charged (1/0), spent (after, or before a refusal) }.
  * The charging job is marked tainted (KEYS[2]) in the same step: a charge
  * that landed is an outside effect, and the job must never run again
- * unseen, however soon after it its worker dies.
+ * unseen, however soon after it its worker dies. A refusal is published
+ * (channel ARGV[5], the budget's id ARGV[6], when given), so every worker
+ * stops beginning the attempts of that run it holds.
  */
 const CHARGE_LUA = `
 redis.call('SET', KEYS[2], '1', 'EX', ARGV[4])
@@ -29,6 +31,7 @@ redis.call('HSET', KEYS[1], 'limit', limit)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if spent + n > limit then
   redis.call('HSET', KEYS[1], 'refused', 1)
+  if ARGV[5] then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
   return {0, spent}
 end
 return {1, redis.call('HINCRBY', KEYS[1], 'spent', n)}
@@ -47,6 +50,7 @@ type ChargeCommand = (
   n: number,
   ttl: number,
   taintTtl: number,
+  ...refusal: string[]
 ) => Promise<unknown>;
 
 /** Charges `n` tokens to budget `key` and taints the job whose key is `taintKey`: [charged, spent] (see `CHARGE_LUA`). */
@@ -56,6 +60,7 @@ export async function chargeBudget(
   taintKey: string,
   limit: number,
   n: number,
+  refusal?: { channel: string; id: string },
 ): Promise<[boolean, number]> {
   const command = redis as unknown as { agentpoolCharge?: ChargeCommand };
   if (command.agentpoolCharge === undefined)
@@ -67,6 +72,7 @@ export async function chargeBudget(
     n,
     BUDGET_TTL_MS,
     TAINT_TTL_S,
+    ...(refusal === undefined ? [] : [refusal.channel, refusal.id]),
   )) as [number, number];
   return [charged === 1, spent];
 }
@@ -137,8 +143,8 @@ export class WorkerBudgets {
     string,
     { id: string; key: string; limit: number; buffer: SharedArrayBuffer }
   >();
-  // Budgets a charge from this worker was refused on: later attempts of a
-  // pack are not begun (other workers' refusals are read at the next job).
+  // Budgets a charge was refused on (here, or heard of): attempts of them
+  // queued here are not begun.
   readonly #spent = new Set<string>();
 
   constructor(redis: Redis, settings: ClusterSettings) {
@@ -163,9 +169,22 @@ export class WorkerBudgets {
     }
   }
 
-  /** Whether a charge from this worker to budget `id` was refused (no round trip). */
-  refusedHere(id: string): boolean {
-    return this.#spent.has(id);
+  /**
+   * Budget `id` was refused (a charge from any worker, heard on the
+   * refusals channel or read by `sweep`): no attempt of it queued here begins.
+   */
+  refuse(id: string, spent = 0): void {
+    this.#spend(id, spent);
+  }
+
+  /** Reads the refused flag of each budget attempts here charge to (each heartbeat: a published refusal can be missed). */
+  async sweep(): Promise<void> {
+    const ids = new Set([...this.#open.values()].map((o) => o.id));
+    for (const id of ids) {
+      if (this.#spent.has(id)) continue;
+      const { spent, refused } = await readBudget(this.#redis, keys(this.#settings).budget(id));
+      if (refused) this.#spend(id, spent);
+    }
   }
 
   /**
@@ -198,10 +217,12 @@ export class WorkerBudgets {
       return;
     }
     const taint = keys(this.#settings).tainted(request.id);
-    chargeBudget(this.#redis, open.key, taint, open.limit, amount).then(
+    const refusal = { channel: keys(this.#settings).budgetRefused, id: open.id };
+    chargeBudget(this.#redis, open.key, taint, open.limit, amount, refusal).then(
       ([charged, spent]) => {
-        answerCharge(open.buffer, seq, charged, spent);
+        // The other mailboxes first: the thread this answer wakes may begin its next attempt at once.
         if (!charged) this.#spend(open.id, spent);
+        answerCharge(open.buffer, seq, charged, spent);
       },
       () => undefined,
     );

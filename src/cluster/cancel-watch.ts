@@ -16,13 +16,22 @@ export class CancelWatch {
   readonly #settings: ClusterSettings;
   readonly #stop: (jobId: string) => void;
 
-  constructor(redis: Redis, settings: ClusterSettings, stop: (jobId: string) => void) {
+  /** `refused`: a run budget a charge was refused on, heard on the same connection (see `budgetRefused`). */
+  constructor(
+    redis: Redis,
+    settings: ClusterSettings,
+    stop: (jobId: string) => void,
+    refused: (budgetId: string) => void,
+  ) {
     this.#redis = redis;
     this.#settings = settings;
     this.#stop = stop;
     this.#sub = connect(settings);
-    void this.#sub.subscribe(keys(settings).cancel).catch(() => {});
-    this.#sub.on('message', (_channel: string, jobId: string) => stop(jobId));
+    const k = keys(settings);
+    void this.#sub.subscribe(k.cancel, k.budgetRefused).catch(() => {});
+    this.#sub.on('message', (channel: string, id: string) =>
+      channel === k.budgetRefused ? refused(id) : stop(id),
+    );
   }
 
   /** Stops each of `running` whose job is marked cancelled. */

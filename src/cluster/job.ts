@@ -61,9 +61,9 @@ const bodySchema = z.strictObject({
 export type JobBody = z.output<typeof bodySchema>;
 
 /**
- * Most attempts one pack carries. A pack's attempts run one after another
- * in one of its worker's slots, so this also bounds how much work one
- * worker can hold that another could have run.
+ * Most attempts one pack carries. A worker hands all of a pack's attempts to
+ * its threads at once, so this also bounds how much work one job lets a
+ * worker hold that another could have run.
  */
 export const PACK_MAX = 64;
 

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { TaskResult } from '../results.js';
+import { AgentpoolError } from '../shared/errors.js';
 import { EPOCH_S, RunLeases } from './run-lease.js';
 import { decodeEntry, encodeEntry, type RunRecord, type TaskEnd, taskEnd } from './run-record.js';
 import type { ClusterSettings } from './settings.js';
@@ -23,8 +24,15 @@ const FENCED_SET = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 return 1`;
+// FENCED_HSET's many-field form for one hash: ARGV[3..] are field, value pairs; kept ARGV[2] s.
+const FENCED_HMSET = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1`;
 type FencedCommand = {
   agentpoolFencedHset(numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  agentpoolFencedHmset(numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
 };
 
 /**
@@ -50,6 +58,7 @@ export class RunJournal {
   constructor(redis: Redis, settings: ClusterSettings, owner: string) {
     // EVALSHA after the first call: each reply's write sends the hash, not the script.
     redis.defineCommand('agentpoolFencedHset', { lua: FENCED_HSET });
+    redis.defineCommand('agentpoolFencedHmset', { lua: FENCED_HMSET });
     this.#redis = redis;
     this.#prefix = settings.prefix;
     this.leases = new RunLeases(redis, settings, owner);
@@ -92,20 +101,32 @@ export class RunJournal {
   }
 
   /**
-   * Where the attempts of packs about to be added are (`members[n]`: run,
-   * attempt job id, pack job id, place in the pack), written before the
-   * packs are: a later planner of the run adopts such an attempt from its
-   * pack instead of running it again (see `previous`).
+   * Where the attempts of packs of run `runId` about to be added are
+   * (attempt job id, pack job id, place in the pack), written before the
+   * packs are, under the run's epoch: a later planner of the run adopts such
+   * an attempt from its pack instead of running it again (see `previous`).
+   * Rejects, coded, when this planner no longer owns the run (the packs
+   * must then not go out: the new owner cannot know of them).
    */
-  async packed(members: readonly PackedAttempt[]): Promise<void> {
-    const pipeline = this.#redis.pipeline();
-    const runs = new Set<string>();
-    for (const m of members) {
-      pipeline.hset(this.#packsKey(m.runId), m.attemptId, `${m.packId} ${m.index}`);
-      runs.add(m.runId);
-    }
-    for (const runId of runs) pipeline.expire(this.#packsKey(runId), JOURNAL_S);
-    await pipeline.exec();
+  async packed(runId: string, members: readonly PackedAttempt[]): Promise<void> {
+    const epoch = this.leases.epoch(runId);
+    const fields = members.flatMap((m) => [m.attemptId, `${m.packId} ${m.index}`]);
+    const written =
+      epoch !== undefined &&
+      (await (this.#redis as unknown as FencedCommand).agentpoolFencedHmset(
+        2,
+        this.leases.epochKey(runId),
+        this.#packsKey(runId),
+        epoch,
+        JOURNAL_S,
+        ...fields,
+      )) === 1;
+    if (written) return;
+    if (epoch !== undefined) this.leases.lost(runId);
+    throw new AgentpoolError(
+      'ERR_CLUSTER_RUN_LEASED',
+      `run ${JSON.stringify(runId)} is no longer this planner's: its packs are not sent`,
+    );
   }
 
   /**
@@ -186,7 +207,6 @@ export class RunJournal {
 
 /** An attempt as it goes out in a pack (see `RunJournal.packed`). */
 export interface PackedAttempt {
-  runId: string;
   attemptId: string;
   packId: string;
   index: number;

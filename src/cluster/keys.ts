@@ -21,6 +21,8 @@ export function keys(settings: ClusterSettings) {
     replies: (planner: string) => `${p}:replies:${planner}`,
     /** Pub/sub channel: job ids to stop. */
     cancel: `${p}:cancel`,
+    /** Pub/sub channel: ids of run budgets a charge was refused on (workers stop beginning their attempts). */
+    budgetRefused: `${p}:budget-refused`,
     /** String: this job was cancelled (a worker that picks it up later skips it). */
     cancelled: (jobId: string) => `${p}:cancelled:${jobId}`,
     /** Hash: a run's token budget (`spent`, `limit`, `refused`), charged by `budget-store.ts`'s script; kept 24 h past its last use. */

@@ -10,7 +10,7 @@ export const KEEP_S = 3_600;
 /** What the outbox reads of its executor when a wave goes out. */
 export interface OutboxCounts {
   /** Short attempts in flight, the gathered ones included. */
-  packed(): number;
+  short(): number;
   /** Jobs that may run or wait across the cluster. */
   jobSlots(): number;
 }
@@ -43,24 +43,31 @@ export class Outbox {
     const wave = this.#gathered.filter((g) => !g.submission.settled);
     this.#gathered = [];
     if (wave.length === 0) return;
-    const size = packSize(
-      wave.length,
-      this.#counts.packed() - wave.length,
-      this.#counts.jobSlots(),
-    );
-    const jobs = packWave(wave, size);
+    const size = packSize(wave.length, this.#counts.short() - wave.length, this.#counts.jobSlots());
+    // A pack holds one run's attempts: its index is written under that run's lease.
+    const runs = new Map<string, Gathered[]>();
+    for (const g of wave) {
+      const runId = g.submission.request.runId;
+      const run = runs.get(runId);
+      if (run === undefined) runs.set(runId, [g]);
+      else run.push(g);
+    }
+    for (const [runId, run] of runs) this.#send(runId, run, size);
+  }
+
+  #send(runId: string, run: readonly Gathered[], size: number): void {
+    const jobs = packWave(run, size);
     const members: PackedAttempt[] = [];
-    for (const { submission: s } of wave) {
+    for (const { submission: s } of run) {
       if (s.pack === undefined) continue;
-      const { runId } = s.request;
-      members.push({ runId, attemptId: s.jobId, packId: s.pack.pack.job.id, index: s.pack.index });
+      members.push({ attemptId: s.jobId, packId: s.pack.pack.job.id, index: s.pack.index });
     }
     // Where each packed attempt is, before its pack exists: a later planner adopts it.
-    const indexed = members.length > 0 ? this.#journal.packed(members) : Promise.resolve();
+    const indexed = members.length > 0 ? this.#journal.packed(runId, members) : Promise.resolve();
     indexed
       .then(() => this.add(jobs))
       .catch((error: unknown) => {
-        for (const { submission } of wave)
+        for (const { submission } of run)
           submission.finish({ kind: 'crashed', reply: failureReply(error, now()) });
       });
   }

@@ -66,8 +66,8 @@ export class QueueExecutor implements Executor {
   readonly journal: RunJournal;
   #workers: Announcement[] = [];
   #seq = 0;
-  /** Short attempts in flight (they go out in packs), gathered ones included. */
-  #packed = 0;
+  /** Short attempts in flight (most go out in packs), gathered ones included. */
+  #short = 0;
   readonly #outbox: Outbox;
   #sweeping = false;
 
@@ -86,7 +86,7 @@ export class QueueExecutor implements Executor {
     this.journal = new RunJournal(this.#redis, settings, this.#id);
     this.#budgets = new PlannerBudgets(this.#redis, settings);
     this.#outbox = new Outbox(this.#queue, this.journal, {
-      packed: () => this.#packed,
+      short: () => this.#short,
       jobSlots: () => this.#jobSlots(),
     });
     this.#reader = new ReplyReader(connect(settings), keys(settings).replies(this.#id), (entry) =>
@@ -182,15 +182,11 @@ export class QueueExecutor implements Executor {
       this.journal.record(runId, taskId, attempt, packed),
       this.#budgets.mirror(runTokens),
     ]).then(
-      () => this.#deliver(submission, packed),
+      () => submission.finish(decodeOutcome(packed, submission.request.taskId)),
       // Redis away: not delivered; the sweep reads the job's state again
       // next second and journals it then.
       () => undefined,
     );
-  }
-
-  #deliver(submission: RemoteSubmission, packed: string): void {
-    submission.finish(decodeOutcome(packed, submission.request.taskId));
   }
 
   /** Jobs that may run or wait across the cluster: `PER_THREAD` per announced thread, or one if none is (its end wakes the planner). */
@@ -199,17 +195,19 @@ export class QueueExecutor implements Executor {
   }
 
   /**
-   * Whether another attempt may go out: a job slot free for one that goes
-   * alone, or, for a short one (packed), fewer packed attempts in flight
-   * than `PACK_MAX` per job slot.
+   * Whether another attempt may go out: a job slot free for one that is not
+   * short, or, for a short one (most go in packs), fewer short attempts in
+   * flight than `PACK_MAX` per job slot.
    */
   hasRoom(_memoryMb: number | undefined, short = false): boolean {
-    if (short) return this.#packed < this.#jobSlots() * PACK_MAX;
-    return this.#pending.size - this.#packed < this.#jobSlots();
+    if (short) return this.#short < this.#jobSlots() * PACK_MAX;
+    return this.#pending.size - this.#short < this.#jobSlots();
   }
 
   submit(request: TaskRequest, hints: SubmitHints): Submission {
     const id = jobId(request.runId, request.taskId, request.attempt);
+    // The run's first planner has no journal to read (a Redis round trip per task saved).
+    const first = this.journal.leases.first(request.runId);
     const submission = new RemoteSubmission(
       {
         // Only while this planner owns the run: a job another planner took over is its to stop.
@@ -228,23 +226,24 @@ export class QueueExecutor implements Executor {
       const budget = this.#budgets.of(request.runTokens);
       const data = toJob(request, hash, replyTo, this.#timeoutGraceMs, budget);
       job = { id, name: request.taskId.slice(0, 200), data, priority };
-      submission.packable = hints.short && data.body.length <= PACK_BODY_MAX;
+      submission.short = hints.short;
+      // Only the run's first planner packs: a later one sends alone, under its own id, what an earlier one may have sent alone.
+      submission.packable = hints.short && first && data.body.length <= PACK_BODY_MAX;
     } catch (error) {
       submission.finish({ kind: 'replied', reply: failureReply(error, now()) });
       return submission;
     }
-    if (submission.packable) this.#packed++;
-    else submission.job = job;
+    if (submission.short) this.#short++;
+    if (!submission.packable) submission.job = job;
     const go = async () => {
       if (submission.packable) this.#outbox.gather({ submission, job });
       else await this.#outbox.add([job]);
     };
-    // The run's first planner has no journal to read (a Redis round trip per task saved).
-    const handed = this.journal.leases.first(request.runId)
+    const handed = first
       ? go()
       : resumeAttempt(this.journal, submission, job, {
           go,
-          deliver: (packed) => this.#deliver(submission, packed),
+          deliver: (packed) => submission.finish(decodeOutcome(packed, request.taskId)),
           ingest: (packed) => this.#ingest(submission, packed),
         });
     handed.catch((error: unknown) =>
@@ -256,7 +255,7 @@ export class QueueExecutor implements Executor {
   #release(submission: RemoteSubmission): void {
     if (this.#pending.get(submission.jobId) !== submission) return;
     this.#pending.delete(submission.jobId);
-    if (submission.packable) this.#packed--;
+    if (submission.short) this.#short--;
   }
 
   /** Stops a job (see `cancelJob`). */

@@ -28,7 +28,9 @@ export class RemoteSubmission implements Submission {
   job: QueueJob | undefined;
   /** The pack it went out in, if it was packed with others (see `packWave`). */
   pack: PackRef | undefined;
-  /** Short: it goes out with others in a pack, and counts against the packed attempts' room. */
+  /** Short by its agent's mean: it counts against the short attempts' room (see `QueueExecutor.hasRoom`). */
+  short = false;
+  /** It goes out with others in a pack (short, small, and sent by its run's first planner). */
   packable = false;
   threadId: number | undefined;
   #resolve!: (outcome: Outcome) => void;

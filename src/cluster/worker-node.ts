@@ -13,14 +13,14 @@ import { WorkerBudgets } from './budget-store.js';
 import { CancelWatch } from './cancel-watch.js';
 import { connect, reached } from './connect.js';
 import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
-import { fromJob, type JobData, type JobResult, parseAttempts } from './job.js';
+import { fromJob, type JobData, type JobResult, PACK_MAX, parseAttempts } from './job.js';
 import { type JobChecks, refuseJob } from './job-checks.js';
 import { jobId, keys, QUEUE } from './keys.js';
 import type { RemoteOutcome } from './outcome-wire.js';
 import { ReplyWriter } from './reply-writer.js';
 import { runLocally } from './run-local.js';
 import { type PackRunner, type RunningPack, runPack } from './run-pack.js';
-import { type ClusterSettings, connectionOptions } from './settings.js';
+import { type ClusterSettings, workerOptions } from './settings.js';
 import { packOutcome, refusalReply } from './worker-replies.js';
 
 export interface WorkerNodeOptions {
@@ -109,26 +109,23 @@ export class WorkerNode {
       idleTimeoutMs: 30_000,
       // Room for a pack's attempts to be grouped on a thread (a job of one is never grouped).
       inFlightPerThread: 16,
+      // Each of its `threads` jobs at once may be a whole pack; twice that,
+      // so a wave cancelled while queued leaves room for the next.
+      handedOver: threads * PACK_MAX * 2,
       bridge,
     });
     this.#budgets = new WorkerBudgets(this.#redis, settings);
     const { agents } = options;
     this.#checks = { settings, redis: this.#redis, agents, hashes, budgets: this.#budgets };
-    this.#cancels = new CancelWatch(this.#redis, settings, (job) => this.#active.abort(job));
+    this.#cancels = new CancelWatch(
+      this.#redis,
+      settings,
+      (job) => this.#active.abort(job),
+      (budget) => this.#budgets.refuse(budget),
+    );
     this.#worker = new Worker(QUEUE, (job) => this.#process(job), {
-      connection: connectionOptions(settings),
-      prefix: settings.prefix,
-      concurrency: threads,
-      lockDuration: options.lockMs ?? 5_000,
-      stalledInterval: options.stalledMs ?? 2_500,
-      maxStalledCount: options.maxStalledCount ?? 2,
-      // Seconds an idle worker blocks waiting for a job: closing waits for
-      // that wait to end (measured: SIGTERM to exit took ~5 s at BullMQ's 5 s).
-      drainDelay: 1,
+      ...workerOptions(settings, options),
       name: this.#name,
-      // The planner keeps jobs' lifetimes; these are BullMQ's defaults for ones added by hand.
-      removeOnComplete: { age: 3_600 },
-      removeOnFail: { age: 3_600 },
     });
     // A worker that lost a job's lock (Redis frozen past it) stops the
     // attempt: the stall check has given it, or will give it, to another.
@@ -157,6 +154,7 @@ export class WorkerNode {
     this.#timer = setInterval(() => {
       void this.#beat().catch(() => {});
       void this.#cancels.sweep(this.#active.ids()).catch(() => {});
+      void this.#budgets.sweep().catch(() => {});
     }, HEARTBEAT_MS);
     this.#timer.unref();
   }

@@ -136,7 +136,10 @@ export class Dispatch {
     const { slots, executor } = this.#c.settings;
     if (slots.running(policy.agent) >= policy.concurrency) return `agent:${policy.agent}`;
     const memoryMb = policy.limits.memoryMb;
-    if (!executor.hasRoom(memoryMb, this.#short(i))) return `memory:${memoryMb}`;
+    // Short and other attempts may be held back by different limits (packs
+    // on many machines), so each waits in a heap of its own.
+    const short = this.#short(i);
+    if (!executor.hasRoom(memoryMb, short)) return `${short ? 'short' : 'memory'}:${memoryMb}`;
     return undefined;
   }
 

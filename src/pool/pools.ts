@@ -8,6 +8,12 @@ export interface PoolsOptions {
   balance: Balance;
   idleTimeoutMs: number;
   inFlightPerThread: number;
+  /**
+   * Most attempts handed over at once (sizes each pool's start board);
+   * default `threads * inFlightPerThread`, what the planner hands a local
+   * pool. An `agentpool worker` hands over whole packs.
+   */
+  handedOver?: number;
   bridge: HostBridge;
 }
 
@@ -38,6 +44,7 @@ export class Pools implements Executor {
     let pool = this.#pools.get(memoryMb);
     if (pool === undefined) {
       const { threads, balance, idleTimeoutMs, inFlightPerThread, bridge } = this.#options;
+      const handedOver = this.#options.handedOver ?? threads * inFlightPerThread;
       pool = new ThreadPool({
         threads,
         // The default pool stays warm; a memory profile keeps one thread and
@@ -47,7 +54,7 @@ export class Pools implements Executor {
         minThreads: memoryMb === undefined ? threads : 1,
         balance,
         idleTimeoutMs: memoryMb === undefined ? idleTimeoutMs : Math.min(idleTimeoutMs, 1_000),
-        inFlight: threads * inFlightPerThread,
+        inFlight: handedOver,
         perThread: inFlightPerThread,
         coalesce: true,
         resourceLimits: memoryMb === undefined ? undefined : { maxOldGenerationSizeMb: memoryMb },
