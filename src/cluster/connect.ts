@@ -91,6 +91,16 @@ export async function reached<T>(
   try {
     return await (timeoutMs === undefined ? answer : before(answer, timeoutMs, late));
   } catch (error) {
-    throw asRefusal(error, url) ?? error;
+    if (error instanceof AgentpoolError) throw error;
+    // Whatever else failed the first command (a socket reset mid-handshake,
+    // seen once in 12 suite runs as an uncoded exit 1) is Redis not reached.
+    throw (
+      asRefusal(error, url) ??
+      new AgentpoolError(
+        'ERR_CLUSTER_UNREACHABLE',
+        `Redis at ${redacted(url)} could not be reached: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      )
+    );
   }
 }
