@@ -85,17 +85,22 @@ export function startWorker(
 
 /** A real `agentpool run <file> …args` planner child process, and its exit with its output. */
 export function spawnPlanner(args: string[], file = dagFile, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [cli, 'run', file, ...args], {
+  return spawnNode([cli, 'run', file, ...args], env);
+}
+
+/** A Node child process (`args` after the executable, from the repo root), and its exit with its output. */
+export function spawnNode(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout?.on('data', (d: Buffer) => {
     stdout += d.toString();
   });
-  child.stderr.on('data', (d: Buffer) => {
+  child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>

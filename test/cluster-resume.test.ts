@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import {
   dagFile,
   leaseGone,
   markerLines,
+  spawnNode,
   spawnPlanner,
   startWorker,
   type WorkerProcess,
@@ -175,21 +175,7 @@ process.stdout.write(JSON.stringify(results.map((r) => [r.id, r.status, r.output
 await runtime.close();
 `,
   );
-  const fanOut = () => {
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const exited = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
-      child.once('exit', (code) => resolve({ code, out, err })),
-    );
-    return { child, exited };
-  };
+  const fanOut = () => spawnNode([script]);
   const first = fanOut();
   await waitForLines(join(markers, 'task_6.runs'), 1);
   first.child.kill('SIGKILL');
@@ -198,8 +184,8 @@ await runtime.close();
   await leaseGone(client, 'fan-resume');
   client.disconnect();
   const second = await fanOut().exited;
-  expect(second.code, second.err).toBe(0);
-  const results = JSON.parse(second.out) as [string, string, string][];
+  expect(second.code, second.stderr).toBe(0);
+  const results = JSON.parse(second.stdout) as [string, string, string][];
   expect(results).toEqual(Array.from({ length: 12 }, (_, k) => [`task_${k}`, 'done', `p${k}`]));
   for (let k = 0; k < 12; k++)
     expect(await markerLines(join(markers, `task_${k}.runs`)), `task_${k}`).toHaveLength(1);

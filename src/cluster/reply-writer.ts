@@ -6,7 +6,7 @@ import type { Probe } from '../pool/executor.js';
 // entry per end was most of the Redis work per attempt.
 const GATHER_MS = 1;
 // A planner that died never deletes its stream: it goes an hour after its last write.
-const STREAM_TTL_MS = 3_600_000;
+export const STREAM_TTL_MS = 3_600_000;
 // How often attempts handed to threads but not yet begun are looked at
 // (besides before each write): their start is said at most this late.
 const LOOK_MS = 10;

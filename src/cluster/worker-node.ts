@@ -17,7 +17,7 @@ import { fromJob, type JobData, type JobResult, PACK_MAX, parseAttempts } from '
 import { type JobChecks, refuseJob } from './job-checks.js';
 import { jobId, keys, QUEUE } from './keys.js';
 import type { RemoteOutcome } from './outcome-wire.js';
-import { ReplyWriter } from './reply-writer.js';
+import { ReplyWriter, STREAM_TTL_MS } from './reply-writer.js';
 import { runLocally } from './run-local.js';
 import { type PackRunner, type RunningPack, runPack } from './run-pack.js';
 import { type ClusterSettings, workerOptions } from './settings.js';
@@ -145,8 +145,7 @@ export class WorkerNode {
         void this.#redis
           .multi()
           .xadd(replyTo, '*', 'k', 'd', 'j', job.id, 'b', result.r)
-          // A planner that died never deletes its stream: it goes an hour after its last reply.
-          .pexpire(replyTo, 3_600_000)
+          .pexpire(replyTo, STREAM_TTL_MS)
           .exec()
           .catch(() => {});
     });
