@@ -1,8 +1,16 @@
 import { Redis } from 'ioredis';
 import { AgentpoolError } from '../shared/errors.js';
+import { GuardedConnector } from './guarded-connector.js';
 import { before } from './outcome-wire.js';
 import { redacted } from './preflight.js';
 import type { ClusterSettings } from './settings.js';
+
+/** The connection options every client is made with: Redis is reached at `url` only. */
+export function connectionOptions(settings: ClusterSettings) {
+  // null: BullMQ's blocking commands must not give up while Redis is away
+  // for a few seconds (it retries forever, reconnecting).
+  return { url: settings.url, maxRetriesPerRequest: null, Connector: GuardedConnector };
+}
 
 /**
  * A client of the cluster's Redis, at `settings.url` only. Commands wait
@@ -12,9 +20,11 @@ import type { ClusterSettings } from './settings.js';
  * prints each failed attempt ("[ioredis] Unhandled error event", every
  * ~50 ms-2 s while Redis is down). What a caller must hear of an outage, it
  * hears as a coded error (ERR_CLUSTER_UNREACHABLE) or a bounded wait.
+ * Its sockets are guarded (see `GuardedConnector`).
  */
 export function connect(settings: ClusterSettings): Redis {
-  const redis = new Redis(settings.url, { maxRetriesPerRequest: null });
+  const { url, ...options } = connectionOptions(settings);
+  const redis = new Redis(url, options);
   redis.on('error', () => {});
   return redis;
 }
@@ -92,8 +102,7 @@ export async function reached<T>(
     return await (timeoutMs === undefined ? answer : before(answer, timeoutMs, late));
   } catch (error) {
     if (error instanceof AgentpoolError) throw error;
-    // Whatever else failed the first command (a socket reset mid-handshake,
-    // seen once in 12 suite runs as an uncoded exit 1) is Redis not reached.
+    // Whatever else failed the first command is Redis not reached.
     throw (
       asRefusal(error, url) ??
       new AgentpoolError(

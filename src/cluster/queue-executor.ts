@@ -8,7 +8,7 @@ import type { ChannelEvent, TaskRequest } from '../shared/protocol.js';
 import { agentHashes } from './agent-hash.js';
 import { PlannerBudgets } from './budget-store.js';
 import { cancelJob } from './cancel-job.js';
-import { connect, reached } from './connect.js';
+import { connect, connectionOptions, reached } from './connect.js';
 import { type Announcement, HEARTBEAT_MS, liveWorkers } from './heartbeat.js';
 import { PACK_MAX, toJob, unpack } from './job.js';
 import { RunJournal } from './journal.js';
@@ -20,7 +20,7 @@ import { checkServices, checkWorkers } from './preflight.js';
 import { RemoteSubmission } from './remote-submission.js';
 import { ReplyReader } from './reply-reader.js';
 import { resumeAttempt } from './resume-attempt.js';
-import { type ClusterSettings, connectionOptions } from './settings.js';
+import type { ClusterSettings } from './settings.js';
 import { type SweepHost, sweep } from './sweep.js';
 
 // BullMQ's priorities run 1..2,097,152, lower first; 0 would mean none and

@@ -20,7 +20,8 @@ import type { RemoteOutcome } from './outcome-wire.js';
 import { ReplyWriter, STREAM_TTL_MS } from './reply-writer.js';
 import { runLocally } from './run-local.js';
 import { type PackRunner, type RunningPack, runPack } from './run-pack.js';
-import { type ClusterSettings, workerOptions } from './settings.js';
+import type { ClusterSettings } from './settings.js';
+import { workerOptions } from './worker-options.js';
 import { packOutcome, refusalReply } from './worker-replies.js';
 
 export interface WorkerNodeOptions {
