@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveAgents } from '../agents.js';
+import { redacted } from '../cluster/preflight.js';
 import { clusterSettings, redisOptionSchema } from '../cluster/settings.js';
 import { WorkerNode } from '../cluster/worker-node.js';
 import { parseOptions } from '../options.js';
@@ -83,7 +84,8 @@ async function hostServices(path: string | undefined): Promise<HostServices> {
 /**
  * `agentpool worker <file> --redis URL`: runs attempts from the queue on
  * this machine's threads until SIGINT/SIGTERM, then stops taking jobs,
- * lets running ones end and exits 0 (a second signal exits at once).
+ * lets running ones end and exits 0 (a second signal exits at once; 1
+ * if Redis is gone meanwhile, after a lock's length).
  * Prints one line on stdout once it takes jobs.
  */
 export async function workerCommand(path: string, flags: WorkerFlags): Promise<number> {
@@ -97,8 +99,9 @@ export async function workerCommand(path: string, flags: WorkerFlags): Promise<n
     flags.threads === undefined || flags.threads === 'auto'
       ? availableParallelism()
       : flags.threads;
+  const settings = clusterSettings(redis);
   const node = await WorkerNode.start({
-    settings: clusterSettings(redis),
+    settings,
     agents: new Map([...agents].map(([name, agent]) => [name, agent.module])),
     threads: Math.max(1, threads),
     host: await hostServices(flags.host),
@@ -109,16 +112,21 @@ export async function workerCommand(path: string, flags: WorkerFlags): Promise<n
   process.stdout.write(
     `agentpool worker ${node.id} ready: ${threads} threads, agents ${names.join(', ') || 'none'}\n`,
   );
-  await new Promise<void>((done) => {
+  const handedBack = await new Promise<boolean>((done) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
       stopping = true;
       process.stderr.write(`agentpool worker: ${signal}: finishing running attempts\n`);
-      void node.close().then(done, done);
+      void node.close().then(done, () => done(false));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  return 0;
+  if (handedBack) return 0;
+  process.stderr.write(
+    `agentpool worker: Redis at ${redacted(settings.url)} is unreachable: stopped without handing back what ran here (its jobs run again elsewhere once Redis is back)\n`,
+  );
+  // Its BullMQ connections would go on reconnecting.
+  process.exit(1);
 }

@@ -17,11 +17,12 @@ import { fromJob, type JobData, type JobResult, PACK_MAX, parseAttempts } from '
 import { type JobChecks, refuseJob } from './job-checks.js';
 import { jobId, keys, QUEUE } from './keys.js';
 import type { RemoteOutcome } from './outcome-wire.js';
+import { awayFor } from './redis-away.js';
 import { ReplyWriter, STREAM_TTL_MS } from './reply-writer.js';
 import { runLocally } from './run-local.js';
 import { type PackRunner, type RunningPack, runPack } from './run-pack.js';
 import type { ClusterSettings } from './settings.js';
-import { workerOptions } from './worker-options.js';
+import { LOCK_MS, workerOptions } from './worker-options.js';
 import { packOutcome, refusalReply } from './worker-replies.js';
 
 export interface WorkerNodeOptions {
@@ -282,16 +283,27 @@ export class WorkerNode {
     }
   }
 
-  /** Stops taking jobs, lets running ones end, withdraws its announcement. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking jobs, lets running ones end, withdraws its announcement:
+   * true once done. False if Redis stayed away for a lock's length meanwhile
+   * (the jobs held here are then another worker's): it stops without it.
+   */
+  async close(): Promise<boolean> {
     clearInterval(this.#timer);
-    await withdrawAnnouncement(this.#redis, this.#options.settings, this.id).catch(() => {});
-    // Running attempts end as they would (close waits for them); a second
-    // signal to the CLI exits at once, and their jobs run again elsewhere.
-    await this.#worker.close();
-    await this.#writer.flush();
+    const away = awayFor(this.#redis, this.#options.lockMs ?? LOCK_MS);
+    const handedBack = async () => {
+      await withdrawAnnouncement(this.#redis, this.#options.settings, this.id).catch(() => {});
+      // Running attempts end as they would (close waits for them); a second
+      // signal to the CLI exits at once, and their jobs run again elsewhere.
+      await this.#worker.close();
+      await this.#writer.flush();
+      return true;
+    };
+    const done = await Promise.race([handedBack(), away.gone.then(() => false)]);
+    away.stop();
     await this.#pools.close();
     this.#cancels.close();
     this.#redis.disconnect();
+    return done;
   }
 }

@@ -1,6 +1,9 @@
 import { connectionOptions } from './connect.js';
 import type { ClusterSettings } from './settings.js';
 
+/** How long a job's lock lasts unless renewed (`lockMs`). */
+export const LOCK_MS = 5_000;
+
 /** A BullMQ worker's options for `agentpool worker` (see `WorkerNodeOptions` for the settings' defaults). */
 export function workerOptions(
   settings: ClusterSettings,
@@ -10,7 +13,7 @@ export function workerOptions(
     connection: connectionOptions(settings),
     prefix: settings.prefix,
     concurrency: options.threads,
-    lockDuration: options.lockMs ?? 5_000,
+    lockDuration: options.lockMs ?? LOCK_MS,
     stalledInterval: options.stalledMs ?? 2_500,
     maxStalledCount: options.maxStalledCount ?? 2,
     // Seconds an idle worker blocks waiting for a job: closing waits for
