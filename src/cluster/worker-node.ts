@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Probe } from '../pool/executor.js';
-import { HostBridge, type HostServices } from '../pool/host-bridge.js';
+import { HostBridge } from '../pool/host-bridge.js';
 import { Pools } from '../pool/pools.js';
 import { now } from '../shared/clock.js';
 import { AgentpoolError, toTaskError } from '../shared/errors.js';
@@ -21,35 +21,8 @@ import { awayFor } from './redis-away.js';
 import { ReplyWriter, STREAM_TTL_MS } from './reply-writer.js';
 import { runLocally } from './run-local.js';
 import { type PackRunner, type RunningPack, runPack } from './run-pack.js';
-import type { ClusterSettings } from './settings.js';
-import { LOCK_MS, workerOptions } from './worker-options.js';
+import { LOCK_MS, type WorkerNodeOptions, workerOptions } from './worker-options.js';
 import { packOutcome, refusalReply } from './worker-replies.js';
-
-export interface WorkerNodeOptions {
-  settings: ClusterSettings;
-  /** Agent name -> module file URL: the only code this worker ever runs. */
-  agents: ReadonlyMap<string, string>;
-  threads: number;
-  host: HostServices;
-  /**
-   * BullMQ's job lock, in ms: a worker that dies holds its jobs this long at
-   * most before the stall check may take them back. Agents run in threads,
-   * so this process's event loop stays free to renew locks: short is safe.
-   * @default 5000
-   */
-  lockMs?: number;
-  /**
-   * How often the stall check runs, in ms. A killed worker's job runs again
-   * once its lock has expired and two checks have seen it: within lock + 2 x
-   * this: 10 s at the defaults (it was 15 s at a 5000 interval).
-   * @default 2500
-   */
-  stalledMs?: number;
-  /** How often one job may come back after stalling before it fails. @default 2 */
-  maxStalledCount?: number;
-  /** How long past its timeout an attempt may take to stop before its thread is terminated. @default 250 */
-  timeoutGraceMs?: number;
-}
 
 // Thread ids per worker in a cluster-wide id (see `#seq`).
 const THREAD_SPAN = 1_000;
