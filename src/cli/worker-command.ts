@@ -84,8 +84,8 @@ async function hostServices(path: string | undefined): Promise<HostServices> {
 /**
  * `agentpool worker <file> --redis URL`: runs attempts from the queue on
  * this machine's threads until SIGINT/SIGTERM, then stops taking jobs,
- * lets running ones end and exits 0 (a second signal exits at once; 1
- * if Redis is gone meanwhile, after a lock's length).
+ * lets running ones end and exits 0; a second signal exits at once. If
+ * Redis is stopped meanwhile, it exits 1 after a lock's length.
  * Prints one line on stdout once it takes jobs.
  */
 export async function workerCommand(path: string, flags: WorkerFlags): Promise<number> {
@@ -112,21 +112,27 @@ export async function workerCommand(path: string, flags: WorkerFlags): Promise<n
   process.stdout.write(
     `agentpool worker ${node.id} ready: ${threads} threads, agents ${names.join(', ') || 'none'}\n`,
   );
-  const handedBack = await new Promise<boolean>((done) => {
+  const closed = await new Promise<boolean | Error>((done) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
       stopping = true;
       process.stderr.write(`agentpool worker: ${signal}: finishing running attempts\n`);
-      void node.close().then(done, () => done(false));
+      node.close().then(done, (error: unknown) => done(toError(error)));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  if (handedBack) return 0;
+  if (closed === true) return 0;
   process.stderr.write(
-    `agentpool worker: Redis at ${redacted(settings.url)} is unreachable: stopped without handing back what ran here (its jobs run again elsewhere once Redis is back)\n`,
+    closed === false
+      ? `agentpool worker: Redis at ${redacted(settings.url)} is unreachable: stopped without handing back what ran here (its jobs run again elsewhere once Redis is back)\n`
+      : `agentpool worker: stopping failed: ${closed.message}\n`,
   );
   // Its BullMQ connections would go on reconnecting.
   process.exit(1);
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

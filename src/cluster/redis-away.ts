@@ -5,9 +5,10 @@ const READ_MS = 250;
 
 /**
  * `gone` resolves once `redis` has been without a connection for `ms` on
- * end (a Redis that was stopped, or whose host is down: ioredis sees its
- * socket close and keeps reconnecting). A Redis that is only slow, or
- * frozen with its socket open, is not gone. `stop` ends the watch.
+ * end: a Redis that was stopped (its socket closed, reconnects refused).
+ * One that is slow, frozen, or on a host cut off without a word (the
+ * socket stays open until TCP gives up, ~15 min) is not gone: a second
+ * signal stops the worker then. `stop` ends the watch.
  */
 export function awayFor(redis: Redis, ms: number): { gone: Promise<void>; stop(): void } {
   let timer: NodeJS.Timeout | undefined;

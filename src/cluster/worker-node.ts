@@ -16,7 +16,7 @@ import { announce, HEARTBEAT_MS, withdrawAnnouncement } from './heartbeat.js';
 import { fromJob, type JobData, type JobResult, PACK_MAX, parseAttempts } from './job.js';
 import { type JobChecks, refuseJob } from './job-checks.js';
 import { jobId, keys, QUEUE } from './keys.js';
-import type { RemoteOutcome } from './outcome-wire.js';
+import { type RemoteOutcome, within } from './outcome-wire.js';
 import { awayFor } from './redis-away.js';
 import { ReplyWriter, STREAM_TTL_MS } from './reply-writer.js';
 import { runLocally } from './run-local.js';
@@ -257,9 +257,11 @@ export class WorkerNode {
   }
 
   /**
-   * Stops taking jobs, lets running ones end, withdraws its announcement:
-   * true once done. False if Redis stayed away for a lock's length meanwhile
-   * (the jobs held here are then another worker's): it stops without it.
+   * Stops taking jobs, lets running ones end, hands back their results and
+   * withdraws its announcement: true once done. False if Redis was stopped
+   * meanwhile (no connection for a lock's length: the jobs held here are
+   * then another worker's): it stops without handing back, and its BullMQ
+   * worker goes on reconnecting, so the caller exits the process.
    */
   async close(): Promise<boolean> {
     clearInterval(this.#timer);
@@ -272,11 +274,16 @@ export class WorkerNode {
       await this.#writer.flush();
       return true;
     };
-    const done = await Promise.race([handedBack(), away.gone.then(() => false)]);
-    away.stop();
-    await this.#pools.close();
-    this.#cancels.close();
-    this.#redis.disconnect();
+    let done = false;
+    try {
+      done = await Promise.race([handedBack(), away.gone.then(() => false)]);
+    } finally {
+      away.stop();
+      // Without Redis, what its threads still run has nowhere to go.
+      await (done ? this.#pools.close() : within(this.#pools.close()));
+      this.#cancels.close();
+      this.#redis.disconnect();
+    }
     return done;
   }
 }
