@@ -59,8 +59,8 @@ export interface ThreadPoolOptions {
 /**
  * One piscina pool: threads that share one set of resource limits. The only
  * file that knows piscina. The planner never queues more attempts than it
- * allows in flight, so this pool's FIFO queue cannot reorder the
- * critical-path order it chose. piscina gets no AbortSignal: an abortable
+ * allows in flight, and this pool's queue is kept strictly FIFO, so it
+ * cannot reorder the critical-path order it chose. piscina gets no AbortSignal: an abortable
  * task halves its throughput (it will not queue one behind another), so
  * aborting goes through the start board (see `PoolSubmission`).
  */
@@ -105,6 +105,10 @@ export class ThreadPool {
       maxThreads: options.threads,
       idleTimeout: options.idleTimeoutMs,
       concurrentTasksPerWorker: options.perThread,
+      // What the balancer cannot place goes back to the queue's head, not its
+      // tail (the default): one thread began t0 t1 t2 t4 t6 … t14 t3 t7 … t5
+      // (limits.test, 2 runs in 75 under load: 14 began before t5's refusal).
+      stricterFIFO: true,
       resourceLimits: options.resourceLimits,
       loadBalancer: (task, workers) => {
         const placed = (task as unknown as { [queueOptions]?: Placed })[queueOptions];
